@@ -1,0 +1,42 @@
+# `make run`: set up and start the wizard.  `make test`: set up everything, run every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= ejabberd-deploy
+# The real programs the tests judge the generated files with (Debian 12 package names).
+SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test setup system-packages bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+# Installs the missing packages when run as root; otherwise says what is missing
+# (the tests that need them then skip locally, and fail in CI).
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "missing system packages:$$missing (run: sudo apt-get install$$missing)" >&2; \
+	fi
+
+run: setup
+	$(BIN)/ejabberd-wizard --out $(OUT)
+
+test: setup system-packages
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,42 @@
+"""The presets: each ``<name>.yaml`` beside this file is one; adding a file adds a preset.
+
+A preset is a description and a partial answers document whose strings may use
+``${login}``, ``${home_dir}`` (the account running the wizard), ``${user}``,
+``${home}`` (the answers to install.user and install.home) and ``${domain}`` (the
+main domain). They are filled in when answers are built (``wizard.answers``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from wizard.errors import InputError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    answers: dict[str, Any]
+
+
+def names() -> list[str]:
+    return sorted(entry.name.removesuffix(".yaml") for entry in resources.files(__name__).iterdir() if entry.name.endswith(".yaml"))
+
+
+def load(name: str) -> Preset:
+    if name not in names():
+        raise InputError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
+    source = resources.files(__name__) / f"{name}.yaml"
+    try:
+        data = YAML(typ="safe").load(source.read_text(encoding="utf-8"))
+    except YAMLError as error:
+        raise InputError(f"presets/{name}.yaml: not valid YAML: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        raise InputError(f"presets/{name}.yaml: expected a mapping with 'description' and 'answers'")
+    return Preset(name=name, description=str(data.get("description", "")), answers=data["answers"])

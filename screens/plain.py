@@ -1,0 +1,85 @@
+"""Plain mode: the catalogue's questions one after another, with questionary.
+
+For terminals where a full-screen app is not wanted (screen readers, serial
+consoles, logs). Same questions, defaults, validation and final diff as the TUI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import questionary
+
+import presets
+from wizard.catalogue import STEPS, Question, questions_of
+from wizard.draft import Draft
+from wizard.errors import InputError
+from wizard.generate import saved_answers
+from wizard.plan import check_output_dir
+from wizard.render import deployment
+from wizard.secrets import resolve
+
+
+def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
+    check_output_dir(out)
+    saved = saved_answers(out, answers_path)
+    preset_name = preset_name or saved.get("preset") or _ask_preset()
+    draft = Draft.start(presets.load(preset_name), saved)
+    print(f"Preset: {preset_name}. Press Enter to keep the value shown; Ctrl-C quits without writing.")
+    while True:
+        for step, title in STEPS:
+            print(f"\n== {title} ==")
+            for question in questions_of(step):
+                if question.applies(draft.values()):
+                    draft.set(question, _ask(question, draft.value(question)))
+        try:
+            answers = draft.answers()
+            break
+        except InputError as error:
+            print(f"\n{error}\nLet's go through the questions again.")
+    plan = deployment(answers, resolve(answers, out))
+    changes = plan.compare(out)
+    pending = [change for change in changes if change.status.value != "unchanged"]
+    if not pending:
+        print(f"\n{out}: up to date, nothing to write.")
+        return 0
+    print()
+    for change in pending:
+        print(change.masked_diff(), end="")
+    for change in changes:
+        print(f"{change.status.value:>9}  {change.path}")
+    if not questionary.confirm(f"Write {len(pending)} file(s) to {out}?", default=True).unsafe_ask():
+        print("Nothing was written.")
+        return 0
+    plan.apply(out, changes)
+    print(f"Wrote {len(pending)} file(s) to {out}. Next steps:\n")
+    print((out / "README.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _ask_preset() -> str:
+    choices = [questionary.Choice(f"{name}: {presets.load(name).description}", value=name) for name in presets.names()]
+    return questionary.select("Which kind of host?", choices=choices).unsafe_ask()
+
+
+def _ask(question: Question, current: Any) -> Any:
+    message = f"{question.label}"
+    instruction = question.help
+    if question.kind == "boolean":
+        return questionary.confirm(message, default=bool(current), instruction=f"({instruction}) ").unsafe_ask()
+    if question.kind == "choice":
+        return questionary.select(message, choices=list(question.choices), default=str(current),
+                                  instruction=f"({instruction})").unsafe_ask()
+
+    def check(text: str) -> bool | str:
+        try:
+            question.parse(text)
+        except ValueError as error:
+            return str(error)
+        return True
+
+    hint = " (comma-separated)" if question.kind == "list" else " (empty: none)" if question.optional else ""
+    text = questionary.text(f"{message}{hint}", default=question.format(current), validate=check,
+                             instruction=f"({instruction})").unsafe_ask()
+    return question.parse(text)

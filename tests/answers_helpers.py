@@ -1,0 +1,72 @@
+"""Answers files for the tests: a preset's defaults, or everything switched on."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from wizard.answers import merge
+
+# Fixed so that generated files do not depend on who runs the tests.
+ACCOUNT = {"user": "isabell", "home": "/home/isabell"}
+
+
+def installed_ejabberd_version() -> str | None:
+    """The release of the ejabberd installed here (Debian's package), e.g. '23.01'."""
+    lib = Path("/usr/lib/erlang/lib")
+    for entry in sorted(lib.glob("ejabberd-*")) if lib.is_dir() else []:
+        return entry.name.removeprefix("ejabberd-")[:5]
+    return None
+
+
+def defaults(preset: str, host: str = "example.test", **overrides: Any) -> dict[str, Any]:
+    """Just enough answers for a preset: the domain and the account."""
+    answers: dict[str, Any] = {"preset": preset, "install": dict(ACCOUNT), "domains": {"hosts": [host]}}
+    return merge(answers, overrides)
+
+
+def everything_on(preset: str, host: str = "example.test", **overrides: Any) -> dict[str, Any]:
+    """Every feature switched on: MySQL, STUN, every contact address, admin port, quota, strong TLS."""
+    answers = defaults(preset, host)
+    answers = merge(answers, {
+        "domains": {"hosts": [host, f"second-{host}"], "ipv4": "192.0.2.10", "ipv6": "2001:db8::10"},
+        "tls": {"dhfile": "/etc/ejabberd/dhparam.pem", "starttls_required": True, "s2s_use_starttls": "required"},
+        "upload": {"enabled": True, "quota_max_days": 30},
+        "database": {"backend": "mysql", "password_source": "file", "password_file": "db-password"},
+        "compliance": {
+            "abuse_addresses": [f"mailto:abuse@{host}", f"xmpp:abuse@{host}"],
+            "support_addresses": [f"https://{host}/support"],
+            "admin_addresses": [f"xmpp:admin@{host}"],
+            "security_addresses": [f"mailto:security@{host}"],
+            "alternative_connections": True,
+            "stun": True,
+        },
+        "security": {"admin_interface": True, "registration": "captcha",
+                     "captcha_cmd": "/usr/share/ejabberd/captcha.sh", "mqtt": True},
+    })
+    return merge(answers, overrides)
+
+
+def write_answers(path: Path, answers: dict[str, Any]) -> Path:
+    yaml = YAML()
+    with path.open("w", encoding="utf-8") as stream:
+        yaml.dump(copy.deepcopy(answers), stream)
+    return path
+
+
+def write_secret(path: Path, secret: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    return path
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file below ``directory`` with its bytes, to prove nothing changed."""
+    if not directory.exists():
+        return {}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

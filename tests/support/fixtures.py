@@ -1,0 +1,117 @@
+"""pytest fixtures for tests against real servers.
+
+Enable with ``pytest_plugins = ["tests.support.fixtures"]`` in the root conftest.
+
+* ``mariadb_server`` (session): one private MariaDB per test session, i.e.
+  per pytest-xdist worker.
+* ``ejabberd_sql_db``: a fresh database with ejabberd's MySQL schema and its
+  own user on ``mariadb_server``; gives the sql_* settings for ``sql=``.
+* ``ejabberd_node``: a starter ``start(config_text, **kw) -> EjabberdNode``
+  that localizes a generated config and runs it; every node started in a
+  test is stopped and removed afterwards, also when the test fails.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+import pytest
+
+from .components import require
+from .ejabberd_node import EjabberdNode
+from .mariadb import MariaDB, quote_identifier, quote_literal
+
+EJABBERD_MYSQL_SCHEMA = "/usr/share/ejabberd/sql/mysql.new.sql"
+
+
+class StartEjabberd(Protocol):
+    def __call__(
+        self,
+        config_text: str,
+        *,
+        sql: Mapping[str, Any] | None = None,
+        cert_names: list[str] | None = None,
+        localize: bool = True,
+        timeout: float = 30.0,
+    ) -> EjabberdNode: ...
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Remember each phase's report so fixtures can tell at teardown whether
+    # the test failed (and only then dump server logs).
+    report = yield
+    setattr(item, f"_support_report_{report.when}", report)
+    return report
+
+
+def _test_failed(request: pytest.FixtureRequest) -> bool:
+    return any(
+        getattr(getattr(request.node, f"_support_report_{phase}", None), "failed", False)
+        for phase in ("setup", "call")
+    )
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDB]:
+    """A MariaDB server on 127.0.0.1 for the whole session (per xdist worker)."""
+    with MariaDB() as server:
+        yield server
+
+
+@pytest.fixture
+def ejabberd_sql_db(mariadb_server: MariaDB) -> Iterator[dict[str, Any]]:
+    """A new database with ejabberd's schema; yields the sql_* options for it.
+
+    Each test gets its own database and user, so tests sharing the session's
+    server cannot see each other's rows.
+    """
+    schema = require(EJABBERD_MYSQL_SCHEMA)
+    suffix = secrets.token_hex(4)
+    name, user, password = f"ejabberd_{suffix}", f"ejabberd_{suffix}", secrets.token_urlsafe(12)
+    mariadb_server.create_database_with_user(name, user, password)
+    mariadb_server.import_schema(name, schema)
+    yield mariadb_server.sql_options(name, user, password)
+    accounts = ", ".join(f"{quote_literal(user)}@{quote_literal(host)}" for host in ("127.0.0.1", "localhost"))
+    mariadb_server.execute(f"DROP DATABASE {quote_identifier(name)}; DROP USER {accounts};")
+
+
+@pytest.fixture
+def ejabberd_node(request: pytest.FixtureRequest) -> Iterator[StartEjabberd]:
+    """Start real ejabberd nodes: ``node = ejabberd_node(config_text, sql=...)``.
+
+    The config is localized first (see ejabberd_node.localize_config) unless
+    ``localize=False``. A node that fails to start raises EjabberdStartError
+    with ejabberd's reason.
+    """
+    nodes: list[EjabberdNode] = []
+
+    def start(
+        config_text: str,
+        *,
+        sql: Mapping[str, Any] | None = None,
+        cert_names: list[str] | None = None,
+        localize: bool = True,
+        timeout: float = 30.0,
+    ) -> EjabberdNode:
+        node = EjabberdNode()
+        nodes.append(node)
+        config = node.localize(config_text, sql=sql, cert_names=cert_names) if localize else config_text
+        return node.start(config, timeout=timeout)
+
+    yield start
+
+    failed = _test_failed(request)
+    for node in nodes:
+        try:
+            if failed:
+                # Shown by pytest under "Captured stdout teardown".
+                print(f"---- ejabberd node {node.node} ({node.workdir}) ----\n{node.log_tail(80)}")
+            # The node and its files are thrown away: no need for ejabberd's
+            # ~2 s graceful shutdown.
+            node.stop(graceful=False)
+        finally:
+            node.cleanup()
+

@@ -1,0 +1,155 @@
+"""The question catalogue: every answer of the model as a question the front ends ask.
+
+Nothing is declared twice: label, help text, step and condition come from the
+field declarations in ``wizard.model``; kind, choices and validation from the
+field's type. Adding a field to the model adds the question to every front end.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from wizard.model import SECTIONS, Answers
+
+STEPS: tuple[tuple[str, str], ...] = (
+    ("install", "Installation"),
+    ("domains", "Domains"),
+    ("ports", "Ports"),
+    ("tls", "TLS"),
+    ("upload", "Upload"),
+    ("database", "Database"),
+    ("compliance", "Compliance"),
+    ("security", "Security"),
+    ("service", "Service"),
+)
+
+Kind = Literal["text", "integer", "boolean", "choice", "list"]
+
+
+@dataclass(frozen=True)
+class Question:
+    path: str  # "section.field", as in the answers file
+    label: str
+    help: str
+    step: str
+    kind: Kind
+    choices: tuple[str, ...]
+    optional: bool  # may be left empty (None)
+    when: Mapping[str, Any]
+    field: FieldInfo
+
+    @cached_property
+    def _adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(Annotated[self.field.annotation, self.field])
+
+    def applies(self, values: Mapping[str, Any]) -> bool:
+        """Whether the question is asked, given the other answers (dotted lookups)."""
+        return all(lookup(values, path) == expected for path, expected in self.when.items())
+
+    def validate(self, value: Any) -> Any:
+        """The value as the model takes it, or ``ValueError`` with a message for the user."""
+        try:
+            return self._adapter.validate_python(value)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+            raise ValueError(message) from None
+
+    def parse(self, text: str) -> Any:
+        """A value typed as text (both front ends edit text) as the model takes it."""
+        text = text.strip()
+        if self.optional and text == "":
+            return self.validate(None)
+        if self.kind == "list":
+            return self.validate([item.strip() for item in text.split(",") if item.strip()])
+        if self.kind == "integer":
+            try:
+                return self.validate(int(text))
+            except ValueError as error:
+                if text.lstrip("-").isdigit():
+                    raise
+                raise ValueError(f"{text!r} is not a whole number") from error
+        if self.kind == "boolean":
+            return self.validate(text.lower() in ("y", "yes", "true", "on", "1"))
+        return self.validate(text)
+
+    def format(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if self.kind == "list":
+            return ", ".join(str(item) for item in value)
+        if self.kind == "boolean":
+            return "yes" if value else "no"
+        return str(value)
+
+
+def lookup(values: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = values
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _shape(annotation: Any) -> tuple[Kind, tuple[str, ...], bool]:
+    optional = False
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
+        optional = True
+        annotation = next(arg for arg in args if arg is not type(None))
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "choice", tuple(str(choice) for choice in typing.get_args(annotation)), optional
+    if origin is list:
+        return "list", (), optional
+    if annotation is bool:
+        return "boolean", (), optional
+    if annotation is int:
+        return "integer", (), optional
+    return "text", (), optional
+
+
+def _questions() -> tuple[Question, ...]:
+    questions = []
+    for section in SECTIONS:
+        model: type[BaseModel] = Answers.model_fields[section].annotation  # type: ignore[assignment]
+        for name, field in model.model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            kind, choices, optional = _shape(field.annotation)
+            questions.append(Question(
+                path=f"{section}.{name}",
+                label=field.title or name,
+                help=field.description or "",
+                step=str(extra.get("step", section)),
+                kind=kind,
+                choices=choices,
+                optional=optional,
+                when=dict(extra.get("when", {})),  # type: ignore[arg-type]
+                field=field,
+            ))
+    return tuple(questions)
+
+
+QUESTIONS: tuple[Question, ...] = _questions()
+
+
+def questions_of(step: str) -> list[Question]:
+    return [question for question in QUESTIONS if question.step == step]
+
+
+def by_path(path: str) -> Question:
+    for question in QUESTIONS:
+        if question.path == path:
+            return question
+    raise KeyError(path)

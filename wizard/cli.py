@@ -1,0 +1,98 @@
+"""The command line: ``ejabberd-wizard [tui|plain|generate|diff|presets|schema]``.
+
+Exit codes, for every subcommand: 0 success or no difference; 1 ``diff`` found
+differences; 2 bad input or usage, told in one line naming the file, field or
+line, with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wizard import __version__
+from wizard.errors import InputError
+
+DEFAULT_OUT = Path("ejabberd-deploy")
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ejabberd-wizard", description="Set up a complete ejabberd deployment.")
+    parser.add_argument("--version", action="version", version=f"ejabberd-wizard {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def with_inputs(sub: argparse.ArgumentParser, out_required: bool = False) -> None:
+        sub.add_argument("--preset", help="preset to start from (see `ejabberd-wizard presets`)")
+        sub.add_argument("--out", type=Path, required=out_required, default=None if out_required else DEFAULT_OUT,
+                         help=f"deployment directory (default: ./{DEFAULT_OUT})")
+        sub.add_argument("--answers", type=Path, help="answers file (YAML); default: DIR/wizard.yml when it exists")
+
+    for name, help_text in (("tui", "the full-screen wizard (default)"), ("plain", "the same questions, one line at a time")):
+        with_inputs(commands.add_parser(name, help=help_text))
+    generate = commands.add_parser("generate", help="write the deployment directory from answers")
+    with_inputs(generate, out_required=True)
+    generate.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    generate.add_argument("--yes", action="store_true", help="write without asking")
+    diff = commands.add_parser("diff", help="show what generate would change (exit 1 when anything would)")
+    with_inputs(diff, out_required=True)
+    commands.add_parser("presets", help="list the presets")
+    commands.add_parser("schema", help="print the JSON schema of the answers file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(_parser().parse_args(argv))
+    except InputError as error:
+        print(f"ejabberd-wizard: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nejabberd-wizard: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = args.command or "tui"
+    if command == "presets":
+        return _presets()
+    if command == "schema":
+        from wizard.model import Answers
+
+        print(json.dumps(Answers.model_json_schema(), indent=2))
+        return EXIT_OK
+    if command in ("generate", "diff"):
+        from wizard.generate import diff, generate
+
+        if command == "diff":
+            return diff(args.out, args.preset, args.answers)
+        return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes)
+    if command == "plain":
+        from screens.plain import run_plain
+
+        return run_plain(args.out, args.preset, args.answers)
+    from screens.app import run_tui
+
+    return run_tui(getattr(args, "out", DEFAULT_OUT), getattr(args, "preset", None), getattr(args, "answers", None))
+
+
+def _presets() -> int:
+    import presets
+
+    for name in presets.names():
+        print(f"{name:<12} {presets.load(name).description}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""The one kind of error a user is meant to see: bad input, told in one line."""
+
+
+class InputError(Exception):
+    """Bad input or usage: the command line reports ``str(error)`` and exits 2.
+
+    The message names where the problem is (a file, a field, a line) and what is
+    expected instead, so it can be acted on without a traceback.
+    """

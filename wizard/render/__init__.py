@@ -1,0 +1,43 @@
+"""The renderers: pure functions from the answers to the files of the deployment."""
+
+from __future__ import annotations
+
+from wizard import answers as answers_file
+from wizard.model import Answers
+from wizard.plan import Plan, PlannedFile
+from wizard.render import dns_zone, ejabberd_config, readme, scripts, service, web
+from wizard.secrets import Secrets
+
+EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600
+
+
+def deployment(answers: Answers, secrets: Secrets) -> Plan:
+    """Every file of the deployment directory, by its path relative to it."""
+    with_secret = answers.database.backend == "mysql"
+    files: dict[str, PlannedFile] = {
+        answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers)),
+        "config/ejabberd.yml": PlannedFile(
+            ejabberd_config.render(answers, secrets.database_password),
+            PRIVATE if with_secret else PUBLIC,
+            secrets.values(),
+        ),
+        "dns/records.zone": PlannedFile(dns_zone.render(answers)),
+        "README.md": PlannedFile(readme.render(answers)),
+    }
+    if answers.service.manager == "supervisord":
+        files["service/ejabberd.ini"] = PlannedFile(service.supervisord_ini(answers))
+    else:
+        files["service/ejabberd.service"] = PlannedFile(service.systemd_unit(answers))
+    if answers.compliance.alternative_connections:
+        files["web/.well-known/host-meta"] = PlannedFile(web.host_meta(answers))
+        files["web/.well-known/host-meta.json"] = PlannedFile(web.host_meta_json(answers))
+    if answers.service.web_server == "caddy":
+        files["web/Caddyfile"] = PlannedFile(web.caddyfile(answers))
+    files["scripts/install.sh"] = PlannedFile(scripts.install(answers), EXECUTABLE)
+    files["scripts/setup-platform.sh"] = PlannedFile(scripts.setup_platform(answers), EXECUTABLE)
+    if answers.database.backend == "mysql":
+        files["scripts/database.sh"] = PlannedFile(scripts.database(answers), EXECUTABLE)
+    files["scripts/deploy.sh"] = PlannedFile(scripts.deploy(answers), EXECUTABLE)
+    files["scripts/register-admin.sh"] = PlannedFile(scripts.register_admin(answers), EXECUTABLE)
+    files["scripts/backup.sh"] = PlannedFile(scripts.backup(answers), EXECUTABLE)
+    return Plan(files)

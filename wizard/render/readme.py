@@ -1,0 +1,167 @@
+"""README.md of the deployment: the ordered next steps, with the exact commands."""
+
+from __future__ import annotations
+
+import shlex
+
+from wizard.model import Answers
+from wizard.render.endpoints import Endpoints
+
+
+def render(answers: Answers) -> str:
+    steps = _uberspace_steps(answers) if answers.service.web_server == "uberspace" else _caddy_host_steps(answers)
+    domains = ", ".join(answers.domains.hosts)
+    lines = [
+        f"# ejabberd deployment for {domains}",
+        "",
+        f"Written by ejabberd-wizard from the answers in `wizard.yml` (preset `{answers.preset}`, "
+        f"ejabberd {answers.install.version}). Run the steps in order, from this directory.",
+        "To change something, re-run the wizard on this directory (`ejabberd-wizard --out .`) or edit",
+        "`wizard.yml` and run `ejabberd-wizard generate --out .`; it shows a diff before it writes.",
+        "",
+        "## Next steps",
+        "",
+    ]
+    for number, (title, body) in enumerate(steps, start=1):
+        lines += [f"{number}. **{title}**", ""]
+        lines += [f"   {line}" if line else "" for line in body]
+        lines.append("")
+    lines += _files_section(answers)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _code(*commands: str) -> list[str]:
+    return ["```sh", *commands, "```"]
+
+
+def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
+    ports = answers.ports.services(answers)
+    public = {field: port for field, port in ports.items() if field not in ("http", "admin_http")}
+    listed = ", ".join(f"{field} {port}" for field, port in public.items())
+    steps: list[tuple[str, list[str]]] = [
+        ("Open the ports", [
+            f"This deployment listens on {listed}. Uberspace opens ports of its own choosing: run",
+            "`uberspace port add` once per port, and if the ports it opens differ, enter them in the",
+            "wizard (`ejabberd-wizard --out .`) before going on. `uberspace port list` shows the open ones.",
+            *_code("uberspace port list"),
+        ]),
+        ("Build and install ejabberd", [
+            f"Builds ejabberd {answers.install.version} below `{answers.install.prefix}` (takes a few minutes).",
+            *_code("sh scripts/install.sh"),
+        ]),
+        ("Set up the web domains, backend, headers and directories", [
+            *_code("sh scripts/setup-platform.sh"),
+        ]),
+        _dns_step(answers),
+    ]
+    if answers.database.backend == "mysql":
+        steps.append(_database_step(answers))
+    steps += [
+        ("Put the configuration in place and start ejabberd", [
+            f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, the service to "
+            f"`{answers.service.unit_path}` and the host-meta files to `{answers.service.web_root}/.well-known`,",
+            "keeping a backup of every file it replaces, then starts or reloads ejabberd.",
+            *_code("sh scripts/deploy.sh", "supervisorctl status ejabberd"),
+        ]),
+        _admin_step(answers),
+        _tunnel_step(answers, "<your-uberspace-host>"),
+        _backup_step(answers),
+    ]
+    return steps
+
+
+def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
+    names = " ".join(f"-d {name}" for name in answers.domains.all_names())
+    steps: list[tuple[str, list[str]]] = [
+        ("Install ejabberd, Caddy and certbot", [*_code("sudo sh scripts/install.sh")]),
+        _dns_step(answers),
+        ("Get the certificates", [
+            "One certificate for each domain and all its subdomains (port 80 must be free while certbot runs):",
+            *_code(f"sudo certbot certonly --standalone {names}"),
+        ]),
+        ("Prepare the host: upload directory, certificate access, DH parameters", [
+            *_code("sudo sh scripts/setup-platform.sh"),
+        ]),
+    ]
+    if answers.database.backend == "mysql":
+        steps.append(_database_step(answers))
+    steps += [
+        ("Put the configuration in place and start ejabberd and Caddy", [
+            f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, the unit to "
+            f"`{answers.service.unit_path}`, the Caddy site to `/etc/caddy/conf.d/ejabberd.caddy`",
+            "and the host-meta files, keeping a backup of every file it replaces. Caddy's main",
+            "Caddyfile must contain `import /etc/caddy/conf.d/*` (Arch's default one does).",
+            *_code("sudo sh scripts/deploy.sh", "systemctl status ejabberd caddy"),
+        ]),
+        _admin_step(answers, run_as=answers.install.user),
+        _tunnel_step(answers, "<your-server>"),
+        _backup_step(answers, sudo=True),
+    ]
+    return steps
+
+
+def _dns_step(answers: Answers) -> tuple[str, list[str]]:
+    return ("Add the DNS records", [
+        "`dns/records.zone` lists every record, in zone-file syntax: the SRV records tell clients and",
+        "servers the ports, the TXT record and the STUN records announce the web and call services.",
+    ])
+
+
+def _database_step(answers: Answers) -> tuple[str, list[str]]:
+    db = answers.database
+    source = ("`my_print_defaults client` (your ~/.my.cnf)" if db.password_source == "my_print_defaults"
+              else f"the file `{db.password_file}`")
+    return ("Create the database and import the schema", [
+        f"Creates `{db.name}` on {db.server}:{db.port} if it is missing and imports ejabberd's schema once;",
+        f"running it again changes nothing. The password ejabberd uses comes from {source}.",
+        *_code("sh scripts/database.sh"),
+        "Moving an existing server from Mnesia to MySQL: before deploying, export its data with",
+        *_code(f"{shlex.quote(answers.install.ejabberdctl)} export2sql {answers.domains.main} /tmp/ejabberd-export.sql",
+               f"mysql {db.name} < /tmp/ejabberd-export.sql"),
+    ])
+
+
+def _admin_step(answers: Answers, run_as: str | None = None) -> tuple[str, list[str]]:
+    command = "sh scripts/register-admin.sh"
+    if run_as:
+        command = f"sudo -u {shlex.quote(run_as)} {command}"
+    return ("Register the admin account", [
+        f"Creates `{answers.admin_jid}`; it asks for the password.",
+        *_code(command),
+    ])
+
+
+def _tunnel_step(answers: Answers, host: str) -> tuple[str, list[str]]:
+    if not answers.security.admin_interface:
+        return ("Web admin", ["The web admin interface is switched off."])
+    port = answers.ports.admin_http
+    return ("Reach the web admin through an SSH tunnel", [
+        "It listens on loopback only. From your own computer:",
+        *_code(f"ssh -L {port}:127.0.0.1:{port} {host} -N"),
+        f"then open http://127.0.0.1:{port}/admin and log in as `{answers.admin_jid}`.",
+    ])
+
+
+def _backup_step(answers: Answers, sudo: bool = False) -> tuple[str, list[str]]:
+    command = ("sudo " if sudo else "") + "sh scripts/backup.sh"
+    return ("Back up regularly", [
+        f"Archives the configuration, database and logs into `{answers.service.backup_dir}`"
+        + (" and dumps MySQL with `mysqldump | xz`." if answers.database.backend == "mysql" else "."),
+        *_code(command),
+        "Check the logs now and then, especially `error.log` in " + f"`{answers.install.log_dir}`.",
+    ])
+
+
+def _files_section(answers: Answers) -> list[str]:
+    endpoints = Endpoints.of(answers)
+    return [
+        "## What is here",
+        "",
+        "- `wizard.yml`: the answers (no secrets).",
+        "- `config/ejabberd.yml`: the server configuration.",
+        "- `dns/records.zone`: the DNS records to add.",
+        "- `service/`: the service definition.",
+        f"- `web/`: the XEP-0156 host-meta files (WebSocket `{endpoints.websocket}`, BOSH `{endpoints.bosh}`)"
+        + (" and the Caddy site." if answers.service.web_server == "caddy" else "."),
+        "- `scripts/`: the steps above.",
+    ]

@@ -1,0 +1,327 @@
+"""scripts/: the guides' commands as POSIX sh scripts.
+
+Every value from the answers enters a script in exactly one place: a variable
+assignment at its top, quoted with ``shlex.quote``. The script bodies below are
+constant text that only ever uses those variables inside double quotes, so no
+answer can reach a shell unquoted, whatever characters it holds.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+
+from wizard.model import Answers
+from wizard.render.certificates import pairs
+from wizard.render.endpoints import Endpoints
+from wizard.versions import capabilities
+
+
+def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:
+    header = ["#!/bin/sh", f"# {purpose}", "# Written by ejabberd-wizard; re-run the wizard rather than editing.", "set -eu", ""]
+    assignments = [f"{name}={shlex.quote(str(value))}" for name, value in variables.items()]
+    return "\n".join(header + assignments) + "\n\n" + body.strip("\n") + "\n"
+
+
+def _words(values: list[str]) -> str:
+    """Several values for ``set --``: iterate with ``for x in "$@"``."""
+    return " ".join(shlex.quote(value) for value in values)
+
+
+def _control_variables(answers: Answers) -> dict[str, str]:
+    install = answers.install
+    return {"ejabberdctl": install.ejabberdctl, "config_dir": install.config_dir,
+            "spool_dir": install.spool_dir, "log_dir": install.log_dir}
+
+
+# `ctl` runs ejabberdctl against exactly the directories this deployment uses.
+CTL_FUNCTION = """
+ctl() {
+    "$ejabberdctl" --config-dir "$config_dir" --spool "$spool_dir" --logs "$log_dir" "$@"
+}
+"""
+
+
+def install(answers: Answers) -> str:
+    install = answers.install
+    if install.method == "package":
+        return script(
+            "Install ejabberd and Caddy from the distribution's packages (run as root).",
+            {"packages": "ejabberd caddy certbot" if answers.service.web_server == "caddy" else "ejabberd"},
+            """
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run this as root (sudo sh $0)" >&2
+    exit 1
+fi
+# shellcheck disable=SC2086 # the package names are meant to be split
+pacman -S --needed --noconfirm $packages
+""",
+        )
+    flags = ["--enable-user=" + install.user]
+    if answers.database.backend == "mysql":
+        flags.append("--enable-mysql")
+        if answers.database.new_schema:
+            flags.append(capabilities(install.version).schema_configure_flag)
+    return script(
+        f"Build ejabberd {install.version} from its release tarball and install it below {install.prefix}.",
+        {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
+         "configure_flags": _words(flags)},
+        """
+mkdir -p "$source_dir"
+cd "$source_dir"
+if [ ! -f "ejabberd-$version/configure.ac" ]; then
+    wget -O "ejabberd-$version.tar.gz" "https://github.com/processone/ejabberd/archive/refs/tags/$version.tar.gz"
+    tar xf "ejabberd-$version.tar.gz"
+fi
+cd "ejabberd-$version"
+./autogen.sh
+eval "set -- $configure_flags"
+./configure --prefix="$prefix" "$@"
+make
+make install
+echo "installed: $prefix/sbin/ejabberdctl"
+""",
+    )
+
+
+def setup_platform(answers: Answers) -> str:
+    if answers.service.web_server == "uberspace":
+        return _setup_uberspace(answers)
+    return _setup_caddy_host(answers)
+
+
+def _setup_uberspace(answers: Answers) -> str:
+    endpoints, upload = Endpoints.of(answers), answers.upload
+    names = answers.domains.all_names()
+    ports = [str(port) for field, port in answers.ports.services(answers).items() if field not in ("http", "admin_http")]
+    return script(
+        "Prepare the Uberspace account: web domains, web backend, ports, directories.",
+        {"domains": _words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
+         "public_ports": _words(ports),
+         "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
+         "web_root": answers.service.web_root, "service_dir": answers.service.unit_path.rsplit("/", 1)[0]},
+        """
+eval "set -- $domains"
+for domain in "$@"; do
+    if uberspace web domain list | grep -qxF "$domain"; then
+        echo "web domain already added: $domain"
+    else
+        uberspace web domain add "$domain"
+    fi
+done
+
+# ejabberd sends the CORS headers of uploads itself (mod_http_upload custom_headers).
+uberspace web backend set "$web_host/" --http --port "$http_port"
+
+# Uberspace fetches each domain's certificate on its first HTTPS request.
+eval "set -- $domains"
+for domain in "$@"; do
+    curl -sS -o /dev/null "https://$domain" || echo "no HTTPS answer from $domain yet (DNS?)" >&2
+done
+
+missing=0
+eval "set -- $public_ports"
+for port in "$@"; do
+    if ! uberspace port list | grep -qx "$port"; then
+        echo "port $port is not open: run 'uberspace port add' and put the port it opens into the wizard" >&2
+        missing=1
+    fi
+done
+
+if [ -n "$upload_dir" ]; then
+    mkdir -p "$upload_dir"
+    chmod "$dir_mode" "$upload_dir"
+fi
+mkdir -p "$web_root/.well-known" "$service_dir"
+exit "$missing"
+""",
+    )
+
+
+def _setup_caddy_host(answers: Answers) -> str:
+    upload, install = answers.upload, answers.install
+    cert_dirs = sorted({pair.cert.rsplit("/", 1)[0] for pair in pairs(answers)})
+    return script(
+        "Prepare the host: upload directory, certificate access, DH parameters (run as root).",
+        {"user": install.user, "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
+         "dhfile": answers.tls.dhfile or "", "cert_dirs": _words(cert_dirs), "web_root": answers.service.web_root,
+         "config_dir": install.config_dir},
+        """
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run this as root (sudo sh $0)" >&2
+    exit 1
+fi
+if [ -n "$upload_dir" ]; then
+    install -d -o "$user" -g "$user" -m "$dir_mode" "$upload_dir"
+fi
+
+# certbot keeps its files readable by root only; ejabberd runs as $user.
+eval "set -- $cert_dirs"
+for dir in "$@"; do
+    if [ -d "$dir" ]; then
+        setfacl -m "u:$user:rx" "$dir"
+        for file in "$dir"/*.pem; do
+            setfacl -m "u:$user:r" "$(readlink -f "$file")"
+            setfacl -m "u:$user:rx" "$(dirname "$(readlink -f "$file")")"
+        done
+    else
+        echo "certificate directory $dir does not exist yet: run certbot first (see README.md)" >&2
+    fi
+done
+
+if [ -n "$dhfile" ] && [ ! -f "$dhfile" ]; then
+    openssl dhparam -out "$dhfile" 3072
+    chown "root:$user" "$dhfile"
+    chmod 0640 "$dhfile"
+fi
+install -d -m 0755 "$web_root/.well-known"
+install -d -m 0750 -g "$user" "$config_dir"
+""",
+    )
+
+
+def deploy(answers: Answers) -> str:
+    service = answers.service
+    caddy = service.web_server == "caddy"
+    variables: dict[str, str | int] = {
+        **_control_variables(answers),
+        "owner": "root:" + answers.install.user if caddy else "",
+        "config_mode": "0640" if caddy else "0600",
+        "service_file": "service/" + ("ejabberd.service" if service.manager == "systemd" else "ejabberd.ini"),
+        "unit_path": service.unit_path,
+        "web_root": service.web_root,
+        "alternative_connections": "yes" if answers.compliance.alternative_connections else "",
+        "caddy_site": "/etc/caddy/conf.d/ejabberd.caddy" if caddy else "",
+        "manager": service.manager,
+    }
+    return script(
+        "Copy the deployment into place, keeping a backup of every file it replaces, then (re)load.",
+        variables,
+        CTL_FUNCTION + r"""
+here=$(cd "$(dirname "$0")/.." && pwd)
+stamp=$(date +%Y%m%d-%H%M%S)
+
+# install_file SOURCE DEST MODE: atomic replace, with DEST.bak-<time> kept when it changes.
+install_file() {
+    if [ -f "$2" ] && cmp -s "$1" "$2"; then
+        echo "unchanged: $2"
+        return 0
+    fi
+    mkdir -p "$(dirname "$2")"
+    if [ -f "$2" ]; then
+        cp -p "$2" "$2.bak-$stamp"
+        echo "backup:    $2.bak-$stamp"
+    fi
+    tmp="$2.tmp-$$"
+    cp "$1" "$tmp"
+    chmod "$3" "$tmp"
+    if [ -n "$owner" ]; then chown "$owner" "$tmp"; fi
+    mv -f "$tmp" "$2"
+    echo "installed: $2"
+}
+
+install_file "$here/config/ejabberd.yml" "$config_dir/ejabberd.yml" "$config_mode"
+owner_of_others=$owner
+owner=""
+install_file "$here/$service_file" "$unit_path" 0644
+if [ -n "$alternative_connections" ]; then
+    install_file "$here/web/.well-known/host-meta" "$web_root/.well-known/host-meta" 0644
+    install_file "$here/web/.well-known/host-meta.json" "$web_root/.well-known/host-meta.json" 0644
+fi
+if [ -n "$caddy_site" ]; then
+    install_file "$here/web/Caddyfile" "$caddy_site" 0644
+fi
+owner=$owner_of_others
+
+if [ "$manager" = systemd ]; then
+    systemctl daemon-reload
+    systemctl enable ejabberd
+    if systemctl is-active --quiet ejabberd; then ctl reload_config; else systemctl start ejabberd; fi
+    if [ -n "$caddy_site" ]; then systemctl reload caddy; fi
+else
+    supervisorctl reread
+    supervisorctl update
+    if ctl status >/dev/null 2>&1; then ctl reload_config; else supervisorctl start ejabberd; fi
+fi
+""",
+    )
+
+
+def register_admin(answers: Answers) -> str:
+    return script(
+        f"Register the admin account {answers.admin_jid}; asks for its password.",
+        {**_control_variables(answers), "admin_user": answers.service.admin_user, "domain": answers.domains.main},
+        CTL_FUNCTION + """
+printf 'Password for %s@%s: ' "$admin_user" "$domain"
+stty -echo
+trap 'stty echo' EXIT INT TERM
+read -r password
+stty echo
+printf '\\n'
+if [ -z "$password" ]; then
+    echo "no password given" >&2
+    exit 1
+fi
+ctl register "$admin_user" "$domain" "$password"
+""",
+    )
+
+
+def database(answers: Answers) -> str:
+    db, install = answers.database, answers.install
+    schema = "mysql.new.sql" if db.new_schema else "mysql.sql"
+    candidates = [f"{install.prefix}/src/ejabberd-{install.version}/sql/{schema}",
+                  f"{install.prefix}/lib/ejabberd-{install.version}/priv/sql/{schema}",
+                  f"/usr/share/ejabberd/sql/{schema}", f"/usr/lib/ejabberd/priv/sql/{schema}"]
+    return script(
+        f"Create the MySQL database {db.name} if it is missing and import ejabberd's schema once. Safe to re-run.",
+        {"database": db.name, "schema_candidates": _words(candidates), "server": db.server, "port": db.port},
+        """
+# The mysql client finds the credentials itself (~/.my.cnf, as Uberspace keeps them).
+sql() {
+    mysql --host="$server" --port="$port" "$@"
+}
+
+schema=""
+eval "set -- $schema_candidates"
+for candidate in "$@"; do
+    if [ -f "$candidate" ]; then schema=$candidate; break; fi
+done
+
+sql -e "CREATE DATABASE IF NOT EXISTS \\`$database\\`"
+tables=$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$database' AND table_name = 'users'")
+if [ "$tables" -gt 0 ]; then
+    echo "database $database already has ejabberd's tables: nothing to do"
+    exit 0
+fi
+if [ -z "$schema" ]; then
+    echo "ejabberd's schema file was not found in: $schema_candidates" >&2
+    exit 1
+fi
+sql "$database" < "$schema"
+echo "imported $schema into $database"
+""",
+    )
+
+
+def backup(answers: Answers) -> str:
+    service = answers.service
+    return script(
+        "Back up ejabberd's configuration, database and logs into the backup directory.",
+        {**_control_variables(answers), "backup_dir": service.backup_dir,
+         "mysql_database": answers.database.name if answers.database.backend == "mysql" else "",
+         "mysql_server": answers.database.server, "mysql_port": answers.database.port},
+        """
+umask 077
+stamp=$(date +%Y%m%d-%H%M%S)
+mkdir -p "$backup_dir"
+tar -czf "$backup_dir/ejabberd-$stamp.tar.gz" "$config_dir" "$spool_dir" "$log_dir"
+echo "wrote $backup_dir/ejabberd-$stamp.tar.gz"
+if [ -n "$mysql_database" ]; then
+    # Dump first and compress after, so a failing mysqldump stops the script (sh has no pipefail).
+    mysqldump --host="$mysql_server" --port="$mysql_port" --single-transaction "$mysql_database" > "$backup_dir/$mysql_database-$stamp.sql"
+    xz "$backup_dir/$mysql_database-$stamp.sql"
+    echo "wrote $backup_dir/$mysql_database-$stamp.sql.xz"
+fi
+""",
+    )

@@ -1,0 +1,65 @@
+"""Secrets live apart from the answers: read at generate time from where they are kept."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from wizard.errors import InputError
+from wizard.model import Answers
+
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    database_password: str | None = None
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value in (self.database_password,) if value)
+
+
+def resolve(answers: Answers, out: Path) -> Secrets:
+    """The secrets these answers need, or an ``InputError`` saying where they were looked for."""
+    database = answers.database
+    if database.backend != "mysql":
+        return Secrets()
+    if database.password_source == "my_print_defaults":
+        return Secrets(database_password=_from_my_print_defaults())
+    path = Path(database.password_file)
+    return Secrets(database_password=read_secret_file(path if path.is_absolute() else out / path))
+
+
+def read_secret_file(path: Path) -> str:
+    where = f"database.password_file ({path})"
+    try:
+        info = path.stat()
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file; write the database password into it and chmod 600 it") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError(f"{where}: readable by others (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise InputError(f"{where}: the file is empty; expected the password on its first line")
+    return password
+
+
+def _from_my_print_defaults() -> str:
+    tool = shutil.which("my_print_defaults")
+    where = "database.password_source (my_print_defaults)"
+    if tool is None:
+        raise InputError(f"{where}: my_print_defaults is not installed; use password_source: file instead")
+    try:
+        result = subprocess.run([tool, "client"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise InputError(f"{where}: could not run it: {error}") from None
+    for line in result.stdout.splitlines():
+        if line.startswith("--password="):
+            return line.removeprefix("--password=")
+    raise InputError(f"{where}: `my_print_defaults client` printed no --password; add password= to [client] in ~/.my.cnf")
