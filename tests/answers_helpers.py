@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ ACCOUNT = {"user": "isabell", "home": "/home/isabell"}
 
 def installed_ejabberd_version() -> str | None:
     """The release of the ejabberd installed here (Debian's package), e.g. '23.01'."""
-    lib = Path("/usr/lib/erlang/lib")
-    for entry in sorted(lib.glob("ejabberd-*")) if lib.is_dir() else []:
-        return entry.name.removeprefix("ejabberd-")[:5]
+    for app in sorted(Path("/usr/lib").glob("*/ejabberd-*/ebin/ejabberd.app")):
+        match = re.search(r'\{vsn,\s*"(\d{2}\.\d{2})', app.read_text(errors="replace"))
+        if match:
+            return match.group(1)
     return None
 
 

@@ -285,7 +285,9 @@ def test_broken_yaml_is_passed_through_to_ejabberd(ejabberdctl):
 def test_mariadb_database_with_user_and_schema(mariadb_server: MariaDB):
     mariadb_server.create_database_with_user("harness_check", "harness", "pa'ss")
     try:
-        mariadb_server.import_schema("harness_check", require("/usr/share/ejabberd/sql/mysql.new.sql"))
+        mariadb_server.import_schema(
+            "harness_check", require("/usr/share/ejabberd/sql/mysql.new.sql")
+        )
         assert "users" in mariadb_server.tables("harness_check")
         # The user can log in over TCP, as ejabberd will.
         login = subprocess.run(
@@ -311,7 +313,9 @@ def test_ejabberd_on_sql_stores_registered_users(
         "SELECT username, server_host FROM users", ejabberd_sql_db["sql_database"]
     )
     assert ["bob", DOMAIN] in rows
-    login_and_discover(f"bob@{DOMAIN}", "builder", "127.0.0.1", node.port_for(5222), ca_cert=node.cert.cert)
+    login_and_discover(
+        f"bob@{DOMAIN}", "builder", "127.0.0.1", node.port_for(5222), ca_cert=node.cert.cert
+    )
     assert node.error_lines() == []
 
 
@@ -321,3 +325,8 @@ def test_wrong_sql_password_is_caught_by_check_sql(
     node = ejabberd_node(SQL_CONFIG, sql={**ejabberd_sql_db, "sql_password": "wrong"})
     with pytest.raises(EjabberdError, match="SQL backend .* does not answer"):
         node.check_sql(DOMAIN, timeout=5)
+    # The timed-out ejabberdctl client VM was killed, not left waiting.
+    ctl_clients = subprocess.run(
+        ["pgrep", "-f", f"ctl-{node.node}"], capture_output=True, text=True
+    )
+    assert ctl_clients.stdout == ""

@@ -41,7 +41,7 @@ def _san_entry(name: str) -> x509.GeneralName:
 def _build_cert(names: list[str], key: ec.EllipticCurvePrivateKey, days: int) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     # Backdate a little so a client whose clock is slightly behind accepts it.
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -54,7 +54,9 @@ def _build_cert(names: list[str], key: ec.EllipticCurvePrivateKey, days: int) ->
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         # s2s uses the same certificate as a TLS client, hence CLIENT_AUTH too.
         .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
             critical=False,
         )
         .sign(key, hashes.SHA256())

@@ -252,8 +252,10 @@ def localize_config(
 def cert_names_for(hosts: list[str]) -> list[str]:
     """Names a test certificate needs to cover the hosts and their services.
 
-    The wildcard covers conference./upload./pubsub. subdomains, so ejabberd
-    finds a certificate for every domain and does not try ACME.
+    The wildcard covers the conference./upload./pubsub. service domains;
+    without it ejabberd warns "No certificate found matching ...".
+    (ACME is never attempted on a localized node: it needs a listener on
+    port 80, and all ports are remapped.)
     """
     names = list(hosts) or ["localhost"]
     return names + [f"*.{host}" for host in hosts]
@@ -455,11 +457,9 @@ class EjabberdNode:
             if self._wait_gone(deadline=time.monotonic() + 3.0):
                 return
         # Last resort, e.g. the launcher hangs before beam started.
-        _signal_pids(self._vm_pids(), signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=3.0)
+            _kill_launcher(self.process)
+        _signal_pids(self._vm_pids(), signal.SIGKILL)
 
     def _vm_pids(self, *, beam_only: bool = False) -> list[int]:
         # Every process running an Erlang VM for this node (server, su
@@ -482,19 +482,30 @@ class EjabberdNode:
 
     # -- commands ----------------------------------------------------------
 
-    def ctl(self, *args: str, check: bool = True, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    def ctl(
+        self, *args: str, check: bool = True, timeout: float = 30.0
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``ejabberdctl <args>`` against this node (bounded by ``timeout``)."""
-        try:
-            result = subprocess.run(
-                self._ctl_command(*args),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                cwd=self.workdir,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise EjabberdError(f"ejabberdctl {' '.join(args)} timed out after {timeout:.0f}s") from exc
+        command = self._ctl_command(*args)
+        with subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.workdir,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # subprocess.run would kill only ejabberdctl itself; the client
+                # VM below su would keep waiting for the node.
+                _kill_launcher(proc)
+                proc.communicate()
+                raise EjabberdError(
+                    f"ejabberdctl {' '.join(args)} timed out after {timeout:.0f}s"
+                ) from None
+        result = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
         if check and result.returncode != 0:
             raise EjabberdError(
                 f"ejabberdctl {' '.join(args)} failed with code {result.returncode}:\n"
@@ -540,12 +551,14 @@ class EjabberdNode:
     def log_text(self) -> str:
         """ejabberd.log, error.log, crash.log and console output, concatenated."""
         return "".join(
-            f"==> {path.name} <==\n{text}\n" for path in self._log_sources() if (text := _read(path))
+            f"==> {path.name} <==\n{text}\n"
+            for path in self._log_sources()
+            if (text := _read(path))
         )
 
     def error_lines(self) -> list[str]:
         """Distinct log lines at level error or critical (each source may repeat them)."""
-        seen: dict[str, None] = {}
+        seen: dict[str, str] = {}  # dedup key -> line as logged
         for path in self._log_sources():
             for line in _read(path).splitlines():
                 if any(marker in line for marker in ERROR_MARKERS):
@@ -595,6 +608,56 @@ def _pids_with_argument(needle: bytes, *, name: str | None = None) -> list[int]:
         if needle in cmdline:
             pids.append(int(entry))
     return pids
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state, ppid, ...
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            children.append(int(entry))
+    return children
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and all processes below it, parents before children.
+
+    Follows parent links rather than process groups, because `su` moves the
+    command it runs into a session of its own.
+    """
+    tree = [root]
+    for pid in tree:  # grows while iterating: breadth-first walk
+        tree.extend(_children(pid))
+    return tree
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path("/proc", str(pid), "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _kill_launcher(proc: subprocess.Popen[Any], wait: float = 3.0) -> None:
+    """SIGKILL an ejabberdctl process and everything it started.
+
+    The Erlang VM goes first: su and ejabberdctl then exit on their own and
+    reap it. Killing the whole chain at once would orphan the VM, leaving a
+    zombie beam.smp for init to collect.
+    """
+    tree = _descendants(proc.pid)
+    _signal_pids([pid for pid in tree if _process_name(pid) == "beam.smp"], signal.SIGKILL)
+    try:
+        proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        _signal_pids(_descendants(proc.pid)[::-1], signal.SIGKILL)
+        proc.wait(timeout=wait)
 
 
 def _signal_pids(pids: list[int], sig: signal.Signals) -> None:

@@ -74,7 +74,9 @@ def ejabberd_sql_db(mariadb_server: MariaDB) -> Iterator[dict[str, Any]]:
     mariadb_server.create_database_with_user(name, user, password)
     mariadb_server.import_schema(name, schema)
     yield mariadb_server.sql_options(name, user, password)
-    accounts = ", ".join(f"{quote_literal(user)}@{quote_literal(host)}" for host in ("127.0.0.1", "localhost"))
+    accounts = ", ".join(
+        f"{quote_literal(user)}@{quote_literal(host)}" for host in ("127.0.0.1", "localhost")
+    )
     mariadb_server.execute(f"DROP DATABASE {quote_identifier(name)}; DROP USER {accounts};")
 
 
@@ -98,7 +100,9 @@ def ejabberd_node(request: pytest.FixtureRequest) -> Iterator[StartEjabberd]:
     ) -> EjabberdNode:
         node = EjabberdNode()
         nodes.append(node)
-        config = node.localize(config_text, sql=sql, cert_names=cert_names) if localize else config_text
+        config = (
+            node.localize(config_text, sql=sql, cert_names=cert_names) if localize else config_text
+        )
         return node.start(config, timeout=timeout)
 
     yield start
@@ -114,4 +118,3 @@ def ejabberd_node(request: pytest.FixtureRequest) -> Iterator[StartEjabberd]:
             node.stop(graceful=False)
         finally:
             node.cleanup()
-

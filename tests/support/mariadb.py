@@ -172,7 +172,9 @@ class MariaDB:
         # Statements go through stdin: scripts like a schema file may be large.
         result = subprocess.run(command, input=sql, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
-            raise MariaDBError(f"SQL failed ({result.returncode}): {result.stderr.strip()}\n{sql[:500]}")
+            raise MariaDBError(
+                f"SQL failed ({result.returncode}): {result.stderr.strip()}\n{sql[:500]}"
+            )
         return result
 
     def execute(self, sql: str, db: str | None = None, *, timeout: float = 60.0) -> str:

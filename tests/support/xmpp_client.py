@@ -91,7 +91,9 @@ def _watch_login(client: slixmpp.ClientXMPP, jid: str) -> asyncio.Future[None]:
     client.add_event_handler("session_start", lambda _event: settle(None))
     client.add_event_handler(
         "failed_auth",
-        lambda stanza: settle(XMPPAuthError(f"authentication failed for {jid}: {_condition(stanza)}")),
+        lambda stanza: settle(
+            XMPPAuthError(f"authentication failed for {jid}: {_condition(stanza)}")
+        ),
     )
     client.add_event_handler(
         "ssl_invalid_chain", lambda exc: settle(XMPPError(f"TLS certificate rejected: {exc}"))
@@ -129,7 +131,7 @@ async def _discover(client: slixmpp.ClientXMPP, request_timeout: float) -> dict[
     )
     features: dict[str, list[str]] = {}
     errors: dict[str, str] = {}
-    for item, info in zip(items, infos):
+    for item, info in zip(items, infos, strict=True):
         if isinstance(info, IqError):
             errors[item] = str(info.condition)
             features[item] = []
@@ -163,7 +165,9 @@ async def _session(
             return await _discover(client, request_timeout=timeout)
     except (TimeoutError, IqTimeout) as exc:
         stage = "discovery" if logged_in.done() else "login"
-        raise XMPPTimeoutError(f"{stage} as {jid} at {host}:{port} took longer than {timeout:.0f}s") from exc
+        raise XMPPTimeoutError(
+            f"{stage} as {jid} at {host}:{port} took longer than {timeout:.0f}s"
+        ) from exc
     except IqError as exc:
         raise XMPPError(f"service discovery failed: {exc.condition} {exc.text}") from exc
     finally:

@@ -63,7 +63,7 @@ pacman -S --needed --noconfirm $packages
         if answers.database.new_schema:
             flags.append(capabilities(install.version).schema_configure_flag)
     return script(
-        f"Build ejabberd {install.version} from its release tarball and install it below {install.prefix}.",
+        "Build ejabberd from its release tarball and install it below the prefix.",
         {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
          "configure_flags": _words(flags)},
         """
@@ -249,7 +249,7 @@ fi
 
 def register_admin(answers: Answers) -> str:
     return script(
-        f"Register the admin account {answers.admin_jid}; asks for its password.",
+        "Register the admin account; asks for its password.",
         {**_control_variables(answers), "admin_user": answers.service.admin_user, "domain": answers.domains.main},
         CTL_FUNCTION + """
 printf 'Password for %s@%s: ' "$admin_user" "$domain"
@@ -274,7 +274,7 @@ def database(answers: Answers) -> str:
                   f"{install.prefix}/lib/ejabberd-{install.version}/priv/sql/{schema}",
                   f"/usr/share/ejabberd/sql/{schema}", f"/usr/lib/ejabberd/priv/sql/{schema}"]
     return script(
-        f"Create the MySQL database {db.name} if it is missing and import ejabberd's schema once. Safe to re-run.",
+        "Create the MySQL database if it is missing and import ejabberd's schema once. Safe to re-run.",
         {"database": db.name, "schema_candidates": _words(candidates), "server": db.server, "port": db.port},
         """
 # The mysql client finds the credentials itself (~/.my.cnf, as Uberspace keeps them).
