@@ -1,8 +1,8 @@
-"""The command line: ``ejabberd-wizard [tui|plain|generate|diff|presets|schema]``.
+"""The command line: ``ejabberd-wizard [tui|plain|generate|diff|check|verify|presets|schema]``.
 
-Exit codes, for every subcommand: 0 success or no difference; 1 ``diff`` found
-differences; 2 bad input or usage, told in one line naming the file, field or
-line, with nothing written.
+Exit codes, for every subcommand: 0 success, no difference, all checks pass; 1
+``diff`` found differences or ``check``/``verify`` found errors; 2 bad input or
+usage, told in one line naming the file, field or line, with nothing written.
 """
 
 from __future__ import annotations
@@ -46,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--yes", action="store_true", help="write without asking")
     diff = commands.add_parser("diff", help="show what generate would change (exit 1 when anything would)")
     with_inputs(diff, out_required=True)
+    check = commands.add_parser("check", help="check this machine against the answers: ports, certificates, DNS, ...")
+    check.add_argument("--out", type=Path, default=None, help="deployment directory whose wizard.yml to check")
+    check.add_argument("--answers", type=Path, help="answers file to check")
+    check.add_argument("--preset", help="preset the answers start from")
+    check.add_argument("--nameserver", help="send every DNS query to HOST[:PORT]")
+    check.add_argument("--only", help="comma-separated groups: ports,certs,dns,env,config")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    verify = commands.add_parser("verify", help="log in to a running server and test what clients need (compliance)")
+    verify.add_argument("--jid", required=True)
+    verify.add_argument("--password-file", type=Path, required=True)
+    verify.add_argument("--server", help="host to connect to (default: the JID's domain, via SRV)")
+    verify.add_argument("--port", type=int)
+    trust = verify.add_mutually_exclusive_group()
+    trust.add_argument("--ca", type=Path, help="CA certificate to trust")
+    trust.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
     commands.add_parser("presets", help="list the presets")
     commands.add_parser("schema", help="print the JSON schema of the answers file")
     return parser
@@ -77,6 +93,14 @@ def _run(args: argparse.Namespace) -> int:
         if command == "diff":
             return diff(args.out, args.preset, args.answers)
         return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes)
+    if command == "check":
+        from wizard.checks.command import run_check
+
+        return run_check(args)
+    if command == "verify":
+        from wizard.verify.command import run_verify
+
+        return run_verify(args)
     if command == "plain":
         from screens.plain import run_plain
 
