@@ -144,6 +144,16 @@ def _questions() -> tuple[Question, ...]:
 QUESTIONS: tuple[Question, ...] = _questions()
 
 
+def model_defaults() -> dict[str, dict[str, Any]]:
+    """The defaults the model itself declares, for answers no preset sets."""
+    defaults: dict[str, dict[str, Any]] = {}
+    for question in QUESTIONS:
+        if not question.field.is_required():
+            section, name = question.path.split(".")
+            defaults.setdefault(section, {})[name] = question.field.get_default(call_default_factory=True)
+    return defaults
+
+
 def questions_of(step: str) -> list[Question]:
     return [question for question in QUESTIONS if question.step == step]
 

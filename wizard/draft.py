@@ -13,7 +13,7 @@ from typing import Any
 
 from presets import Preset
 from wizard.answers import Given, Machine, build, fill_preset, merge, plain
-from wizard.catalogue import Question
+from wizard.catalogue import Question, model_defaults
 from wizard.model import Answers
 
 
@@ -33,7 +33,8 @@ class Draft:
 
     def values(self) -> dict[str, Any]:
         """Every answer as it stands: the preset's, with the user's on top."""
-        return merge(fill_preset(self.preset, Given(self.given), self.machine), self.given)
+        preset = fill_preset(self.preset, Given(self.given), self.machine)
+        return merge(merge(model_defaults(), preset), self.given)
 
     def value(self, question: Question) -> Any:
         section, name = question.path.split(".")

@@ -269,9 +269,10 @@ class Upload(Section):
         "Delete uploads after (days)", "mod_http_upload_quota removes files older than this; empty keeps them forever.",
         "upload", when={"upload.enabled": True}, default=None, ge=1,
     )
-    cors_origin: Annotated[str, AfterValidator(v.cors_origin)] = question(
+    cors_origin: Annotated[str, AfterValidator(v.cors_origin)] | None = question(
         "CORS origin",
-        "Web clients may only upload when the server sends CORS headers (XEP-0363 §5); '*' allows every web client.",
+        "Web clients may only upload when the server sends CORS headers (XEP-0363 §5); '*' allows every "
+        "web client, empty sends none.",
         "upload", when={"upload.enabled": True},
     )
 
@@ -339,6 +340,27 @@ class Compliance(Section):
         "STUN for calls",
         "ejabberd's STUN server and its announcement (XEP-0215) let audio/video calls find a way through NAT.",
         "compliance",
+    )
+    mam: bool = question(
+        "Message archive",
+        "Keeps history on the server so every device of a user sees it (XEP-0313), also for group chats.",
+        "compliance", default=True,
+    )
+    stream_management: bool = question(
+        "Stream management",
+        "Mobile clients resume a dropped connection without losing messages (XEP-0198).",
+        "compliance", default=True,
+    )
+    push: bool = question(
+        "Push notifications", "Wakes sleeping mobile clients through their push service (XEP-0357).", "compliance",
+        default=True,
+    )
+    carbons: bool = question(
+        "Message carbons", "Copies each message to all of a user's devices (XEP-0280).", "compliance", default=True
+    )
+    client_state_indication: bool = question(
+        "Client state indication", "Holds back unimportant traffic while a phone's screen is off (XEP-0352).",
+        "compliance", default=True,
     )
 
 

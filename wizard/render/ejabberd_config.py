@@ -210,7 +210,7 @@ def _access(answers: Answers) -> dict[str, Any]:
 
 
 def _modules(answers: Answers) -> CommentedMap:
-    domains = answers.domains
+    domains, compliance = answers.domains, answers.compliance
     sql = answers.database.backend == "mysql"
     modules: list[tuple[str, Any, str | None]] = [
         ("mod_adhoc", {}, "ad-hoc commands (XEP-0050)"),
@@ -220,8 +220,8 @@ def _modules(answers: Answers) -> CommentedMap:
         ("mod_blocking", {}, "blocking (XEP-0191)"),
         ("mod_bosh", {}, "BOSH (XEP-0124, XEP-0206)"),
         ("mod_caps", {}, "entity capabilities (XEP-0115), needed by PEP"),
-        ("mod_carboncopy", {}, "message carbons (XEP-0280)"),
-        ("mod_client_state", {}, "client state indication (XEP-0352)"),
+        *([("mod_carboncopy", {}, "message carbons (XEP-0280)")] if compliance.carbons else []),
+        *([("mod_client_state", {}, "client state indication (XEP-0352)")] if compliance.client_state_indication else []),
         ("mod_configure", {}, None),
         ("mod_disco", _disco(answers), "contact addresses (XEP-0157)"),
         ("mod_fail2ban", {}, None),
@@ -231,10 +231,9 @@ def _modules(answers: Answers) -> CommentedMap:
         modules.append(("mod_http_upload", _upload(answers), "HTTP file upload (XEP-0363)"))
         if answers.upload.quota_max_days is not None:
             modules.append(("mod_http_upload_quota", mapping(max_days=answers.upload.quota_max_days), None))
-    modules += [
-        ("mod_last", {}, None),
-        ("mod_mam", mapping(assume_mam_usage=True, default="always"), "message archive (XEP-0313)"),
-    ]
+    modules.append(("mod_last", {}, None))
+    if compliance.mam:
+        modules.append(("mod_mam", mapping(assume_mam_usage=True, default="always"), "message archive (XEP-0313)"))
     if answers.security.mqtt:
         modules.append(("mod_mqtt", {}, None))
     modules += [
@@ -245,7 +244,7 @@ def _modules(answers: Answers) -> CommentedMap:
             access_create="muc_create",
             access_persistent="muc_create",
             access_mam=sequence(["allow"]),
-            default_room_options=mapping(mam=True),
+            default_room_options=mapping(mam=compliance.mam),
         ), "group chat (XEP-0045)"),
         ("mod_muc_admin", {}, None),
         ("mod_offline", mapping(access_max_user_messages="max_user_offline_messages"), None),
@@ -263,13 +262,13 @@ def _modules(answers: Answers) -> CommentedMap:
                 (quoted("storage:bookmarks"), mapping(access_model="whitelist")),
             ),
         ), "PubSub and PEP (XEP-0060, XEP-0163)"),
-        ("mod_push", {}, "push notifications (XEP-0357)"),
-        ("mod_push_keepalive", {}, None),
+        *([("mod_push", {}, "push notifications (XEP-0357)"), ("mod_push_keepalive", {}, None)] if compliance.push else []),
         ("mod_register", _register(answers), None),
         ("mod_roster", mapping(versioning=True), "roster versioning"),
         ("mod_s2s_dialback", {}, None),
         ("mod_shared_roster", {}, None),
-        ("mod_stream_mgmt", mapping(resend_on_timeout="if_offline"), "stream management (XEP-0198)"),
+        *([("mod_stream_mgmt", mapping(resend_on_timeout="if_offline"), "stream management (XEP-0198)")]
+          if compliance.stream_management else []),
     ]
     if answers.compliance.stun:
         modules.append(("mod_stun_disco", _stun_disco(answers), "STUN discovery (XEP-0215)"))
@@ -315,6 +314,8 @@ def _upload(answers: Answers) -> CommentedMap:
         access="local",
     )
     options["thumbnail"] = upload.thumbnail
+    if upload.cors_origin is None:
+        return options
     # Browsers only let web clients upload when these are sent (XEP-0363 §5). Values
     # are literal: releases before 25.03 do not expand @HOST@ here.
     options["custom_headers"] = mapping(
