@@ -26,7 +26,7 @@ from tests.support.ejabberd_node import (
     localize_config,
     start_expect_failure,
 )
-from tests.support.xmpp_client import XMPPAuthError, login_and_discover
+from tests.support.xmpp_client import XMPPAuthError, XMPPError, login_and_discover
 
 if TYPE_CHECKING:
     # Not imported at run time: pytest must import the plugin module itself
@@ -243,11 +243,20 @@ def test_generated_config_runs_and_serves_discovery(ejabberdctl, ejabberd_node: 
     assert node.error_lines() == []
 
 
-def test_wrong_password_is_reported_as_auth_failure(ejabberdctl, ejabberd_node: StartEjabberd):
+def test_login_failures_are_reported_clearly(
+    ejabberdctl, ejabberd_node: StartEjabberd, tmp_path: Path
+):
     node = ejabberd_node(GENERATED_CONFIG)
     node.register("alice", DOMAIN, "wonderland")
+    port = node.port_for(5222)
     with pytest.raises(XMPPAuthError, match="not-authorized"):
-        login_and_discover(f"alice@{DOMAIN}", "wrong", "127.0.0.1", node.port_for(5222), timeout=10)
+        login_and_discover(f"alice@{DOMAIN}", "wrong", "127.0.0.1", port, timeout=10)
+
+    other_ca, _key = make_self_signed(tmp_path, [DOMAIN])
+    with pytest.raises(XMPPError, match="certificate verify failed"):
+        login_and_discover(
+            f"alice@{DOMAIN}", "wonderland", "127.0.0.1", port, ca_cert=other_ca, timeout=10
+        )
 
 
 def test_two_nodes_from_one_config_run_side_by_side(ejabberdctl, ejabberd_node: StartEjabberd):

@@ -105,7 +105,8 @@ def _watch_login(client: slixmpp.ClientXMPP, jid: str) -> asyncio.Future[None]:
         "stream_error", lambda stanza: settle(XMPPError(f"stream error: {_condition(stanza)}"))
     )
     client.add_event_handler(
-        "disconnected", lambda reason: settle(XMPPError(f"disconnected before login: {reason}"))
+        "disconnected",
+        lambda reason: settle(XMPPError(f"connection closed before login: {reason}")),
     )
     return outcome
 
@@ -159,12 +160,13 @@ async def _session(
     client = _make_client(jid, password, ca_cert, direct_tls)
     logged_in = _watch_login(client, jid)
     client.connect(host, port)
+    stage = "login"
     try:
         async with asyncio.timeout(timeout):
             await logged_in
+            stage = "discovery"
             return await _discover(client, request_timeout=timeout)
     except (TimeoutError, IqTimeout) as exc:
-        stage = "discovery" if logged_in.done() else "login"
         raise XMPPTimeoutError(
             f"{stage} as {jid} at {host}:{port} took longer than {timeout:.0f}s"
         ) from exc
