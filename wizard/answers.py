@@ -134,7 +134,8 @@ def build(preset: Preset, given: Given, machine: Machine | None = None) -> Answe
     try:
         return Answers.model_validate(merged)
     except ValidationError as error:
-        raise InputError(describe_error(error, given)) from None
+        field, message = describe_error(error, given)
+        raise InputError(message, field=field) from None
 
 
 def build_from(preset_name: str | None, given: Given, machine: Machine | None = None) -> Answers:
@@ -148,8 +149,8 @@ def build_from(preset_name: str | None, given: Given, machine: Machine | None = 
     return build(load_preset(name), given, machine)
 
 
-def describe_error(error: ValidationError, given: Given) -> str:
-    """One line for the first problem: where it is, what is wrong, what is expected."""
+def describe_error(error: ValidationError, given: Given) -> tuple[str, str]:
+    """The field of the first problem, and one line saying where it is, what is wrong, what is expected."""
     first = error.errors(include_url=False)[0]
     path = tuple(first["loc"])
     kind = first["type"]
@@ -170,8 +171,8 @@ def describe_error(error: ValidationError, given: Given) -> str:
     if given.source:
         line = given.line_of(path)
         where = f"{given.source}:{line}" if line else given.source
-        return f"{where}: {field_name}: {message}"
-    return f"{field_name}: {message}"
+        return field_name, f"{where}: {field_name}: {message}"
+    return field_name, f"{field_name}: {message}"
 
 
 def dump(answers: Answers) -> str:

@@ -67,9 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("tui", "plain", "generate", "diff", "check", "verify", "presets", "schema")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The wizard is the default command: `ejabberd-wizard --out DIR` means `tui --out DIR`.
+    if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
+        arguments.insert(0, "tui")
     try:
-        return _run(_parser().parse_args(argv))
+        return _run(_parser().parse_args(arguments))
     except InputError as error:
         print(f"ejabberd-wizard: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -79,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    command = args.command or "tui"
+    command = args.command
     if command == "presets":
         return _presets()
     if command == "schema":
@@ -107,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_plain(args.out, args.preset, args.answers)
     from screens.app import run_tui
 
-    return run_tui(getattr(args, "out", DEFAULT_OUT), getattr(args, "preset", None), getattr(args, "answers", None))
+    return run_tui(args.out, args.preset, args.answers)
 
 
 def _presets() -> int:

@@ -5,5 +5,11 @@ class InputError(Exception):
     """Bad input or usage: the command line reports ``str(error)`` and exits 2.
 
     The message names where the problem is (a file, a field, a line) and what is
-    expected instead, so it can be acted on without a traceback.
+    expected instead, so it can be acted on without a traceback. ``field`` is the
+    dotted answers path the message is about, when it is about one, so a front end
+    can point at that field.
     """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +87,7 @@ class Plan:
             changes.append(Change(path, status, old, planned))
         return changes
 
-    def apply(self, out: Path, changes: list[Change]) -> list[Change]:
+    def apply(self, out: Path, changes: list[Change], on_written: Callable[[Change], None] | None = None) -> list[Change]:
         """Write the new and changed files; returns what was written."""
         to_write = [change for change in changes if change.status is not Status.UNCHANGED]
         if not to_write:
@@ -99,6 +100,8 @@ class Plan:
                 if change.old is not None:
                     _backup(target, backup_root / change.path)
                 write_atomically(target, change.planned.content, change.planned.mode)
+                if on_written:
+                    on_written(change)
         except OSError as error:
             raise InputError(f"--out {out}: cannot write {error.filename or out}: {error.strerror}") from None
         return to_write

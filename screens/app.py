@@ -1,0 +1,145 @@
+"""The Textual wizard: preset, one screen per step of questions, review and write.
+
+The app only routes between screens; the state lives in ``wizard.session.Session``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+import presets
+from screens.done import DoneScreen
+from screens.preset import PresetScreen
+from screens.review import ReviewScreen
+from screens.sidebar import StepList
+from screens.step import StepScreen
+from wizard.answers import Given, Machine
+from wizard.catalogue import STEPS
+from wizard.draft import Draft
+from wizard.generate import saved_answers
+from wizard.plan import Change, check_output_dir
+from wizard.session import Session, StepState
+
+ALL_STEPS: list[tuple[str, str]] = [("preset", "Preset"), *STEPS, ("review", "Review")]
+
+
+class WizardApp(App[int]):
+    CSS_PATH = "wizard.tcss"
+    TITLE = "ejabberd-wizard"
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("ctrl+b", "back", "Back"),
+        Binding("f2", "jump", "Steps"),
+        Binding("ctrl+r", "review", "Review"),
+        Binding("ctrl+q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, out: Path, preset_name: str | None = None, saved: Given | None = None,
+                 machine: Machine | None = None) -> None:
+        super().__init__()
+        self.out = out
+        self.saved = saved or Given()
+        self.machine = machine or Machine.current()
+        self.preset_name = preset_name or self.saved.get("preset")
+        self.session: Session | None = None
+        self.written_files = 0
+        self.current = "preset"
+        self.sub_title = str(out)
+
+    def on_mount(self) -> None:
+        if self.preset_name:
+            self.choose_preset(self.preset_name, first=True)
+        else:
+            self.push_screen(PresetScreen(name="preset"))
+
+    # -- steps ----------------------------------------------------------------
+
+    def step_titles(self) -> list[tuple[str, str]]:
+        return ALL_STEPS
+
+    def step_states(self) -> dict[str, StepState]:
+        if self.session is None:
+            return {}
+        states = {step: self.session.state(step) for step, _ in STEPS}
+        states["preset"] = StepState.VALID
+        states["review"] = StepState.VALID if "review" in self.session.visited else StepState.NOT_VISITED
+        return states
+
+    def choose_preset(self, name: str, first: bool = False) -> None:
+        preset = presets.load(name)
+        if self.session is None:
+            self.session = Session(Draft.start(preset, self.saved, self.machine), self.out)
+        else:
+            self.session.draft.preset = preset
+        self.preset_name = name
+        self.session.mark_visited(["preset"])
+        target = STEPS[0][0]
+        if first:
+            self.current = target
+            self.push_screen(self._screen(target))
+        else:
+            self.go_to(target)
+
+    def go_to(self, step: str) -> None:
+        if self.session is None and step != "preset":
+            self.notify("Choose a preset first.", severity="warning")
+            return
+        if step == self.current:
+            return
+        self.current = step
+        self.switch_screen(self._screen(step))
+
+    def _screen(self, step: str) -> str:
+        """The installed screen of a step: created once, so what was typed stays."""
+        if not self.is_screen_installed(step):
+            if step == "preset":
+                self.install_screen(PresetScreen(name="preset"), step)
+            elif step == "review":
+                self.install_screen(ReviewScreen(), step)
+            else:
+                self.install_screen(StepScreen(step, dict(STEPS)[step]), step)
+        if self.session is not None:
+            self.session.mark_visited([step])
+        return step
+
+    def _offset(self, delta: int) -> None:
+        names = [name for name, _ in ALL_STEPS]
+        index = max(0, min(len(names) - 1, names.index(self.current) + delta))
+        self.go_to(names[index])
+
+    def action_next(self) -> None:
+        self._offset(+1)
+
+    def action_back(self) -> None:
+        self._offset(-1)
+
+    def action_review(self) -> None:
+        self.go_to("review")
+
+    def action_jump(self) -> None:
+        self.screen.query_one(StepList).focus()
+
+    # -- the end --------------------------------------------------------------
+
+    def written(self, changes: list[Change]) -> None:
+        self.written_files = len(changes)
+        self.push_screen(DoneScreen(self.out, len(changes)))
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+
+def run_tui(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
+    check_output_dir(out)
+    app = WizardApp(out, preset_name, saved_answers(out, answers_path))
+    app.run()
+    if app.written_files:
+        print(f"Wrote {app.written_files} file(s) to {out}. Next steps: {out / 'README.md'}")
+    else:
+        print(f"Quit before writing: nothing was written to {out}.", file=sys.stderr)
+    return app.return_code or 0

@@ -1,0 +1,26 @@
+"""After writing: what was written, and the next steps from the deployment's README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+
+
+class DoneScreen(Screen[None]):
+    BINDINGS = [("ctrl+q", "app.quit", "Quit"), ("escape", "app.quit", "Quit")]
+
+    def __init__(self, out: Path, written: int) -> None:
+        super().__init__(name="done")
+        self.out = out
+        self.written = written
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"[b green]✓ Wrote {self.written} file(s) to {self.out}[/]", id="done-status")
+        with VerticalScroll(id="next-steps"):
+            yield Markdown((self.out / "README.md").read_text(encoding="utf-8"))
+        yield Footer()

@@ -1,0 +1,88 @@
+"""One question of the catalogue as a form field: label, input, and the error under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from wizard.catalogue import Question
+
+
+class QuestionField(Vertical):
+    """Edits one answer; tells the screen with ``Edited`` when the user changes it."""
+
+    class Edited(Message):
+        def __init__(self, field: QuestionField, value: str | bool) -> None:
+            super().__init__()
+            self.field = field
+            self.value = value
+
+    class Focused(Message):
+        def __init__(self, question: Question) -> None:
+            super().__init__()
+            self.question = question
+
+    def __init__(self, question: Question, value: Any) -> None:
+        super().__init__(id="q-" + question.path.replace(".", "-"), classes="question")
+        self.question = question
+        self._value = value
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="question-row"):
+            yield Label(self.question.label, classes="question-label")
+            yield self._editor()
+        yield Static("", classes="question-error")
+
+    def _editor(self) -> Widget:
+        question, value = self.question, self._value
+        if question.kind == "boolean":
+            return Switch(value=bool(value))
+        if question.kind == "choice":
+            return Select([(choice, choice) for choice in question.choices], value=str(value), allow_blank=False)
+        placeholder = "comma-separated" if question.kind == "list" else "empty: none" if question.optional else ""
+        return Input(value=question.format(value), placeholder=placeholder)
+
+    @property
+    def editor(self) -> Widget:
+        return self.query_one("Input, Switch, Select")
+
+    def show(self, value: Any) -> None:
+        """Show a value that changed elsewhere (a default that follows another answer)."""
+        editor = self.editor
+        with editor.prevent(Input.Changed, Switch.Changed, Select.Changed):
+            if isinstance(editor, Input):
+                editor.value = self.question.format(value)
+            elif isinstance(editor, Switch):
+                editor.value = bool(value)
+            else:
+                editor.value = str(value)
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one(".question-error", Static)
+        error.update(message or "")
+        self.set_class(bool(message), "-invalid")
+
+    @on(Input.Changed)
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Changed | Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Edited(self, event.value))
+
+    @on(Switch.Changed)
+    def _switched(self, event: Switch.Changed) -> None:
+        event.stop()
+        self.post_message(self.Edited(self, event.value))
+
+    @on(Select.Changed)
+    def _selected(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.Edited(self, str(event.value)))
+
+    def on_descendant_focus(self) -> None:
+        self.post_message(self.Focused(self.question))

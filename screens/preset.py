@@ -1,0 +1,33 @@
+"""The first step: which kind of host, one line each."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+import presets
+from screens.base import WizardScreen
+
+
+class PresetScreen(WizardScreen):
+    step = "preset"
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("Where will ejabberd run?", classes="step-heading")
+        yield Static("The preset fills in every answer for that kind of host; you can change each one after.",
+                     classes="step-intro")
+        options = [Option(f"{name}\n  {presets.load(name).description}", id=name) for name in presets.names()]
+        yield OptionList(*options, id="presets")
+
+    def on_mount(self) -> None:
+        chosen = self.wizard.preset_name
+        option_list = self.query_one(OptionList)
+        if chosen:
+            option_list.highlighted = presets.names().index(chosen)
+        option_list.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.wizard.choose_preset(str(event.option.id))

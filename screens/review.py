@@ -1,0 +1,130 @@
+"""The last step: every choice, then every file with its diff, and the one Write action."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from screens.base import WizardScreen
+from wizard.catalogue import STEPS, questions_of
+from wizard.errors import InputError
+from wizard.generate import Proposal
+from wizard.plan import Change, Status
+
+
+class ReviewScreen(WizardScreen):
+    step = "review"
+    BINDINGS = [("ctrl+w", "write", "Write")]
+
+    def __init__(self) -> None:
+        super().__init__(name="review")
+        self.proposal: Proposal | None = None
+
+    def compose_content(self) -> ComposeResult:
+        yield Static("Review", classes="step-heading")
+        with VerticalScroll(id="review"):
+            yield Static(id="summary")
+            yield Static("Files of the deployment directory", classes="step-subheading")
+            with Horizontal(id="files-and-diff"):
+                yield ListView(id="files")
+                with VerticalScroll(id="diff-scroll"):
+                    yield Static(id="diff")
+        yield Static(id="status")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Button("Write", id="write", variant="success", disabled=True)
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.query_one("#progress").display = False
+        self.query_one("#summary", Static).update(self._summary())
+        self._propose()
+
+    def _summary(self) -> Table:
+        session = self.wizard.session
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        values = session.draft.values()
+        for step, title in STEPS:
+            lines = [f"{q.label}: {q.format(session.draft.value(q))}" for q in questions_of(step) if q.applies(values)]
+            table.add_row(title, "\n".join(lines))
+        return table
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="propose")
+    def _propose(self) -> Proposal:
+        return self.wizard.session.propose()
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "propose":
+            if event.state is WorkerState.SUCCESS:
+                self._show(event.worker.result)
+            elif event.state is WorkerState.ERROR:
+                self._blocked(event.worker.error)
+        elif event.worker.group == "write":
+            if event.state is WorkerState.SUCCESS:
+                self.wizard.written(event.worker.result)
+            elif event.state is WorkerState.ERROR:
+                self._blocked(event.worker.error)
+
+    def _blocked(self, error: BaseException | None) -> None:
+        message = str(error) if isinstance(error, InputError) else f"unexpected error: {error!r}"
+        self.query_one("#status", Static).update(f"[b red]✗ Cannot write yet:[/] {message}")
+        button = self.query_one("#write", Button)
+        button.disabled = True
+        button.label = "Write"
+
+    def _show(self, proposal: Proposal) -> None:
+        self.proposal = proposal
+        files = self.query_one("#files", ListView)
+        files.clear()
+        for change in proposal.changes:
+            files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
+        pending = len(proposal.pending)
+        button = self.query_one("#write", Button)
+        blocking = self.wizard.session.blocking_error()
+        button.label = f"Write {pending} file{'s' if pending != 1 else ''}"
+        button.disabled = pending == 0 or blocking is not None
+        status = (f"[b red]✗ {blocking}[/]" if blocking else
+                  "Nothing to write: the deployment directory is up to date." if not pending else
+                  f"{pending} file(s) to write to {self.wizard.out}. Nothing is written until you press Write.")
+        self.query_one("#status", Static).update(status)
+        first = next((c for c in proposal.changes if c.status is not Status.UNCHANGED), None)
+        self._show_diff(first or (proposal.changes[0] if proposal.changes else None))
+
+    def _show_diff(self, change: Change | None) -> None:
+        diff = self.query_one("#diff", Static)
+        if change is None:
+            diff.update("")
+        elif change.status is Status.UNCHANGED:
+            diff.update(f"{change.path}: unchanged")
+        else:
+            diff.update(Syntax(change.masked_diff(), "diff", theme="ansi_dark", word_wrap=False))
+
+    @on(ListView.Highlighted, "#files")
+    def _file_highlighted(self, event: ListView.Highlighted) -> None:
+        if self.proposal and event.item is not None:
+            change = next(c for c in self.proposal.changes if c.path == event.item.name)
+            self._show_diff(change)
+
+    @on(Button.Pressed, "#write")
+    def action_write(self) -> None:
+        button = self.query_one("#write", Button)
+        if button.disabled or self.proposal is None:
+            return
+        button.disabled = True
+        progress = self.query_one("#progress", ProgressBar)
+        progress.display = True
+        progress.update(total=len(self.proposal.pending), progress=0)
+        self._write(self.proposal)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
+    def _write(self, proposal: Proposal) -> list[Change]:
+        progress = self.query_one("#progress", ProgressBar)
+        return proposal.plan.apply(self.wizard.out, proposal.changes,
+                                   on_written=lambda _: self.app.call_from_thread(progress.advance, 1))

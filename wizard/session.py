@@ -1,0 +1,98 @@
+"""A wizard session: the draft, what the user has seen, and the state of each step.
+
+Front ends show this; they keep no state of their own beyond their widgets.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wizard.catalogue import STEPS, Question, by_path, questions_of
+from wizard.draft import Draft
+from wizard.errors import InputError
+from wizard.generate import Proposal
+from wizard.model import Answers
+from wizard.render import deployment
+from wizard.secrets import resolve
+
+QUESTION_STEPS = tuple(step for step, _ in STEPS)
+
+
+class StepState(enum.Enum):
+    NOT_VISITED = "not visited"
+    VALID = "valid"
+    WARNINGS = "has warnings"
+    ERRORS = "has errors"
+
+
+@dataclass
+class Session:
+    draft: Draft
+    out: Path
+    field_errors: dict[str, str] = field(default_factory=dict)
+    visited: set[str] = field(default_factory=set)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def questions(self, step: str) -> list[Question]:
+        """The questions of a step that apply with the current answers."""
+        values = self.draft.values()
+        return [question for question in questions_of(step) if question.applies(values)]
+
+    def edit(self, question: Question, text: str | bool) -> str | None:
+        """Take a value the user entered; returns the error to show, or None when it is taken."""
+        try:
+            value = text if isinstance(text, bool) else question.parse(text)
+        except ValueError as error:
+            self.field_errors[question.path] = str(error)
+            return str(error)
+        self.field_errors.pop(question.path, None)
+        self.draft.set(question, value)
+        return None
+
+    def answers_error(self) -> InputError | None:
+        """The first problem that spans fields (e.g. two services on one port), if any."""
+        try:
+            self.draft.answers()
+        except InputError as error:
+            return error
+        return None
+
+    def state(self, step: str) -> StepState:
+        if step not in self.visited:
+            return StepState.NOT_VISITED
+        if any(_step_of(path) == step for path in self.field_errors):
+            return StepState.ERRORS
+        error = self.answers_error()
+        if error and error.field and _step_of(error.field) == step:
+            return StepState.ERRORS
+        if self.warnings.get(step):
+            return StepState.WARNINGS
+        return StepState.VALID
+
+    def blocking_error(self) -> str | None:
+        """Why nothing can be written yet, or None when everything is valid."""
+        if self.field_errors:
+            path, message = next(iter(self.field_errors.items()))
+            return f"{path}: {message}"
+        error = self.answers_error()
+        return str(error) if error else None
+
+    def propose(self) -> Proposal:
+        """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
+        answers: Answers = self.draft.answers()
+        plan = deployment(answers, resolve(answers, self.out))
+        return Proposal(answers, plan, plan.compare(self.out))
+
+    def mark_visited(self, steps: Iterable[str]) -> None:
+        self.visited.update(steps)
+
+
+def _step_of(path: str) -> str | None:
+    """The step of the question a (possibly deeper, e.g. 'domains.hosts.0') answers path is about."""
+    try:
+        return by_path(".".join(path.split(".")[:2])).step
+    except KeyError:
+        return None
