@@ -44,9 +44,11 @@ class QuestionField(Vertical):
         if question.kind == "boolean":
             return Switch(value=bool(value))
         if question.kind == "choice":
-            return Select([(choice, choice) for choice in question.choices], value=str(value), allow_blank=False)
+            return Select([(choice, choice) for choice in question.choices], value=str(value), allow_blank=False,
+                          compact=True)
         placeholder = "comma-separated" if question.kind == "list" else "empty: none" if question.optional else ""
-        return Input(value=question.format(value), placeholder=placeholder)
+        # Compact editors: one line per question, so a step fits an 80x24 terminal.
+        return Input(value=question.format(value), placeholder=placeholder, compact=True)
 
     @property
     def editor(self) -> Widget:
@@ -66,6 +68,7 @@ class QuestionField(Vertical):
     def show_error(self, message: str | None) -> None:
         error = self.query_one(".question-error", Static)
         error.update(message or "")
+        error.display = bool(message)
         self.set_class(bool(message), "-invalid")
 
     @on(Input.Changed)

@@ -1,0 +1,176 @@
+"""The Textual wizard driven by Pilot: every step, errors, going back, review and write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+
+from screens.app import WizardApp
+from screens.fields import QuestionField
+from screens.review import ReviewScreen
+from tests.answers_helpers import ACCOUNT, snapshot
+from wizard.answers import Given, Machine, dump
+from wizard.catalogue import STEPS
+from wizard.cli import main
+
+MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
+HOST = "example.test"
+
+
+@pytest.fixture(autouse=True)
+def mysql_password_where_uberspace_keeps_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".my.cnf").write_text("[client]\npassword=tui-test-password\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def field(app: WizardApp, path: str) -> QuestionField:
+    return app.screen.query_one(f"#q-{path.replace('.', '-')}", QuestionField)
+
+
+async def type_into(pilot, app: WizardApp, path: str, text: str) -> None:
+    editor = field(app, path).editor
+    assert isinstance(editor, Input)
+    editor.focus()
+    editor.value = ""
+    await pilot.press(*text) if text else None
+    await pilot.pause()
+
+
+async def walk_to_review(pilot, app: WizardApp) -> list[str]:
+    """Press Next through every step, typing the domain on the way; returns the steps seen."""
+    seen = [app.current]
+    while app.current != "review" and len(seen) <= len(STEPS):
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        seen.append(app.current)
+        if app.current == "domains":
+            await type_into(pilot, app, "domains.hosts", HOST)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return seen
+
+
+@pytest.mark.parametrize("preset", ["uberspace", "arch"])
+async def test_walking_every_step_ends_in_a_review_that_writes_what_generate_writes(tmp_path: Path, preset: str) -> None:
+    out = tmp_path / "tui"
+    app = WizardApp(out, preset, Given(), MACHINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        seen = await walk_to_review(pilot, app)
+        assert seen == [step for step, _ in STEPS] + ["review"]
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.proposal is not None
+        button = review.query_one("#write", Button)
+        assert not button.disabled and str(button.label) == f"Write {len(review.proposal.pending)} files"
+
+        # The same answers through the command line: the same diff.
+        answers = tmp_path / "answers.yml"
+        answers.write_text(dump(app.session.draft.answers()))
+        assert review.proposal.diff_text() == _cli_diff(out, answers)
+
+        await pilot.press("ctrl+w")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.written_files == len(review.proposal.pending)
+    generated = tmp_path / "generated"
+    assert main(["generate", "--out", str(generated), "--answers", str(answers), "--yes"]) == 0
+    assert snapshot(out) == snapshot(generated)
+
+
+def _cli_diff(out: Path, answers: Path) -> str:
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["diff", "--out", str(out), "--answers", str(answers)]) == 1
+    return buffer.getvalue()
+
+
+async def test_invalid_values_show_their_error_mark_the_step_and_block_writing(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.go_to("ports")
+        await pilot.pause()
+        await type_into(pilot, app, "ports.c2s", "70000")
+        error = field(app, "ports.c2s").query_one(".question-error", Static)
+        assert "70000 is not a port" in str(error.render())
+        assert app.step_states()["ports"].name == "ERRORS"
+
+        # A value valid on its own but clashing with another field: shown on that field.
+        await type_into(pilot, app, "ports.c2s", "5269")
+        assert "5269 is already used" in str(field(app, "ports.s2s").query_one(".question-error", Static).render()) \
+            or "5269 is already used" in str(field(app, "ports.c2s").query_one(".question-error", Static).render())
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.query_one("#write", Button).disabled
+        assert "already used" in str(app.screen.query_one("#status", Static).render())
+
+        app.go_to("ports")
+        await pilot.pause()
+        await type_into(pilot, app, "ports.c2s", "5222")
+        assert app.step_states()["ports"].name == "VALID"
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.screen.query_one("#write", Button).disabled
+
+
+async def test_going_back_and_forth_keeps_what_was_typed(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", "arch", Given(), MACHINE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.go_to("domains")
+        await pilot.pause()
+        await type_into(pilot, app, "domains.hosts", "kept.example")
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+b", "ctrl+b")
+        await pilot.pause()
+        assert app.current == "domains"
+        assert field(app, "domains.hosts").editor.value == "kept.example"
+        # A default that follows the domain follows it on the compliance step.
+        app.go_to("compliance")
+        await pilot.pause()
+        assert field(app, "compliance.abuse_addresses").editor.value == "mailto:abuse@kept.example"
+        # Jumping through the sidebar.
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen.focused is not None and app.screen.focused.id == "steps"
+
+
+async def test_conditional_questions_appear_when_they_apply(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.go_to("database")
+        await pilot.pause()
+        assert not field(app, "database.server").display
+        select = field(app, "database.backend").editor
+        select.value = "mysql"
+        await pilot.pause()
+        assert field(app, "database.server").display and field(app, "database.password_file").display
+
+
+async def test_quitting_before_writing_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    app = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.written_files == 0
+    assert snapshot(out) == {"mine.txt": b"keep me"}
+
+
+async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", None, Given(), MACHINE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.current == "preset"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.preset_name == "uberspace" and app.current == "install"
+        assert field(app, "install.method").editor.value == "source"
