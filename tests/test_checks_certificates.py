@@ -191,11 +191,14 @@ def test_key_the_server_user_cannot_read(cert_dir: Path, ca: Authority) -> None:
         assert unreadable.fix == f"setfacl -m u:{SERVER_USER}:r {key_path}"
 
 
-def test_missing_files(cert_dir: Path) -> None:
-    findings = cert_findings(cert_dir)
-    assert sorted(f.subject for f in findings) == [str(cert_dir / f"{HOST}.crt"), str(cert_dir / f"{HOST}.key")]
-    assert all(f.check == "certs.file" and f.severity is Severity.ERROR and "does not exist" in f.message
-               for f in findings)
+def test_missing_files(cert_dir: Path, ca: Authority) -> None:
+    [missing] = cert_findings(cert_dir)
+    assert missing.subject == str(cert_dir / f"{HOST}.crt")  # the key is not mentioned again
+    assert missing.check == "certs.file" and missing.severity is Severity.ERROR and "does not exist" in missing.message
+    assert missing.fix == f"put the certificate (with its chain) for {HOST} where tls.cert_file points"
+    write_pair(cert_dir, pem(ca.issue(NAMES, _key(), not_after=NOW + dt.timedelta(days=90)), ca.cert), None)
+    [no_key] = cert_findings(cert_dir)
+    assert no_key.subject == str(cert_dir / f"{HOST}.key") and "does not exist" in no_key.message
 
 
 def test_missing_certificate_on_uberspace_says_it_comes_with_the_first_visit(cert_dir: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from tests.answers_helpers import defaults, installed_ejabberd_version, write_answers
 from tests.support.components import require
 from wizard.answers import Given, build_from
-from wizard.checks import Finding, Severity, checks_for_step, run_checks, run_checks_async
+from wizard.checks import Finding, Severity, checks_for_step, run_checks_async
 from wizard.checks.report import text
 from wizard.cli import main
 
@@ -91,7 +91,8 @@ def test_text_without_unicode() -> None:
     findings = [Finding("x.y", "env", "install", Severity.ERROR, "thing", "broken", "repair it"),
                 Finding("x.z", "env", "install", Severity.OK, "other", "fine")]
     shown = text(findings, ascii_only=True)
-    assert shown == "Environment\n  x thing: broken\n      fix: repair it\n  ok other: fine\n\n1 ok, 0 info, 0 warnings, 1 error\n"
+    assert shown == ("Environment\n  x thing: broken\n      fix: repair it\n  ok other: fine\n\n"
+                     "1 ok, 0 info, 0 warnings, 1 error\n")
 
 
 def test_checks_for_each_step() -> None:

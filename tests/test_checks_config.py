@@ -87,7 +87,8 @@ def test_unknown_module_and_unknown_module_option(tmp_path: Path, version: str) 
 
 
 def test_deprecated_listener_option(tmp_path: Path, version: str) -> None:
-    text = generated(version, tmp_path).replace("    module: ejabberd_c2s\n", "    module: ejabberd_c2s\n    certfile: /x.pem\n", 1)
+    c2s = "    module: ejabberd_c2s\n"
+    text = generated(version, tmp_path).replace(c2s, c2s + "    certfile: /x.pem\n", 1)
     deprecated = [f for f in config_findings(tmp_path, version, text) if "listen[0].certfile" in f.subject]
     assert [(f.severity, f.fix) for f in deprecated] == [(Severity.WARNING, "use the global certfiles instead")]
 

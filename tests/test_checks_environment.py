@@ -66,6 +66,13 @@ def test_ejabberdctl_elsewhere_than_the_answers_say(installed: str) -> None:
     assert finding.fix == f"install.ejabberdctl: {find_program('ejabberdctl')}"
 
 
+def test_source_install_not_built_yet_is_information() -> None:
+    answers = answers_with("uberspace")  # built into /home/isabell, where there is no ejabberd
+    assert not Path(answers.install.ejabberdctl).exists()
+    [finding] = check_install(Context(answers, Path("deploy")))
+    assert finding.severity is Severity.INFO and finding.fix == "sh deploy/scripts/install.sh"
+
+
 def test_programs_the_preset_needs() -> None:
     caddy = require("caddy")
     findings = check_service_tools(Context(answers_with("arch"), Path("d")))

@@ -34,6 +34,7 @@ import dns.name
 import dns.query
 import dns.rcode
 import dns.rdataclass
+import dns.rdataset
 import dns.rdatatype
 import dns.rrset
 import dns.zone
@@ -214,7 +215,7 @@ class _Zones:
             return None
         response = dns.message.make_response(query)
         question = query.question[0]
-        zone = next((z for z in self.zones if question.name.is_subdomain(z.origin)), None)
+        zone = next((z for z in self.zones if z.origin is not None and question.name.is_subdomain(z.origin)), None)
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return response.to_wire()
@@ -228,9 +229,9 @@ class _Zones:
         return response.to_wire()
 
 
-def zone_rrset(name: dns.name.Name, rdataset: object) -> object:
-    rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype)  # type: ignore[attr-defined]
-    rrset.update(rdataset)  # type: ignore[arg-type]
+def zone_rrset(name: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> dns.rrset.RRset:
+    rrset = dns.rrset.RRset(name, rdataset.rdclass, rdataset.rdtype)
+    rrset.update(rdataset)
     return rrset
 
 

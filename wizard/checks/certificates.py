@@ -10,6 +10,7 @@ import ssl
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from cryptography import x509
@@ -62,9 +63,9 @@ def load(pair: CertificatePair, answers: Answers) -> Loaded:
     for path in files:
         problem = _file_problem(Path(path), pair.name, answers)
         if problem:
+            # One finding is enough: a missing certificate usually means its key is missing too.
             loaded.findings.append(problem)
-    if loaded.findings:
-        return loaded
+            return loaded
     cert_bytes = Path(pair.cert).read_bytes()
     try:
         loaded.chain = x509.load_pem_x509_certificates(cert_bytes)
@@ -175,7 +176,7 @@ def _chain(path: str, chain: list[x509.Certificate]) -> list[Finding]:
         return [found("certs.self_signed", Severity.WARNING, path,
                       "self-signed: clients will warn and other servers may refuse to federate",
                       "use a certificate from a public CA such as Let's Encrypt")]
-    for child, parent in zip(chain, chain[1:], strict=False):
+    for child, parent in pairwise(chain):
         if not _issued_by(child, parent):
             return [found("certs.chain", Severity.ERROR, path,
                           f"the chain is broken: {_common_name(child.subject)} is not issued by the next certificate, "

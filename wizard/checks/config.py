@@ -103,7 +103,7 @@ class Walk:
         line = None
         if isinstance(node, CommentedBase):
             try:
-                line = node.lc.key(key)[0] + 1  # type: ignore[attr-defined]
+                line = node.lc.key(key)[0] + 1
             except (KeyError, TypeError, AttributeError):
                 line = None
         return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"

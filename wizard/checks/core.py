@@ -6,7 +6,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from wizard.errors import InputError
@@ -19,7 +19,7 @@ STEPS: tuple[str, ...] = ("install", "domains", "ports", "tls", "upload", "datab
 DEFAULT_TIMEOUT = 3.0
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     OK = "ok"
     INFO = "info"
     WARNING = "warning"

@@ -36,16 +36,17 @@ def check_install(ctx: Context) -> list[Finding]:
     ctl = Path(install.ejabberdctl)
     elsewhere = find_program("ejabberdctl")
     if ctl.is_file() and os.access(ctl, os.X_OK):
-        findings.append(found("env.ejabberdctl", Severity.OK, str(ctl), f"{ctl} is installed"))
-    elif elsewhere:
-        findings.append(found("env.ejabberdctl", Severity.ERROR, str(ctl),
-                              f"{ctl} does not exist, but ejabberdctl is at {elsewhere}; the scripts would not find it",
-                              f"install.ejabberdctl: {elsewhere}"))
+        findings.append(found("env.ejabberdctl", Severity.OK, str(ctl), "is installed"))
     elif install.method == "source":
+        # Built into the prefix by the deployment's own script; another ejabberd here is not this one.
         findings.append(found("env.ejabberdctl", Severity.INFO, str(ctl),
-                              f"ejabberd is not installed yet ({ctl} does not exist)",
+                              "does not exist: ejabberd is not built and installed into the prefix yet",
                               f"sh {ctx.out / 'scripts' / 'install.sh'}"))
         return findings
+    elif elsewhere:
+        findings.append(found("env.ejabberdctl", Severity.ERROR, str(ctl),
+                              f"does not exist, but ejabberdctl is at {elsewhere}; the scripts would not find it",
+                              f"install.ejabberdctl: {elsewhere}"))
     else:
         findings.append(found("env.ejabberdctl", Severity.ERROR, str(ctl), "ejabberd is not installed",
                               _install_command(answers, "ejabberd", "ejabberd")))

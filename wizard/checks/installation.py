@@ -37,19 +37,18 @@ def find_program(name: str) -> str | None:
 
 
 def find(answers: Answers) -> Installation | None:
-    """The newest ejabberd installed where these answers, the ejabberdctl on PATH, or the system put it."""
-    roots = [Path(answers.install.prefix), Path(answers.install.ejabberdctl).parent.parent, Path("/usr")]
+    """The ejabberd these answers run: below the prefix of their ejabberdctl or install.prefix,
+    else the one of the ejabberdctl on PATH, else the system's; the newest where there are several."""
+    roots = [Path(answers.install.ejabberdctl).parent.parent, Path(answers.install.prefix)]
     program = find_program("ejabberdctl")
     if program:
         roots.append(Path(program).resolve().parent.parent)
-    found: dict[Path, Installation] = {}
+    roots.append(Path("/usr"))
     for root in dict.fromkeys(roots):
-        for pattern in _APP_GLOBS:
-            for app in root.glob(pattern):
-                installation = _read_app(app)
-                if installation:
-                    found[installation.ebin.resolve()] = installation
-    return max(found.values(), key=lambda i: i.release, default=None)
+        found = [i for pattern in _APP_GLOBS for app in root.glob(pattern) if (i := _read_app(app))]
+        if found:
+            return max(found, key=lambda installation: installation.release)
+    return None
 
 
 def _read_app(app: Path) -> Installation | None:

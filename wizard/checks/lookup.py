@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import dns.asyncresolver
@@ -20,7 +20,7 @@ import dns.resolver
 from wizard.checks.core import Nameserver
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     ANSWER = "answer"
     NXDOMAIN = "NXDOMAIN"
     NODATA = "NODATA"

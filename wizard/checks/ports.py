@@ -8,7 +8,6 @@ process is in the way.
 from __future__ import annotations
 
 import ipaddress
-import os
 import shutil
 import socket
 import subprocess

@@ -66,10 +66,13 @@ def run_checks(answers: Answers, *, only: Collection[str] | None = None, steps: 
 
 async def _run(checker: Checker, context: Context) -> list[Finding]:
     try:
+        findings: list[Finding]
         if inspect.iscoroutinefunction(checker.run):
-            return await checker.run(context)
-        return await asyncio.to_thread(checker.run, context)  # type: ignore[arg-type]
-    except Exception as error:  # noqa: BLE001 - one broken check must not hide the others' findings
+            findings = await checker.run(context)
+        else:
+            findings = await asyncio.to_thread(checker.run, context)  # type: ignore[arg-type]
+        return findings
+    except Exception as error:  # one broken check must not hide the others' findings
         name = getattr(checker.run, "__name__", checker.group)
         step = min(checker.steps, key=STEPS.index)
         return [Finding(f"{checker.group}.failed", checker.group, step, Severity.ERROR, name,
