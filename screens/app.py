@@ -1,34 +1,34 @@
 """The Textual wizard: preset, one screen per step of questions, review and write.
 
 The app only routes between screens; the state lives in ``wizard.session.Session``.
+It imports what a step needs when the step is first shown: the answers model,
+renderers and diff are not needed to paint the first screen.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 
-import presets
-from screens.done import DoneScreen
 from screens.preset import PresetScreen
-from screens.review import ReviewScreen
 from screens.sidebar import StepList
-from screens.step import StepScreen
-from wizard.answers import Given, Machine
-from wizard.catalogue import STEPS
-from wizard.draft import Draft
-from wizard.generate import saved_answers
-from wizard.plan import Change, check_output_dir
-from wizard.session import Session, StepState
+from wizard.given import Given, Machine, saved_answers
+from wizard.steps import STEPS, StepState
+
+if TYPE_CHECKING:
+    from wizard.plan import Change
+    from wizard.session import Session
 
 ALL_STEPS: list[tuple[str, str]] = [("preset", "Preset"), *STEPS, ("review", "Review")]
 
 
 class WizardApp(App[int]):
-    CSS_PATH = "wizard.tcss"
+    # Absolute, so that subclasses defined elsewhere (tests, benchmarks) find it too.
+    CSS_PATH = Path(__file__).with_name("wizard.tcss")
     TITLE = "ejabberd-wizard"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -71,6 +71,10 @@ class WizardApp(App[int]):
         return states
 
     def choose_preset(self, name: str, first: bool = False) -> None:
+        import presets
+        from wizard.draft import Draft
+        from wizard.session import Session
+
         preset = presets.load(name)
         if self.session is None:
             self.session = Session(Draft.start(preset, self.saved, self.machine), self.out)
@@ -97,6 +101,9 @@ class WizardApp(App[int]):
     def _screen(self, step: str) -> str:
         """The installed screen of a step: created once, so what was typed stays."""
         if not self.is_screen_installed(step):
+            from screens.review import ReviewScreen
+            from screens.step import StepScreen
+
             if step == "preset":
                 self.install_screen(PresetScreen(name="preset"), step)
             elif step == "review":
@@ -127,6 +134,8 @@ class WizardApp(App[int]):
     # -- the end --------------------------------------------------------------
 
     def written(self, changes: list[Change]) -> None:
+        from screens.done import DoneScreen
+
         self.written_files = len(changes)
         self.push_screen(DoneScreen(self.out, len(changes)))
 
@@ -135,6 +144,8 @@ class WizardApp(App[int]):
 
 
 def run_tui(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
+    from wizard.plan import check_output_dir
+
     check_output_dir(out)
     app = WizardApp(out, preset_name, saved_answers(out, answers_path))
     app.run()

@@ -12,13 +12,14 @@ from typing import Any
 import questionary
 
 import presets
-from wizard.catalogue import STEPS, Question, questions_of
+from wizard.catalogue import Question, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.generate import saved_answers
+from wizard.given import saved_answers
 from wizard.plan import check_output_dir
 from wizard.render import deployment
 from wizard.secrets import resolve
+from wizard.steps import STEPS
 
 
 def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> int:

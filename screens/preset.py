@@ -23,11 +23,11 @@ class PresetScreen(WizardScreen):
 
     def on_mount(self) -> None:
         chosen = self.wizard.preset_name
-        option_list = self.query_one(OptionList)
+        option_list = self.query_one("#presets", OptionList)
         if chosen:
             option_list.highlighted = presets.names().index(chosen)
         option_list.focus()
 
-    @on(OptionList.OptionSelected)
+    @on(OptionList.OptionSelected, "#presets")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.wizard.choose_preset(str(event.option.id))

@@ -11,10 +11,11 @@ from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
-from wizard.catalogue import STEPS, questions_of
+from wizard.catalogue import questions_of
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.plan import Change, Status
+from wizard.steps import STEPS
 
 
 class ReviewScreen(WizardScreen):

@@ -1,17 +1,24 @@
-"""The list of steps with the state of each; selecting one jumps to it."""
+"""The list of steps with the state of each; selecting one jumps to it.
+
+One OptionList rather than a widget per step: it is a single widget to style and
+lay out, which keeps the first screen quick to paint.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.message import Message
-from textual.widgets import ListItem, ListView, Static
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
-from wizard.session import StepState
+from wizard.steps import StepState
 
 MARKS = {StepState.NOT_VISITED: "·", StepState.VALID: "✓", StepState.WARNINGS: "!", StepState.ERRORS: "✗"}
+STYLES = {StepState.NOT_VISITED: "", StepState.VALID: "green", StepState.WARNINGS: "yellow", StepState.ERRORS: "bold red"}
 
 
-class StepList(ListView):
+class StepList(OptionList):
     class Jump(Message):
         def __init__(self, step: str) -> None:
             super().__init__()
@@ -19,20 +26,20 @@ class StepList(ListView):
 
     def __init__(self, steps: list[tuple[str, str]], current: str) -> None:
         self._steps = steps
-        items = [ListItem(Static(f"  {title}", classes="step-title"), id=f"step-{name}") for name, title in steps]
-        super().__init__(*items, initial_index=[name for name, _ in steps].index(current), id="steps")
+        super().__init__(*(Option(f"  {title}", id=name) for name, title in steps), id="steps")
+        self._current = current
+
+    def on_mount(self) -> None:
+        self.highlighted = [name for name, _ in self._steps].index(self._current)
 
     def show_states(self, states: dict[str, StepState]) -> None:
         for name, title in self._steps:
             state = states.get(name)
-            mark = MARKS[state] if state else " "
-            item = self.query_one(f"#step-{name}", ListItem)
-            item.query_one(Static).update(f"{mark} {title}")
-            for candidate in StepState:
-                item.set_class(state is candidate, f"-{candidate.name.lower()}")
+            label = Text(f"{MARKS[state]} {title}", style=STYLES[state]) if state else Text(f"  {title}")
+            self.replace_option_prompt(name, label)
 
-    @on(ListView.Selected)
-    def _selected(self, event: ListView.Selected) -> None:
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.item.id:
-            self.post_message(self.Jump(event.item.id.removeprefix("step-")))
+        if event.option.id:
+            self.post_message(self.Jump(event.option.id))

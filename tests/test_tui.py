@@ -12,7 +12,7 @@ from screens.fields import QuestionField
 from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, snapshot
 from wizard.answers import Given, Machine, dump
-from wizard.catalogue import STEPS
+from wizard.steps import STEPS
 from wizard.cli import main
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -8,109 +8,20 @@ so a default that depends on the domain follows the domain.
 from __future__ import annotations
 
 import copy
-import getpass
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from string import Template
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedBase
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
 
 from presets import Preset
 from presets import load as load_preset
 from wizard.errors import InputError
+from wizard.given import ANSWERS_FILE, Given, Machine, read_answers_file, saved_answers  # noqa: F401 (re-exported)
 from wizard.model import SCHEMA_VERSION, Answers
-
-ANSWERS_FILE = "wizard.yml"
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What the preset placeholders may take from the machine the wizard runs on."""
-
-    login: str
-    home_dir: str
-
-    @classmethod
-    def current(cls) -> Machine:
-        return cls(login=getpass.getuser(), home_dir=str(Path.home()))
-
-
-@dataclass
-class Given:
-    """Answers the user gave, with where they came from (for error messages)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None  # file name, when they came from a file
-
-    def get(self, dotted: str) -> Any:
-        node: Any = self.values
-        for key in dotted.split("."):
-            if not isinstance(node, Mapping) or key not in node:
-                return None
-            node = node[key]
-        return node
-
-    def line_of(self, path: tuple[str | int, ...]) -> int | None:
-        """The 1-based line where ``path`` is written in the source file, or of its nearest parent."""
-        node: Any = self.values
-        line = None
-        for key in path:
-            if not isinstance(node, CommentedBase):
-                break
-            try:
-                if isinstance(node, Mapping) and key in node:
-                    line = node.lc.key(key)[0] + 1
-                elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-                    line = node.lc.item(key)[0] + 1
-                else:
-                    break
-            except (KeyError, TypeError, IndexError):
-                break
-            node = node[key]
-        return line
-
-
-def read_answers_file(path: Path) -> Given:
-    """Read an answers file; any problem is an ``InputError`` naming the file and line."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such answers file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; expected an answers file (YAML)") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
-    yaml = YAML(typ="rt")
-    try:
-        # Aliases let a tiny file expand into a huge document (billion laughs), and
-        # nothing in an answers file needs them.
-        for event in yaml.parse(io.StringIO(text)):
-            if isinstance(event, AliasEvent):
-                raise InputError(f"{path}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in answers files")
-        data = yaml.load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML: {error.problem or error.context}") from None
-    except YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of sections (install:, domains:, ...), got {type(data).__name__}")
-    return Given(values=data, source=str(path))
 
 
 def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any]:

@@ -19,18 +19,6 @@ from pydantic.fields import FieldInfo
 
 from wizard.model import SECTIONS, Answers
 
-STEPS: tuple[tuple[str, str], ...] = (
-    ("install", "Installation"),
-    ("domains", "Domains"),
-    ("ports", "Ports"),
-    ("tls", "TLS"),
-    ("upload", "Upload"),
-    ("database", "Database"),
-    ("compliance", "Compliance"),
-    ("security", "Security"),
-    ("service", "Service"),
-)
-
 Kind = Literal["text", "integer", "boolean", "choice", "list"]
 
 

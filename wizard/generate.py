@@ -6,7 +6,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.answers import ANSWERS_FILE, Given, build_from, read_answers_file
+from wizard.answers import build_from
+from wizard.given import saved_answers
 from wizard.errors import InputError
 from wizard.model import Answers
 from wizard.plan import Change, Plan, Status, check_output_dir
@@ -31,14 +32,6 @@ class Proposal:
 
     def summary(self) -> str:
         return "\n".join(f"{change.status.value:>9}  {change.path}" for change in self.changes)
-
-
-def saved_answers(out: Path, answers_path: Path | None) -> Given:
-    """The answers file given, else the deployment's own wizard.yml (a re-run), else nothing."""
-    if answers_path is not None:
-        return read_answers_file(answers_path)
-    saved = out / ANSWERS_FILE
-    return read_answers_file(saved) if saved.exists() else Given()
 
 
 def propose(out: Path, preset: str | None, answers_path: Path | None) -> Proposal:

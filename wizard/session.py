@@ -5,27 +5,20 @@ Front ends show this; they keep no state of their own beyond their widgets.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.catalogue import STEPS, Question, by_path, questions_of
+from wizard.catalogue import Question, by_path, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.model import Answers
 from wizard.render import deployment
 from wizard.secrets import resolve
+from wizard.steps import STEPS, StepState
 
 QUESTION_STEPS = tuple(step for step, _ in STEPS)
-
-
-class StepState(enum.Enum):
-    NOT_VISITED = "not visited"
-    VALID = "valid"
-    WARNINGS = "has warnings"
-    ERRORS = "has errors"
 
 
 @dataclass

@@ -1,0 +1,25 @@
+"""The steps of the wizard and the states a step can be in (light: no model import)."""
+
+from __future__ import annotations
+
+import enum
+
+# The steps that ask questions, in order; each question of the model names its step.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("install", "Installation"),
+    ("domains", "Domains"),
+    ("ports", "Ports"),
+    ("tls", "TLS"),
+    ("upload", "Upload"),
+    ("database", "Database"),
+    ("compliance", "Compliance"),
+    ("security", "Security"),
+    ("service", "Service"),
+)
+
+
+class StepState(enum.Enum):
+    NOT_VISITED = "not visited"
+    VALID = "valid"
+    WARNINGS = "has warnings"
+    ERRORS = "has errors"
