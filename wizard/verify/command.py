@@ -1,0 +1,92 @@
+"""``ejabberd-wizard verify``: log in as a real client and run every suite's tests.
+
+Exit codes: 0 every test passed (or could not be run here), 1 a test failed,
+2 bad input or no session at all (server down, wrong password, untrusted
+certificate), told in one line.
+
+Two environment variables serve tests and set-ups without the usual front (a
+``--nameserver`` / ``--http-base`` option, when the command line has one, wins):
+
+* ``EJABBERD_WIZARD_NAMESERVER=HOST[:PORT]`` sends every DNS query verify makes
+  to this nameserver, as ``check --nameserver`` does.
+* ``EJABBERD_WIZARD_HTTP_BASE='https://HOST=http://IP:PORT ...'``, for testing
+  behind no proxy: requests for an origin go to the given base instead (the
+  web server in front of ejabberd terminates TLS in production).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import stat
+import sys
+from pathlib import Path
+
+from wizard.checks.core import Nameserver
+from wizard.errors import InputError
+
+TIMEOUT = 10.0  # seconds, for every single network operation
+PROBE_LIMIT = 3 * TIMEOUT  # a whole test, which may take a few operations
+NAMESERVER_ENV, HTTP_BASE_ENV = "EJABBERD_WIZARD_NAMESERVER", "EJABBERD_WIZARD_HTTP_BASE"
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    password = read_password(args.password_file)
+    jid = _bare_jid(args.jid)
+    if args.port is not None and not 0 < args.port < 65536:
+        raise InputError(f"--port: {args.port} is not a port number (1-65535)")
+    if args.ca is not None and not args.ca.is_file():
+        raise InputError(f"--ca: {args.ca}: no such file")
+    try:
+        from wizard.verify.session import Settings, verify
+    except ImportError as error:  # slixmpp is an optional dependency of the wizard
+        raise InputError(f"verify needs the Python package {error.name}: pip install {error.name}") from None
+    settings = Settings(
+        jid=jid, password=password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
+        nameserver=_nameserver(args), http_base=getattr(args, "http_base", None) or os.environ.get(HTTP_BASE_ENV, ""),
+        timeout=TIMEOUT, probe_limit=PROBE_LIMIT,
+    )
+    report = asyncio.run(verify(settings))
+    from wizard.verify.report import as_json, text
+
+    sys.stdout.write(as_json(report) if args.format == "json" else text(report))
+    return 1 if report.failed else 0
+
+
+def read_password(path: Path) -> str:
+    """The first line of --password-file, which only its owner may read."""
+    where = f"--password-file {path}"
+    try:
+        info = path.stat()
+        content = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{where}: no such file; write the account's password into it and chmod 600 it") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError(f"{where}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
+    password = content.splitlines()[0] if content else ""
+    if not password:
+        raise InputError(f"{where}: empty; expected the password on its first line")
+    return password
+
+
+def _nameserver(args: argparse.Namespace) -> Nameserver | None:
+    """--nameserver when the command line has it, else the environment's; None: the system's."""
+    if getattr(args, "nameserver", None):
+        return Nameserver.parse(args.nameserver)
+    text = os.environ.get(NAMESERVER_ENV)
+    if not text:
+        return None
+    try:
+        return Nameserver.parse(text)
+    except InputError as error:
+        raise InputError(f"{NAMESERVER_ENV}: {error}") from None
+
+
+def _bare_jid(text: str) -> str:
+    local, at, domain = text.partition("/")[0].partition("@")
+    if not at or not local or not domain or any(c.isspace() for c in text):
+        raise InputError(f"--jid {text!r}: expected an account address, user@domain")
+    return f"{local}@{domain.lower().rstrip('.')}"

@@ -1,0 +1,198 @@
+"""What the probes share: the session, lookups done once, and the clean-up of what they create.
+
+Everything a probe creates on the server (a PEP node, a room, a throwaway
+account) is registered with ``defer`` and removed after the last test, also
+when a test fails half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from xml.etree import ElementTree as ET
+
+from wizard.verify.client import IqFailure, LoginError, Session, Tls
+from wizard.verify.outcome import Failure, Untestable
+from wizard.verify.resolver import Resolver, system_address
+from wizard.verify.web import Web
+
+T = TypeVar("T")
+
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+DATA_FORMS = "jabber:x:data"
+
+
+@dataclass(frozen=True)
+class DiscoInfo:
+    identities: frozenset[tuple[str, str]]  # (category, type)
+    features: frozenset[str]
+    forms: dict[str, dict[str, list[str]]]  # FORM_TYPE -> field -> values
+
+    @classmethod
+    def parse(cls, query: ET.Element) -> DiscoInfo:
+        identities = frozenset(
+            (i.get("category", ""), i.get("type", "")) for i in query.iter(f"{{{DISCO_INFO}}}identity")
+        )
+        features = frozenset(f.get("var", "") for f in query.iter(f"{{{DISCO_INFO}}}feature"))
+        return cls(identities, features, parse_forms(query))
+
+
+def parse_forms(parent: ET.Element) -> dict[str, dict[str, list[str]]]:
+    """The data forms (XEP-0004) below ``parent``, by their FORM_TYPE."""
+    forms: dict[str, dict[str, list[str]]] = {}
+    for form in parent.iter(f"{{{DATA_FORMS}}}x"):
+        fields = {
+            f.get("var", ""): [v.text or "" for v in f.iter(f"{{{DATA_FORMS}}}value")]
+            for f in form.iter(f"{{{DATA_FORMS}}}field")
+        }
+        forms[(fields.get("FORM_TYPE") or [""])[0]] = fields
+    return forms
+
+
+@dataclass
+class Account:
+    """How to log in, for the main session and the throwaway account."""
+
+    jid: str
+    password: str
+    address: tuple[str, int]
+    tls: Tls
+    timeout: float
+
+
+@dataclass
+class Context:
+    account: Account
+    session: Session
+    resolver: Resolver
+    web: Web
+    server: str | None  # --server: where the domain's own services are reached
+    _cache: dict[str, asyncio.Future[Any]] = field(default_factory=dict)
+    _cleanups: list[tuple[str, Callable[[], Awaitable[object]]]] = field(default_factory=list)
+    left_behind: list[str] = field(default_factory=list)
+
+    @property
+    def domain(self) -> str:
+        return self.session.client.boundjid.domain
+
+    @property
+    def timeout(self) -> float:
+        return self.account.timeout
+
+    # -- doing things once -------------------------------------------------------
+
+    async def once(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
+        """``make()``'s result, computed by the first caller; later callers share it (or its error)."""
+        if key not in self._cache:
+            self._cache[key] = asyncio.ensure_future(make())
+        return await asyncio.shield(self._cache[key])
+
+    def defer(self, what: str, cleanup: Callable[[], Awaitable[object]]) -> None:
+        """Run ``cleanup`` after the last test; ``what`` names the leftover if it fails."""
+        self._cleanups.append((what, cleanup))
+
+    async def clean_up(self) -> None:
+        for what, cleanup in reversed(self._cleanups):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await cleanup()
+            except Exception as error:  # noqa: BLE001  (every leftover is reported, none stops the rest)
+                self.left_behind.append(f"{what}: {error or type(error).__name__}")
+        self._cleanups.clear()
+
+    # -- service discovery --------------------------------------------------------
+
+    async def info(self, jid: str) -> DiscoInfo:
+        async def query() -> DiscoInfo:
+            result = await self.session.iq("get", jid, ET.Element(f"{{{DISCO_INFO}}}query"), f"disco#info of {jid}")
+            return DiscoInfo.parse(result)
+
+        return await self.once(f"info {jid}", query)
+
+    async def items(self, jid: str) -> list[str]:
+        async def query() -> list[str]:
+            result = await self.session.iq("get", jid, ET.Element(f"{{{DISCO_ITEMS}}}query"), f"disco#items of {jid}")
+            return [item.get("jid", "") for item in result.iter(f"{{{DISCO_ITEMS}}}item")]
+
+        return await self.once(f"items {jid}", query)
+
+    async def component(self, *, feature: str | None = None, identity: tuple[str, str] | None = None) -> str:
+        """The first service of the domain (disco#items) with ``feature`` or ``identity``."""
+        for jid in await self.items(self.domain):
+            try:
+                info = await self.info(jid)
+            except IqFailure:
+                continue
+            if (feature is None or feature in info.features) and (identity is None or identity in info.identities):
+                return jid
+        wanted = feature or "/".join(identity or ())
+        raise Failure(f"no service of {self.domain} offers {wanted}")
+
+    # -- addresses -----------------------------------------------------------------
+
+    async def address_of(self, host: str) -> str:
+        """Where to reach ``host``: --server for the domain itself, else its DNS address."""
+        if self.server and host == self.domain:
+            return await system_address(self.server)
+        return await self.resolver.address(host)
+
+    # -- throwaway account -----------------------------------------------------------
+
+    async def throwaway(self) -> Session:
+        """A fresh account for tests that leave data only removing the account removes.
+
+        Created by in-band registration (allowed e.g. from the server's own
+        loopback address) or, when the tester is an admin, by the XEP-0133
+        add-user command; removed again after the last test.
+        """
+        return await self.once("throwaway", self._make_throwaway)
+
+    async def _make_throwaway(self) -> Session:
+        user = f"verify-{secrets.token_hex(6)}"
+        jid = f"{user}@{self.domain}"
+        password = secrets.token_urlsafe(24)
+        main = self.account
+        throwaway = Account(jid, password, main.address, main.tls, main.timeout)
+        try:
+            session = await Session.open(jid, password, main.address, main.tls, main.timeout, register=True)
+        except LoginError as registration:
+            try:
+                await self._add_user(jid, password)
+            except IqFailure as admin:
+                raise Untestable(
+                    f"needs a throwaway account, and none could be made ({registration}; "
+                    f"as an admin: {admin.condition}); run verify on the server (--server localhost) "
+                    "or as an admin account"
+                ) from None
+            session = await Session.open(jid, password, main.address, main.tls, main.timeout)
+        self.defer(f"throwaway account {throwaway.jid}", lambda: _cancel_account(session))
+        return session
+
+    async def _add_user(self, jid: str, password: str) -> None:
+        """XEP-0133 'Add User', run by the tester's own (admin) account."""
+        node = "http://jabber.org/protocol/admin#add-user"
+        commands = "http://jabber.org/protocol/commands"
+        first = await self.session.iq("set", self.domain, ET.fromstring(f"<command xmlns='{commands}' node='{node}' action='execute'/>"), "add-user")
+        command = ET.fromstring(
+            f"<command xmlns='{commands}' node='{node}' sessionid='{first.get('sessionid', '')}'>"
+            f"<x xmlns='{DATA_FORMS}' type='submit'>"
+            "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/admin</value></field>"
+            "<field var='accountjid'><value/></field><field var='password'><value/></field>"
+            "<field var='password-verify'><value/></field></x></command>"
+        )
+        values = list(command.iter(f"{{{DATA_FORMS}}}value"))
+        values[1].text, values[2].text, values[3].text = jid, password, password
+        done = await self.session.iq("set", self.domain, command, "add-user")
+        if done.get("status") != "completed":
+            raise IqFailure("add-user", f"command ended '{done.get('status')}'")
+
+
+async def _cancel_account(session: Session) -> None:
+    try:
+        await session.remove_account()
+    finally:
+        await session.close()

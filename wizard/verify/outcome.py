@@ -1,0 +1,38 @@
+"""What one test found: PASS, FAIL or NOT TESTED HERE, with the detail that explains it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_TESTED = "not-tested"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    detail: str = ""
+
+
+def passed(detail: str = "") -> Outcome:
+    return Outcome(Status.PASS, detail)
+
+
+def failed(detail: str) -> Outcome:
+    return Outcome(Status.FAIL, detail)
+
+
+def not_tested(reason: str) -> Outcome:
+    return Outcome(Status.NOT_TESTED, reason)
+
+
+class Failure(Exception):
+    """Raised by a probe: the server lacks what the test needs (a FAIL with this message)."""
+
+
+class Untestable(Exception):
+    """Raised by a probe: the test cannot be run from here (NOT TESTED HERE, with this reason)."""

@@ -1,0 +1,153 @@
+"""Probes of what is announced outside XMPP: DNS records, host-meta, WebSocket and BOSH.
+
+host-meta lives on the web server in front of ejabberd; when the domain's
+HTTPS cannot be reached at all from here, the test says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
+
+from wizard.verify.context import Context
+from wizard.verify.outcome import Failure, Outcome, Untestable, passed
+from wizard.verify.resolver import Missing, Unanswered
+from wizard.verify.web import HandshakeError, Unreachable
+
+XRD = "http://docs.oasis-open.org/ns/xri/xrd-1.0"
+HTTPBIND = "http://jabber.org/protocol/httpbind"
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+# Link relations of host-meta and their _xmppconnect TXT counterparts (XEP-0156).
+KINDS = {"urn:xmpp:alt-connections:websocket": "websocket", "urn:xmpp:alt-connections:xbosh": "xbosh"}
+
+
+# -- DNS records -----------------------------------------------------------------------
+
+
+async def _records(ctx: Context, kind: str, name: str) -> list[str]:
+    try:
+        if kind == "TXT":
+            return await ctx.resolver.txt(name)
+        return [f"{s.target}:{s.port}" for s in await ctx.resolver.srv(name)]
+    except Missing as error:
+        raise Failure(str(error)) from None
+    except Unanswered as error:
+        raise Untestable(str(error)) from None
+
+
+async def client_srv(ctx: Context) -> Outcome:
+    found = await _records(ctx, "SRV", f"_xmpp-client._tcp.{ctx.domain}")
+    return passed(f"_xmpp-client._tcp -> {', '.join(found)}")
+
+
+async def stun_srv(ctx: Context) -> Outcome:
+    found = {name: await _records(ctx, "SRV", f"{name}.{ctx.domain}") for name in ("_stun._udp", "_stun._tcp")}
+    return passed("; ".join(f"{name} -> {', '.join(targets)}" for name, targets in found.items()))
+
+
+# -- XEP-0156: where web clients connect --------------------------------------------------
+
+
+async def _host_meta(ctx: Context) -> dict[str, str]:
+    async def fetch() -> dict[str, str]:
+        url = f"https://{ctx.domain}/.well-known/host-meta"
+        answer = await ctx.web.request("GET", url)
+        if answer.status != 200:
+            raise Failure(f"{url} answered HTTP {answer.status}")
+        try:
+            links = ET.fromstring(answer.body).iter(f"{{{XRD}}}Link")
+        except ET.ParseError as error:
+            raise Failure(f"{url} is not XML: {error}") from None
+        return {KINDS[link.get("rel", "")]: link.get("href", "") for link in links if link.get("rel") in KINDS}
+
+    return await ctx.once("host-meta", fetch)
+
+
+async def _xmppconnect(ctx: Context) -> dict[str, str]:
+    async def fetch() -> dict[str, str]:
+        records = await _records(ctx, "TXT", f"_xmppconnect.{ctx.domain}")
+        pairs = (record.partition("=") for record in records)
+        return {name.removeprefix("_xmpp-client-"): url for name, _, url in pairs if name.startswith("_xmpp-client-")}
+
+    return await ctx.once("_xmppconnect", fetch)
+
+
+def _announced(links: dict[str, str], where: str) -> Outcome:
+    if not links:
+        raise Failure(f"{where} announces no WebSocket or BOSH endpoint")
+    return passed("; ".join(f"{kind}: {url}" for kind, url in sorted(links.items())))
+
+
+async def host_meta(ctx: Context) -> Outcome:
+    try:
+        links = await _host_meta(ctx)
+    except Unreachable as error:
+        raise Untestable(f"the domain's web server cannot be reached from here: {error}") from None
+    return _announced(links, "host-meta")
+
+
+async def xmppconnect(ctx: Context) -> Outcome:
+    return _announced(await _xmppconnect(ctx), "_xmppconnect")
+
+
+async def _endpoint(ctx: Context, kind: str) -> str:
+    """The announced URL of ``kind`` ('websocket' or 'xbosh'), from host-meta or _xmppconnect."""
+    unasked = []
+    for source in (_host_meta, _xmppconnect):
+        try:
+            links = await source(ctx)
+        except (Unreachable, Untestable) as error:
+            unasked.append(str(error))
+            continue
+        except Failure:
+            continue
+        if links.get(kind):
+            return links[kind]
+    if len(unasked) == 2:
+        raise Untestable(f"neither host-meta nor _xmppconnect could be asked: {'; '.join(unasked)}")
+    raise Failure(f"no {kind} endpoint is announced (host-meta, _xmppconnect)")
+
+
+async def websocket(ctx: Context) -> Outcome:
+    url = await _endpoint(ctx, "websocket")
+    try:
+        frames = await ctx.web.websocket_open(url, ctx.domain)
+    except (Unreachable, HandshakeError) as error:
+        raise Failure(f"{url}: {error}") from None
+    if "<open" not in frames or SASL not in frames:
+        raise Failure(f"{url} did not open an XMPP stream with SASL features")
+    return passed(f"{url}: stream opened, SASL offered")
+
+
+async def bosh(ctx: Context) -> Outcome:
+    url = await _endpoint(ctx, "xbosh")
+    rid = secrets.randbelow(10**9) + 1
+    start = (
+        f"<body xmlns='{HTTPBIND}' xmlns:xmpp='urn:xmpp:xbosh' content='text/xml; charset=utf-8' hold='1' "
+        f"rid='{rid}' to={quoteattr(ctx.domain)} ver='1.6' wait='5' xml:lang='en' xmpp:version='1.0'/>"
+    )
+    session = await _bosh_post(ctx, url, start)
+    sid = session.get("sid")
+    if not sid:
+        raise Failure(f"{url} started no BOSH session")
+    if session.find(f".//{{{SASL}}}mechanisms") is None:  # features may come with the next request
+        rid += 1
+        session = await _bosh_post(ctx, url, f"<body xmlns='{HTTPBIND}' rid='{rid}' sid={quoteattr(sid)}/>")
+    await _bosh_post(ctx, url, f"<body xmlns='{HTTPBIND}' rid='{rid + 1}' sid={quoteattr(sid)} type='terminate'/>")
+    if session.find(f".//{{{SASL}}}mechanisms") is None:
+        raise Failure(f"{url}: the BOSH session offers no SASL mechanisms")
+    return passed(f"{url}: session started, SASL offered, session ended")
+
+
+async def _bosh_post(ctx: Context, url: str, body: str) -> ET.Element:
+    try:
+        answer = await ctx.web.request("POST", url, headers={"Content-Type": "text/xml; charset=utf-8"}, body=body.encode())
+    except Unreachable as error:
+        raise Failure(str(error)) from None
+    if answer.status != 200:
+        raise Failure(f"{url} answered HTTP {answer.status}")
+    try:
+        return ET.fromstring(answer.body)
+    except ET.ParseError as error:
+        raise Failure(f"{url} answered no XML: {error}") from None
