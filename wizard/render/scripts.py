@@ -267,6 +267,42 @@ ctl register "$admin_user" "$domain" "$password"
     )
 
 
+# How the scripts log in to MySQL. With a password file, the client gets the
+# password through a private option file (the only one it reads), never on its command line (`ps` shows
+# arguments); otherwise the client reads ~/.my.cnf itself, as on Uberspace.
+MYSQL_CLIENT = r"""
+here=$(cd "$(dirname "$0")/.." && pwd)
+client_options=""
+if [ -n "$password_file" ]; then
+    case "$password_file" in /*) ;; *) password_file="$here/$password_file" ;; esac
+    umask 077
+    client_options=$(mktemp)
+    trap 'rm -f "$client_options"' EXIT
+    # Option-file values are double-quoted; backslashes and quotes inside are escaped.
+    {
+        printf '[client]\nuser="%s"\npassword="' "$db_user"
+        head -n 1 "$password_file" | sed 's/[\\"]/\\&/g' | tr -d '\n'
+        printf '"\n'
+    } > "$client_options"
+fi
+
+# sql [mysql arguments...]: as ejabberd's database user.
+sql() {
+    if [ -n "$client_options" ]; then
+        mysql --defaults-file="$client_options" --host="$server" --port="$port" "$@"
+    else
+        mysql --host="$server" --port="$port" "$@"
+    fi
+}
+"""
+
+
+def _mysql_variables(answers: Answers) -> dict[str, str | int]:
+    db = answers.database
+    return {"server": db.server, "port": db.port, "database": db.name, "db_user": db.user,
+            "password_file": db.password_file if db.password_source == "file" else ""}
+
+
 def database(answers: Answers) -> str:
     db, install = answers.database, answers.install
     schema = "mysql.new.sql" if db.new_schema else "mysql.sql"
@@ -274,21 +310,31 @@ def database(answers: Answers) -> str:
                   f"{install.prefix}/lib/ejabberd-{install.version}/priv/sql/{schema}",
                   f"/usr/share/ejabberd/sql/{schema}", f"/usr/lib/ejabberd/priv/sql/{schema}"]
     return script(
-        "Create the MySQL database if it is missing and import ejabberd's schema once. Safe to re-run.",
-        {"database": db.name, "schema_candidates": _words(candidates), "server": db.server, "port": db.port},
-        """
-# The mysql client finds the credentials itself (~/.my.cnf, as Uberspace keeps them).
-sql() {
-    mysql --host="$server" --port="$port" "$@"
-}
-
+        "Create the MySQL database (and, with a password file, its user) if missing, and import "
+        "ejabberd's schema once. Safe to re-run: it never drops or changes existing data.",
+        {**_mysql_variables(answers), "schema_candidates": _words(candidates)},
+        MYSQL_CLIENT + r"""
 schema=""
 eval "set -- $schema_candidates"
 for candidate in "$@"; do
     if [ -f "$candidate" ]; then schema=$candidate; break; fi
 done
 
-sql -e "CREATE DATABASE IF NOT EXISTS \\`$database\\`"
+if [ -n "$password_file" ]; then
+    # We own the account: create it as the database administrator (root on the
+    # local socket), with the password going through stdin, not the command line.
+    escaped=$(head -n 1 "$password_file" | sed "s/[\\']/\\\\&/g")
+    for client_host in localhost 127.0.0.1 ::1; do
+        mysql <<EOF
+CREATE DATABASE IF NOT EXISTS \`$database\`;
+CREATE USER IF NOT EXISTS '$db_user'@'$client_host' IDENTIFIED BY '$escaped';
+GRANT ALL PRIVILEGES ON \`$database\`.* TO '$db_user'@'$client_host';
+EOF
+    done
+else
+    sql -e "CREATE DATABASE IF NOT EXISTS \`$database\`"
+fi
+
 tables=$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '$database' AND table_name = 'users'")
 if [ "$tables" -gt 0 ]; then
     echo "database $database already has ejabberd's tables: nothing to do"
@@ -303,25 +349,28 @@ echo "imported $schema into $database"
 """,
     )
 
-
 def backup(answers: Answers) -> str:
-    service = answers.service
+    service, mysql = answers.service, answers.database.backend == "mysql"
     return script(
         "Back up ejabberd's configuration, database and logs into the backup directory.",
-        {**_control_variables(answers), "backup_dir": service.backup_dir,
-         "mysql_database": answers.database.name if answers.database.backend == "mysql" else "",
-         "mysql_server": answers.database.server, "mysql_port": answers.database.port},
-        """
+        {**_control_variables(answers), "backup_dir": service.backup_dir, "use_mysql": "yes" if mysql else "",
+         **_mysql_variables(answers)},
+        MYSQL_CLIENT + """
 umask 077
 stamp=$(date +%Y%m%d-%H%M%S)
 mkdir -p "$backup_dir"
 tar -czf "$backup_dir/ejabberd-$stamp.tar.gz" "$config_dir" "$spool_dir" "$log_dir"
 echo "wrote $backup_dir/ejabberd-$stamp.tar.gz"
-if [ -n "$mysql_database" ]; then
+if [ -n "$use_mysql" ]; then
     # Dump first and compress after, so a failing mysqldump stops the script (sh has no pipefail).
-    mysqldump --host="$mysql_server" --port="$mysql_port" --single-transaction "$mysql_database" > "$backup_dir/$mysql_database-$stamp.sql"
-    xz "$backup_dir/$mysql_database-$stamp.sql"
-    echo "wrote $backup_dir/$mysql_database-$stamp.sql.xz"
+    dump="$backup_dir/$database-$stamp.sql"
+    if [ -n "$client_options" ]; then
+        mysqldump --defaults-file="$client_options" --host="$server" --port="$port" --single-transaction "$database" > "$dump"
+    else
+        mysqldump --host="$server" --port="$port" --single-transaction "$database" > "$dump"
+    fi
+    xz "$dump"
+    echo "wrote $dump.xz"
 fi
 """,
     )
