@@ -1,0 +1,226 @@
+"""A generated deployment running on loopback the way `verify` meets it in production.
+
+Three real servers, each fed with the wizard's own output:
+
+* ejabberd with the generated config (localized: see ejabberd_node.localize_config);
+* nsd (tests/support/dns_server.NsdServer) serving the generated dns/records.zone,
+  rewritten for the test only: the ports of the SRV records follow the node's
+  port mapping and every address is 127.0.0.1 (``localize_zone``);
+* a static web server serving the generated web/ directory, where the web server
+  in front of ejabberd would serve host-meta.
+
+`verify` then runs as a subprocess, exactly as a user runs it, told where the
+test's nameserver and web servers are (EJABBERD_WIZARD_NAMESERVER and
+EJABBERD_WIZARD_HTTP_BASE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import slixmpp
+from ruamel.yaml import YAML
+
+from tests.answers_helpers import installed_ejabberd_version, write_answers, write_secret
+from tests.support.components import require
+from tests.support.dns_server import NsdServer, zones_from_records
+from tests.support.ejabberd_node import EjabberdNode
+from wizard.cli import main
+
+LOOPBACK = "127.0.0.1"
+USER, PASSWORD = "alice", "verify-test correct horse battery staple"
+ADMIN_PASSWORD = "verify-test admin horse battery staple"
+VERIFY_TIMEOUT = 180  # seconds for one whole verify run
+
+
+# -- DNS ----------------------------------------------------------------------------------
+
+_SRV = re.compile(r"^(?P<head>\S+\s+IN\s+SRV\s+\d+\s+\d+\s+)(?P<port>\d+)(?P<tail>\s+\S+)$")
+_ADDRESS = re.compile(r"^(?P<head>\S+\s+IN\s+)(?P<kind>A|AAAA)\s+\S+$")
+
+
+def localize_zone(records: str, ports: Mapping[int, int]) -> dict[str, str]:
+    """The generated records as zones for a loopback test: ports remapped, every address 127.0.0.1."""
+    lines: list[str] = []
+    for line in records.splitlines():
+        if srv := _SRV.match(line):
+            port = int(srv["port"])
+            line = f"{srv['head']}{ports.get(port, port)}{srv['tail']}"
+        elif address := _ADDRESS.match(line):
+            if address["kind"] == "AAAA":
+                continue
+            line = f"{address['head']}A {LOOPBACK}"
+        lines.append(line)
+    zones = zones_from_records("\n".join(lines))
+    # Without domains.ipv4 the records leave the domain's own address to the user.
+    return {origin: text if re.search(r"^@\s+IN\s+A\s", text, re.M) else text + f"@ IN A {LOOPBACK}\n"
+            for origin, text in zones.items()}
+
+
+# -- the web server in front ----------------------------------------------------------------
+
+
+class StaticSite:
+    """Serves a directory over HTTP on loopback, as the web server serves web_root."""
+
+    def __init__(self, root: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://{LOOPBACK}:{self.server.server_address[1]}"
+
+    def start(self) -> StaticSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *_args: Any) -> None:  # keep the test output clean
+        pass
+
+
+# -- a whole deployment ------------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    out: Path  # the generated deployment directory
+    answers: dict[str, Any]  # wizard.yml as written
+    node: EjabberdNode
+    dns: NsdServer
+    site: StaticSite
+    password_file: Path
+
+    @property
+    def domain(self) -> str:
+        return self.answers["domains"]["hosts"][0]
+
+    @property
+    def jid(self) -> str:
+        return f"{USER}@{self.domain}"
+
+    @property
+    def admin_jid(self) -> str:
+        return f"{self.answers['service']['admin_user']}@{self.domain}"
+
+    @property
+    def c2s_port(self) -> int:
+        return self.node.port_for(self.answers["ports"]["c2s"])
+
+    def env(self) -> dict[str, str]:
+        web_host = f"{self.answers['domains']['upload']}.{self.domain}"
+        http_port = self.node.port_for(self.answers["ports"]["http"])
+        return {
+            "EJABBERD_WIZARD_NAMESERVER": self.dns.address,
+            "EJABBERD_WIZARD_HTTP_BASE": f"https://{web_host}=http://{LOOPBACK}:{http_port} https://{self.domain}={self.site.base}",
+        }
+
+    def verify(self, *args: str, jid: str | None = None, password_file: Path | None = None,
+               trust: tuple[str, ...] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `ejabberd-wizard verify` as a user would; trusts the node's certificate by default."""
+        assert self.node.cert is not None
+        command = [sys.executable, "-m", "wizard", "verify", "--jid", jid or self.jid,
+                   "--password-file", str(password_file or self.password_file),
+                   *(trust if trust is not None else ("--ca", str(self.node.cert.cert))), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=VERIFY_TIMEOUT,
+                              env={**_base_env(), **self.env()}, check=False)
+
+    def pep_nodes(self, timeout: float = 15.0) -> list[str]:
+        """The PEP nodes of the test user (disco#items of its own address), by a client of its own."""
+        return asyncio.run(_pep_nodes(self.jid, PASSWORD, self.c2s_port, self.node.cert.cert, timeout))
+
+    def report(self, *args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        """verify --format json: its exit code and its report."""
+        result = self.verify("--format", "json", *args, **kwargs)
+        assert result.returncode in (0, 1), result.stdout + result.stderr
+        return result.returncode, json.loads(result.stdout)
+
+
+async def _pep_nodes(jid: str, password: str, port: int, ca: Path, timeout: float) -> list[str]:
+    client = slixmpp.ClientXMPP(jid, password)
+    client.enable_direct_tls, client.enable_plaintext, client.ca_certs = False, False, ca
+    client.register_plugin("xep_0030")
+    started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    client.add_event_handler("session_start", lambda _event: started.done() or started.set_result(None))
+    client.connect(LOOPBACK, port)
+    try:
+        async with asyncio.timeout(timeout):
+            await started
+            items = await client.plugin["xep_0030"].get_items(jid=jid, timeout=timeout)
+        return sorted(node for _jid, node, _name in items["disco_items"]["items"] if node)
+    finally:
+        client.cancel_connection_attempt()
+        try:
+            await asyncio.wait_for(client.disconnect(wait=1.0), timeout=3.0)
+        except TimeoutError:
+            client.abort()
+
+
+def _base_env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("EJABBERD_WIZARD_")}
+
+
+def ejabberd_version() -> str:
+    """The release of the installed ejabberd, which every deployment here is generated for."""
+    require("/usr/sbin/ejabberdctl")
+    version = installed_ejabberd_version()
+    assert version, "ejabberd is installed but its release could not be read"
+    return version
+
+
+def generate(workdir: Path, answers: dict[str, Any], sql_password: str | None = None) -> Path:
+    out = workdir / "deploy"
+    if sql_password is not None:
+        write_secret(out / "db-password", sql_password)
+    path = write_answers(workdir / "answers.yml", answers)
+    assert main(["generate", "--out", str(out), "--answers", str(path), "--yes"]) == 0
+    return out
+
+
+@contextlib.contextmanager
+def running_deployment(
+    workdir: Path, answers: dict[str, Any], sql: Mapping[str, Any] | None = None, *, admin: bool = False
+) -> Iterator[Deployment]:
+    """Generate the deployment from ``answers`` and run it: ejabberd, nsd and the static site.
+
+    The test user is registered, and with ``admin`` the preset's admin account too.
+    """
+    out = generate(workdir, answers, sql["sql_password"] if sql else None)
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    with contextlib.ExitStack() as stack:
+        node = EjabberdNode()
+        stack.callback(node.cleanup)
+        stack.callback(node.stop, graceful=False)
+        node.start(node.localize((out / "config" / "ejabberd.yml").read_text(), sql=sql))
+        domain = saved["domains"]["hosts"][0]
+        node.register(USER, domain, PASSWORD)
+        if admin:
+            node.register(saved["service"]["admin_user"], domain, ADMIN_PASSWORD)
+        assert node.config is not None
+        zones = localize_zone((out / "dns" / "records.zone").read_text(), node.config.ports)
+        nameserver = stack.enter_context(NsdServer(zones))
+        (out / "web").mkdir(exist_ok=True)
+        site = StaticSite(out / "web").start()
+        stack.callback(site.stop)
+        yield Deployment(out, saved, node, nameserver, site, write_secret(workdir / "password", PASSWORD))

@@ -1,0 +1,218 @@
+"""`ejabberd-wizard verify` against generated deployments on real servers.
+
+Each deployment is generated from answers and run on loopback: ejabberd 23.01
+with the generated config, nsd with the generated DNS records and a web server
+with the generated web/ files (see tests/support/verify_helpers.py). Only
+listener addresses, ports and paths are rewritten, for the test only; verify
+runs as a subprocess, as a user runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.answers_helpers import defaults, write_secret
+from tests.support.components import free_port
+from tests.support.verify_helpers import ADMIN_PASSWORD, PASSWORD, USER, Deployment, ejabberd_version, running_deployment
+from wizard.verify.suites import CONVERSATIONS, ITEMS, SUITES, items_of
+from wizard.versions import Release
+
+HOST = "example.test"
+
+# What a single loopback host cannot show, whatever the config: never a pass.
+NOT_TESTABLE_HERE = {"federation_out", "component"}
+
+
+@pytest.fixture(scope="module")
+def target_version() -> str:
+    return ejabberd_version()
+
+
+def release_failures(version: str) -> set[str]:
+    """Tests the installed ejabberd fails with any config: XEP-0402 arrived in 23.10."""
+    return {"bookmarks2"} if Release.parse(version) < Release(23, 10) else set()
+
+
+def statuses(report: dict[str, Any], status: str) -> set[str]:
+    return {test["id"] for test in report["tests"] if test["status"] == status}
+
+
+def answers(preset: str, version: str, **overrides: Any) -> dict[str, Any]:
+    # Compliance defaults on: the preset's answers, only the domain and release given.
+    return defaults(preset, HOST, install={"version": version}, **overrides)
+
+
+@pytest.fixture(scope="module")
+def arch(tmp_path_factory: pytest.TempPathFactory, target_version: str) -> Iterator[Deployment]:
+    with running_deployment(tmp_path_factory.mktemp("arch"), answers("arch", target_version), admin=True) as deployment:
+        yield deployment
+
+
+def assert_full_marks(code: int, report: dict[str, Any], version: str) -> None:
+    """Everything that can run here passes; what cannot is said, with its reason."""
+    expected_failures = release_failures(version)
+    assert statuses(report, "fail") == expected_failures, [t for t in report["tests"] if t["status"] == "fail"]
+    assert statuses(report, "not-tested") == NOT_TESTABLE_HERE
+    assert all(t["detail"] for t in report["tests"] if t["status"] != "pass")
+    assert code == (1 if expected_failures else 0)
+    for suite in report["suites"]:
+        failing = expected_failures & {test for level in suite["levels"] for test in level["tests"]}
+        assert (suite["percent"] == 100) == (not failing), suite
+    for test in report["tests"]:
+        if test["id"] in expected_failures:
+            assert test["fix"].startswith("install.version: 23.10")
+
+
+def leftovers(deployment: Deployment) -> dict[str, Any]:
+    """What verify could have left on the server: accounts, rooms, PEP nodes, uploaded files."""
+    node = deployment.node
+    upload = node.workdir / "upload"
+    return {
+        "users": sorted(node.ctl("registered_users", deployment.domain).stdout.split()),
+        "rooms": node.ctl("muc_online_rooms", "global").stdout.split(),
+        "files": sorted(str(p.relative_to(upload)) for p in upload.rglob("*") if p.is_file()),
+        "pep nodes": deployment.pep_nodes(),
+    }
+
+
+NOTHING_LEFT = {"users": sorted([USER, "admin"]), "rooms": [], "files": [], "pep nodes": []}
+NOTHING_LEFT_BUT_USER = {**NOTHING_LEFT, "users": [USER]}
+
+
+def test_defaults_pass_every_test_that_can_run_on_loopback_arch(arch: Deployment, target_version: str) -> None:
+    before = leftovers(arch)
+    assert before == NOTHING_LEFT
+
+    code, report = arch.report()
+    assert_full_marks(code, report, target_version)
+    assert report["left_behind"] == []
+    assert leftovers(arch) == NOTHING_LEFT
+
+    # As the admin, with in-band registration now refused (one per address and
+    # 10 minutes): the throwaway account comes from the admin's add-user command.
+    text = arch.verify(jid=arch.admin_jid, password_file=write_secret(arch.out.parent / "admin-pw", ADMIN_PASSWORD))
+    assert text.returncode == code, text.stderr
+    assert "PASS            XEP-0363           Upload: PUT and GET through the web server" in text.stdout
+    conversations = len(items_of(CONVERSATIONS))
+    assert f"Conversations: 100% ({conversations}/{conversations} passed)" in text.stdout
+    assert "not tested here" in text.stdout and "needs a second XMPP domain" in text.stdout
+    assert leftovers(arch) == NOTHING_LEFT
+
+    # Neither way open: the upload is not tested rather than leaving a file behind.
+    code, report = arch.report()
+    upload = next(t for t in report["tests"] if t["id"] == "upload_transfer")
+    assert upload["status"] == "not-tested" and "throwaway account" in upload["detail"]
+    assert leftovers(arch) == NOTHING_LEFT
+
+
+def test_defaults_pass_every_test_that_can_run_on_loopback_uberspace(
+    tmp_path: Path, target_version: str, ejabberd_sql_db: dict[str, Any]
+) -> None:
+    sql = ejabberd_sql_db
+    database = {"backend": "mysql", "server": sql["sql_server"], "port": sql["sql_port"], "name": sql["sql_database"],
+                "user": sql["sql_username"], "password_source": "file", "password_file": "db-password"}
+    with running_deployment(tmp_path, answers("uberspace", target_version, database=database), sql=sql) as deployment:
+        code, report = deployment.report()
+        assert_full_marks(code, report, target_version)
+        assert leftovers(deployment) == NOTHING_LEFT_BUT_USER
+
+
+# Each compliance switch turned off, and exactly the tests it must make fail. The
+# last three share a node: together they must fail exactly their three tests.
+SWITCHES = {
+    "contact addresses": ({"compliance": {"abuse_addresses": []}}, {"contact"}, "compliance.abuse_addresses"),
+    "MAM": ({"compliance": {"mam": False}}, {"mam", "muc_mam"}, "compliance.mam: true"),
+    "upload": ({"upload": {"enabled": False}}, {"upload", "upload_transfer", "upload_cors"}, "upload.enabled: true"),
+    "CORS": ({"upload": {"cors_origin": None}}, {"upload_cors"}, "upload.cors_origin"),
+    "STUN discovery": ({"compliance": {"stun": False}}, {"stun_disco", "stun", "stun_srv"}, "compliance.stun: true"),
+    "stream management": ({"compliance": {"stream_management": False}}, {"sm"}, "compliance.stream_management: true"),
+    "push, carbons, CSI": (
+        {"compliance": {"push": False, "carbons": False, "client_state_indication": False}},
+        {"push", "carbons", "csi"},
+        "compliance.",
+    ),
+}
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_switching_an_option_off_fails_exactly_its_tests(switch: str, tmp_path: Path, target_version: str) -> None:
+    overrides, expected, fix = SWITCHES[switch]
+    with running_deployment(tmp_path, answers("arch", target_version, **overrides)) as deployment:
+        assert deployment.node.error_lines() == [], deployment.node.log_tail()
+        code, report = deployment.report()
+        assert code == 1
+        failing = {test["id"]: test for test in report["tests"] if test["status"] == "fail"}
+        assert set(failing) == expected | release_failures(target_version)
+        assert statuses(report, "not-tested") == NOT_TESTABLE_HERE
+        assert all(fix in failing[test]["fix"] for test in expected), failing
+        text = deployment.verify()
+        assert text.returncode == 1
+        assert all(f"fix: {fix_of(test)}" in text.stdout for test in expected), text.stdout
+
+
+def fix_of(item_id: str) -> str:
+    return next(item.fix for item in ITEMS if item.id == item_id)
+
+
+# -- no session to test with: one line, exit 2 ---------------------------------------------
+
+
+def assert_refused(result: Any, words: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ejabberd-wizard: "), result.stderr
+    assert words in lines[0], lines[0]
+    assert PASSWORD not in result.stderr
+
+
+def test_wrong_password_is_one_line_exit_2(arch: Deployment) -> None:
+    wrong = write_secret(arch.out.parent / "wrong-pw", "not the password")
+    assert_refused(arch.verify(password_file=wrong), "authentication as alice@example.test failed")
+
+
+def test_untrusted_certificate_is_one_line_exit_2(arch: Deployment) -> None:
+    # The same server without --ca: its self-signed certificate chains to no known CA.
+    assert_refused(arch.verify(trust=()), "certificate is not trusted")
+
+
+def test_server_down_is_one_line_exit_2(arch: Deployment) -> None:
+    nobody = str(free_port())
+    assert_refused(arch.verify("--server", "127.0.0.1", "--port", nobody), f"127.0.0.1:{nobody}: cannot connect")
+
+
+@pytest.mark.parametrize(("content", "mode", "words"), [
+    (None, 0o600, "no such file"),
+    (PASSWORD, 0o644, "others may read it"),
+    ("", 0o600, "empty"),
+])
+def test_bad_password_file_is_one_line_exit_2(arch: Deployment, tmp_path: Path, content: str | None, mode: int, words: str) -> None:
+    path = tmp_path / "password"
+    if content is not None:
+        path.write_text(content)
+        path.chmod(mode)
+    assert_refused(arch.verify(password_file=path), words)
+
+
+def test_report_never_shows_the_password(arch: Deployment) -> None:
+    for result in (arch.verify(), arch.verify("--format", "json")):
+        assert result.returncode in (0, 1)
+        assert PASSWORD not in result.stdout + result.stderr
+
+
+# -- the declarations -------------------------------------------------------------------------
+
+
+def test_every_item_is_declared_once_in_known_suites_and_levels() -> None:
+    ids = [item.id for item in ITEMS]
+    assert len(ids) == len(set(ids))
+    known = {(suite.name, level) for suite in SUITES for level in suite.levels}
+    for item in ITEMS:
+        assert item.levels and set(item.levels) <= known, item.id
+        assert item.fix and item.spec and item.title, item.id
+    # Every level of every suite has tests.
+    assert known == {level for item in ITEMS for level in item.levels}
