@@ -143,8 +143,11 @@ class Deployment:
         command = [sys.executable, "-m", "wizard", "verify", "--jid", jid or self.jid,
                    "--password-file", str(password_file or self.password_file),
                    *(trust if trust is not None else ("--ca", str(self.node.cert.cert))), *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=VERIFY_TIMEOUT,
-                              env={**_base_env(), **self.env()}, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=VERIFY_TIMEOUT,
+                                env={**_base_env(), **self.env()}, check=False)
+        # Whatever else a run shows, it never shows a password.
+        assert PASSWORD not in result.stdout + result.stderr and ADMIN_PASSWORD not in result.stdout + result.stderr
+        return result
 
     def pep_nodes(self, timeout: float = 15.0) -> list[str]:
         """The PEP nodes of the test user (disco#items of its own address), by a client of its own."""

@@ -24,6 +24,7 @@ T = TypeVar("T")
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 DATA_FORMS = "jabber:x:data"
+COMMANDS = "http://jabber.org/protocol/commands"
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,10 @@ def parse_forms(parent: ET.Element) -> dict[str, dict[str, list[str]]]:
     return forms
 
 
-@dataclass
-class Account:
-    """How to log in, for the main session and the throwaway account."""
+@dataclass(frozen=True)
+class Connection:
+    """Where and how sessions connect: the main one and the throwaway account's."""
 
-    jid: str
-    password: str
     address: tuple[str, int]
     tls: Tls
     timeout: float
@@ -66,7 +65,7 @@ class Account:
 
 @dataclass
 class Context:
-    account: Account
+    connection: Connection
     session: Session
     resolver: Resolver
     web: Web
@@ -81,7 +80,7 @@ class Context:
 
     @property
     def timeout(self) -> float:
-        return self.account.timeout
+        return self.connection.timeout
 
     # -- doing things once -------------------------------------------------------
 
@@ -152,43 +151,40 @@ class Context:
         return await self.once("throwaway", self._make_throwaway)
 
     async def _make_throwaway(self) -> Session:
-        user = f"verify-{secrets.token_hex(6)}"
-        jid = f"{user}@{self.domain}"
+        jid = f"verify-{secrets.token_hex(6)}@{self.domain}"
         password = secrets.token_urlsafe(24)
-        main = self.account
-        throwaway = Account(jid, password, main.address, main.tls, main.timeout)
+        main = self.connection
         try:
             session = await Session.open(jid, password, main.address, main.tls, main.timeout, register=True)
         except LoginError as registration:
             try:
-                await self._add_user(jid, password)
+                await self._admin_command("add-user", accountjid=jid, password=password, **{"password-verify": password})
             except IqFailure as admin:
                 raise Untestable(
                     f"needs a throwaway account, and none could be made ({registration}; "
                     f"as an admin: {admin.condition}); run verify on the server (--server localhost) "
                     "or as an admin account"
                 ) from None
-            session = await Session.open(jid, password, main.address, main.tls, main.timeout)
-        self.defer(f"throwaway account {throwaway.jid}", lambda: _cancel_account(session))
+            try:
+                session = await Session.open(jid, password, main.address, main.tls, main.timeout)
+            except LoginError as error:
+                await self._admin_command("delete-user", accountjids=jid)
+                raise Failure(f"the throwaway account {jid} made by add-user cannot log in: {error}") from None
+        self.defer(f"throwaway account {jid}", lambda: _cancel_account(session))
         return session
 
-    async def _add_user(self, jid: str, password: str) -> None:
-        """XEP-0133 'Add User', run by the tester's own (admin) account."""
-        node = "http://jabber.org/protocol/admin#add-user"
-        commands = "http://jabber.org/protocol/commands"
-        first = await self.session.iq("set", self.domain, ET.fromstring(f"<command xmlns='{commands}' node='{node}' action='execute'/>"), "add-user")
-        command = ET.fromstring(
-            f"<command xmlns='{commands}' node='{node}' sessionid='{first.get('sessionid', '')}'>"
-            f"<x xmlns='{DATA_FORMS}' type='submit'>"
-            "<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/admin</value></field>"
-            "<field var='accountjid'><value/></field><field var='password'><value/></field>"
-            "<field var='password-verify'><value/></field></x></command>"
-        )
-        values = list(command.iter(f"{{{DATA_FORMS}}}value"))
-        values[1].text, values[2].text, values[3].text = jid, password, password
-        done = await self.session.iq("set", self.domain, command, "add-user")
+    async def _admin_command(self, name: str, **fields: str) -> None:
+        """An XEP-0133 admin command (add-user, delete-user), run by the tester's own account."""
+        node = f"http://jabber.org/protocol/admin#{name}"
+        start = await self.session.iq("set", self.domain, ET.Element(f"{{{COMMANDS}}}command", node=node, action="execute"), name)
+        submit = ET.Element(f"{{{COMMANDS}}}command", node=node, sessionid=start.get("sessionid", ""))
+        form = ET.SubElement(submit, f"{{{DATA_FORMS}}}x", type="submit")
+        for var, value in {"FORM_TYPE": "http://jabber.org/protocol/admin", **fields}.items():
+            field = ET.SubElement(form, f"{{{DATA_FORMS}}}field", var=var)
+            ET.SubElement(field, f"{{{DATA_FORMS}}}value").text = value
+        done = await self.session.iq("set", self.domain, submit, name)
         if done.get("status") != "completed":
-            raise IqFailure("add-user", f"command ended '{done.get('status')}'")
+            raise IqFailure(name, f"the command ended '{done.get('status')}'")
 
 
 async def _cancel_account(session: Session) -> None:

@@ -24,7 +24,7 @@ async def tls(ctx: Context) -> Outcome:
     version = ctx.session.tls_version()
     if version not in ("TLSv1.2", "TLSv1.3"):
         raise Failure(f"the stream is encrypted with {version or 'nothing'}; RFC 7590 needs TLS 1.2 or later")
-    if ctx.account.tls.insecure:
+    if ctx.connection.tls.insecure:
         return not_tested(f"{version}, but --insecure: the certificate was not checked")
     return passed(f"{version}, certificate valid for {ctx.domain}")
 
@@ -93,7 +93,7 @@ async def _stream_via_srv(ctx: Context, record: str, namespace: str, *, direct_t
     for service in await _srv(ctx, f"{record}.{ctx.domain}"):
         try:
             address = await ctx.address_of(service.target)
-            await stream_features(address, service.port, ctx.domain, namespace, ctx.account.tls.context(),
+            await stream_features(address, service.port, ctx.domain, namespace, ctx.connection.tls.context(),
                                   direct_tls=direct_tls, timeout=ctx.timeout)
         except (NetError, Missing, Unanswered) as error:
             errors.append(f"{service.target}:{service.port}: {error}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
 from wizard.verify.client import IqFailure, LoginError, Session, Tls
-from wizard.verify.context import Account, Context
+from wizard.verify.context import Connection, Context
 from wizard.verify.outcome import Failure, Outcome, Untestable, failed, not_tested
 from wizard.verify.report import Report, Result
 from wizard.verify.resolver import Missing, Resolver, Unanswered
@@ -46,8 +46,7 @@ async def verify(settings: Settings, items: tuple[Item, ...] = ITEMS) -> Report:
         session = await Session.open(settings.jid, settings.password, address, tls, settings.timeout)
     except LoginError as error:
         raise InputError(f"verify: {address[0]}:{address[1]}: {error}") from None
-    account = Account(settings.jid, settings.password, address, tls, settings.timeout)
-    ctx = Context(account, session, resolver, Web(web_map, tls, settings.timeout), settings.server)
+    ctx = Context(Connection(address, tls, settings.timeout), session, resolver, Web(web_map, tls, settings.timeout), settings.server)
     try:
         results = [Result(item, await _run(ctx, item, settings.probe_limit)) for item in items]
     finally:
