@@ -15,10 +15,9 @@ import presets
 from wizard.catalogue import Question, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
+from wizard.generate import proposal_for
 from wizard.given import saved_answers
 from wizard.plan import check_output_dir
-from wizard.render import deployment
-from wizard.secrets import resolve
 from wizard.steps import STEPS
 
 
@@ -39,21 +38,20 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> 
             break
         except InputError as error:
             print(f"\n{error}\nLet's go through the questions again.")
-    plan = deployment(answers, resolve(answers, out))
-    changes = plan.compare(out)
-    pending = [change for change in changes if change.status.value != "unchanged"]
+    proposal = proposal_for(answers, out)
+    if notice := proposal.notice():
+        print(notice)
+    pending = proposal.pending
     if not pending:
         print(f"\n{out}: up to date, nothing to write.")
         return 0
     print()
-    for change in pending:
-        print(change.masked_diff(), end="")
-    for change in changes:
-        print(f"{change.status.value:>9}  {change.path}")
+    print(proposal.diff_text(), end="")
+    print(proposal.summary())
     if not questionary.confirm(f"Write {len(pending)} file(s) to {out}?", default=True).unsafe_ask():
         print("Nothing was written.")
         return 0
-    plan.apply(out, changes)
+    proposal.write()
     print(f"Wrote {len(pending)} file(s) to {out}. Next steps:\n")
     print((out / "README.md").read_text(encoding="utf-8"))
     return 0

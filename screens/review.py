@@ -91,11 +91,13 @@ class ReviewScreen(WizardScreen):
         blocking = self.wizard.session.blocking_error()
         button.label = f"Write {pending} file{'s' if pending != 1 else ''}"
         button.disabled = pending == 0 or blocking is not None
+        notice = proposal.notice()
         status = (f"[b red]✗ {blocking}[/]" if blocking else
+                  f"[b yellow]! {notice}[/]" if notice else
                   "Nothing to write: the deployment directory is up to date." if not pending else
                   f"{pending} file(s) to write to {self.wizard.out}. Nothing is written until you press Write.")
         self.query_one("#status", Static).update(status)
-        first = next((c for c in proposal.changes if c.status is not Status.UNCHANGED), None)
+        first = next((c for c in proposal.changes if c.pending), None)
         self._show_diff(first or (proposal.changes[0] if proposal.changes else None))
 
     def _show_diff(self, change: Change | None) -> None:
@@ -127,5 +129,4 @@ class ReviewScreen(WizardScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="write")
     def _write(self, proposal: Proposal) -> list[Change]:
         progress = self.query_one("#progress", ProgressBar)
-        return proposal.plan.apply(self.wizard.out, proposal.changes,
-                                   on_written=lambda _: self.app.call_from_thread(progress.advance, 1))
+        return proposal.write(on_written=lambda _: self.app.call_from_thread(progress.advance, 1))

@@ -72,3 +72,8 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     if not directory.exists():
         return {}
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def deployment_files(directory: Path) -> dict[str, bytes]:
+    """The deployment's own files, without the wizard's bookkeeping (lock, backups, records)."""
+    return {path: content for path, content in snapshot(directory).items() if not path.startswith(".")}

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.answers_helpers import installed_ejabberd_version, snapshot, write_answers
+from tests.answers_helpers import deployment_files, installed_ejabberd_version, write_answers
 from tests.support.components import require
 from tests.support.terminal import Terminal
 from wizard.cli import main
@@ -40,7 +40,7 @@ def test_wizard_in_tmux_writes_a_config_that_real_ejabberd_runs(tmp_path: Path, 
 
     generated = tmp_path / "generated"
     assert main(["generate", "--out", str(generated), "--answers", str(seed), "--yes"]) == 0
-    assert snapshot(out) == snapshot(generated)
+    assert deployment_files(out) == deployment_files(generated)
     node = ejabberd_node((out / "config" / "ejabberd.yml").read_text())
     assert node.ctl("status").returncode == 0
     assert node.error_lines() == []
@@ -73,4 +73,4 @@ def test_plain_mode_in_tmux_asks_everything_and_writes_after_the_diff(tmp_path: 
         assert "TERMINAL-EXIT=0" in screen
     generated = tmp_path / "generated"
     assert main(["generate", "--out", str(generated), "--answers", str(seed), "--yes"]) == 0
-    assert snapshot(out) == snapshot(generated)
+    assert deployment_files(out) == deployment_files(generated)

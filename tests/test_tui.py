@@ -10,10 +10,10 @@ from textual.widgets import Button, Input, Static
 from screens.app import WizardApp
 from screens.fields import QuestionField
 from screens.review import ReviewScreen
-from tests.answers_helpers import ACCOUNT, snapshot
+from tests.answers_helpers import ACCOUNT, deployment_files, snapshot
 from wizard.answers import Given, Machine, dump
-from wizard.steps import STEPS
 from wizard.cli import main
+from wizard.steps import STEPS
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 HOST = "example.test"
@@ -76,7 +76,7 @@ async def test_walking_every_step_ends_in_a_review_that_writes_what_generate_wri
         assert app.written_files == len(review.proposal.pending)
     generated = tmp_path / "generated"
     assert main(["generate", "--out", str(generated), "--answers", str(answers), "--yes"]) == 0
-    assert snapshot(out) == snapshot(generated)
+    assert deployment_files(out) == deployment_files(generated)
 
 
 def _cli_diff(out: Path, answers: Path) -> str:

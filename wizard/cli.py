@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     with_inputs(generate, out_required=True)
     generate.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     generate.add_argument("--yes", action="store_true", help="write without asking")
+    generate.add_argument("--overwrite-local-edits", action="store_true",
+                          help="replace files edited by hand since the wizard wrote them (kept by default)")
     diff = commands.add_parser("diff", help="show what generate would change (exit 1 when anything would)")
     with_inputs(diff, out_required=True)
     check = commands.add_parser("check", help="check this machine against the answers: ports, certificates, DNS, ...")
@@ -62,12 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     trust.add_argument("--ca", type=Path, help="CA certificate to trust")
     trust.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    rollback = commands.add_parser("rollback", help="undo the last write to the deployment directory")
+    rollback.add_argument("--out", type=Path, required=True, help="deployment directory")
     commands.add_parser("presets", help="list the presets")
     commands.add_parser("schema", help="print the JSON schema of the answers file")
     return parser
 
 
-COMMANDS = ("tui", "plain", "generate", "diff", "check", "verify", "presets", "schema")
+COMMANDS = ("tui", "plain", "generate", "diff", "check", "verify", "rollback", "presets", "schema")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,7 +103,12 @@ def _run(args: argparse.Namespace) -> int:
 
         if command == "diff":
             return diff(args.out, args.preset, args.answers)
-        return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes)
+        return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes,
+                        overwrite_local_edits=args.overwrite_local_edits)
+    if command == "rollback":
+        from wizard.generate import rollback
+
+        return rollback(args.out)
     if command == "check":
         from wizard.checks.command import run_check
 

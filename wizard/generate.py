@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from wizard import apply as applying
 from wizard.answers import build_from
-from wizard.given import saved_answers
 from wizard.errors import InputError
+from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
 from wizard.model import Answers
-from wizard.plan import Change, Plan, Status, check_output_dir
-from wizard.render import deployment
+from wizard.plan import Change, Plan, Status, check_output_dir, read_existing
+from wizard.render import CONFIG, deployment
 from wizard.secrets import resolve
 
 
@@ -22,23 +25,60 @@ class Proposal:
     answers: Answers
     plan: Plan
     changes: list[Change]
+    out: Path
+    interrupted: dict[str, Any] | None = None  # the journal of an earlier apply that did not finish
 
     @property
     def pending(self) -> list[Change]:
-        return [change for change in self.changes if change.status is not Status.UNCHANGED]
+        return [change for change in self.changes if change.pending]
+
+    @property
+    def local_edits(self) -> list[Change]:
+        return [change for change in self.changes if change.status is Status.LOCAL_EDIT]
 
     def diff_text(self) -> str:
-        return "".join(change.masked_diff() for change in self.pending)
+        return "".join(change.masked_diff() for change in self.changes if change.status is not Status.UNCHANGED)
 
     def summary(self) -> str:
         return "\n".join(f"{change.status.value:>9}  {change.path}" for change in self.changes)
 
+    def notice(self) -> str | None:
+        """What the user should know before writing: an interrupted earlier run."""
+        if not self.interrupted:
+            return None
+        return (f"An earlier write (started {self.interrupted.get('started')}) was interrupted; writing now "
+                f"completes it. The files it replaced are in {self.out}/.backup/{self.interrupted.get('backup')} "
+                f"(`ejabberd-wizard rollback --out {self.out}` restores them).")
 
-def propose(out: Path, preset: str | None, answers_path: Path | None) -> Proposal:
+    def write(self, on_written: Callable[[Change], None] | None = None) -> list[Change]:
+        return applying.apply(self.out, self.changes, on_written)
+
+
+def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False) -> Proposal:
+    """The plan for ``answers``, merged with and compared to what ``out`` holds."""
+    check_output_dir(out)
+    plan = deployment(answers, resolve(answers, out), config_on_disk=read_existing(out, CONFIG),
+                      previous=_previous_answers(out))
+    return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
+                    applying.interrupted(out))
+
+
+def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwrite_local_edits: bool = False) -> Proposal:
     check_output_dir(out)
     answers = build_from(preset, saved_answers(out, answers_path))
-    plan = deployment(answers, resolve(answers, out))
-    return Proposal(answers, plan, plan.compare(out))
+    return proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits)
+
+
+def _previous_answers(out: Path) -> Answers | None:
+    """The answers the deployment was last written from, when they can be read."""
+    saved = out / ANSWERS_FILE
+    if not saved.is_file():
+        return None
+    try:
+        return build_from(None, read_answers_file(saved))
+    except InputError:
+        # Only the merge base is lost: the config is then merged two-way.
+        return None
 
 
 def diff(out: Path, preset: str | None, answers_path: Path | None) -> int:
@@ -47,11 +87,15 @@ def diff(out: Path, preset: str | None, answers_path: Path | None) -> int:
     return 1 if proposal.pending else 0
 
 
-def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool) -> int:
-    proposal = propose(out, preset, answers_path)
+def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
+             overwrite_local_edits: bool = False) -> int:
+    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits)
+    if notice := proposal.notice():
+        print(notice)
     pending = proposal.pending
     if not pending:
-        print(f"{out}: up to date, nothing to write.")
+        kept = f" ({len(proposal.local_edits)} file(s) with local edits kept)" if proposal.local_edits else ""
+        print(f"{out}: up to date, nothing to write{kept}.")
         return 0
     sys.stdout.write(proposal.diff_text())
     print(proposal.summary())
@@ -61,8 +105,19 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
     if not assume_yes and not _confirmed(f"Write {len(pending)} file(s) to {out}? [y/N] "):
         print("Nothing was written.")
         return 0
-    written = proposal.plan.apply(out, proposal.changes)
+    written = proposal.write()
     print(f"Wrote {len(written)} file(s) to {out}. Next steps: {out / 'README.md'}")
+    return 0
+
+
+def rollback(out: Path) -> int:
+    check_output_dir(out)
+    undone = applying.rollback(out)
+    for path in undone["restored"]:
+        print(f" restored  {path}")
+    for path in undone["removed"]:
+        print(f"  removed  {path}")
+    print(f"Rolled back the last write to {out}.")
     return 0
 
 

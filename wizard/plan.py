@@ -1,21 +1,19 @@
-"""The plan: every file the deployment should have, compared with the disk and applied.
+"""The plan: every file the deployment should have, compared with what is on disk.
 
-Nothing is written before the comparison has been shown. Applying writes each
-file atomically (a temporary file in the same directory, fsync, ``os.replace``)
-with its mode set before it appears, and keeps a copy of every file it replaces
-under ``.backup/<time>/``.
+Nothing is written before the comparison has been shown (``wizard.apply`` writes).
+A file that differs from what the wizard last wrote there has been edited by
+hand: it is a *local edit*, kept unless the user asks to overwrite it (as ucf
+and dpkg do with configuration files). config/ejabberd.yml is the exception: its
+renderer merges the new answers into the edited file itself.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
-import os
+import hashlib
+import json
 import re
-import shutil
-import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,8 @@ from wizard.errors import InputError
 from wizard.secrets import MASK
 
 BACKUP_DIR = ".backup"
+# What the wizard wrote last, by path: the content's SHA-256.
+WRITTEN_RECORD = ".wizard-written.json"
 # Lines whose value is a secret even when the value itself is not known (an old password on disk).
 _SECRET_LINE = re.compile(r"^(\s*sql_password:\s*).+$", re.MULTILINE)
 
@@ -32,12 +32,14 @@ class PlannedFile:
     content: str
     mode: int = 0o644
     secrets: tuple[str, ...] = ()
+    merged: bool = False  # the renderer already merged local edits in
 
 
 class Status(enum.Enum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+    LOCAL_EDIT = "edited"  # changed by hand since the wizard wrote it: kept unless overwritten
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,28 @@ class Change:
     old: str | None
     planned: PlannedFile
 
+    @property
+    def pending(self) -> bool:
+        """Whether applying writes this file."""
+        return self.status in (Status.NEW, Status.CHANGED)
+
     def masked_diff(self) -> str:
         """A unified diff with every secret replaced by a mask (new files in full)."""
         old = mask(self.old, self.planned.secrets) if self.old is not None else ""
         new = mask(self.planned.content, self.planned.secrets)
-        if self.status is Status.CHANGED and old == new:
-            return f"--- a/{self.path}\n+++ b/{self.path}\n# only a secret value changed (not shown)\n"
+        header = ""
+        if self.status is Status.LOCAL_EDIT:
+            header = (f"# {self.path}: edited by hand since the wizard wrote it; kept as it is "
+                      "(--overwrite-local-edits takes the version below)\n")
+        if self.old is not None and old == new and self.status is not Status.UNCHANGED:
+            return f"--- a/{self.path}\n+++ b/{self.path}\n{header}# only a secret value changed (not shown)\n"
         lines = difflib.unified_diff(
             old.splitlines(keepends=True),
             new.splitlines(keepends=True),
             fromfile="/dev/null" if self.old is None else f"a/{self.path}",
             tofile=f"b/{self.path}",
         )
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        return header + "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def mask(text: str, secrets: tuple[str, ...]) -> str:
@@ -68,43 +79,32 @@ def mask(text: str, secrets: tuple[str, ...]) -> str:
     return _SECRET_LINE.sub(lambda m: m.group(1) + f'"{MASK}"', text)
 
 
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Plan:
     files: dict[str, PlannedFile] = field(default_factory=dict)
 
-    def compare(self, out: Path) -> list[Change]:
+    def compare(self, out: Path, *, overwrite_local_edits: bool = False) -> list[Change]:
         """How each planned file differs from what is in ``out`` now."""
         check_output_dir(out)
+        written = read_written_record(out)
         changes = []
         for path, planned in self.files.items():
-            old = _read_existing(out, path)
+            old = read_existing(out, path)
             if old is None:
                 status = Status.NEW
             elif old == planned.content:
                 status = Status.UNCHANGED
+            elif (not planned.merged and not overwrite_local_edits
+                  and path in written and written[path] != digest(old)):
+                status = Status.LOCAL_EDIT
             else:
                 status = Status.CHANGED
             changes.append(Change(path, status, old, planned))
         return changes
-
-    def apply(self, out: Path, changes: list[Change], on_written: Callable[[Change], None] | None = None) -> list[Change]:
-        """Write the new and changed files; returns what was written."""
-        to_write = [change for change in changes if change.status is not Status.UNCHANGED]
-        if not to_write:
-            return []
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            backup_root = out / BACKUP_DIR / time.strftime("%Y%m%d-%H%M%S")
-            for change in to_write:
-                target = out / change.path
-                if change.old is not None:
-                    _backup(target, backup_root / change.path)
-                write_atomically(target, change.planned.content, change.planned.mode)
-                if on_written:
-                    on_written(change)
-        except OSError as error:
-            raise InputError(f"--out {out}: cannot write {error.filename or out}: {error.strerror}") from None
-        return to_write
 
 
 def check_output_dir(out: Path) -> None:
@@ -112,33 +112,19 @@ def check_output_dir(out: Path) -> None:
         raise InputError(f"--out {out}: is a file; expected a directory for the deployment")
 
 
-def write_atomically(target: Path, content: str, mode: int) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def read_written_record(out: Path) -> dict[str, str]:
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            os.fchmod(stream.fileno(), mode)
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        record = json.loads((out / WRITTEN_RECORD).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        # A damaged record only costs the local-edit detection: every file then
+        # counts as the wizard's own, which the diff still shows before writing.
+        return {}
+    return {str(k): str(v) for k, v in record.items()} if isinstance(record, dict) else {}
 
 
-def _backup(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(source, destination)
-    os.chmod(destination, 0o600)
-
-
-def _read_existing(out: Path, relative: str) -> str | None:
+def read_existing(out: Path, relative: str) -> str | None:
     path = out / relative
     if path.is_symlink() and not path.resolve().is_relative_to(out.resolve()):
         raise InputError(f"{path}: is a symlink to {path.resolve()}, outside the deployment directory; remove it")

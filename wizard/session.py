@@ -12,10 +12,7 @@ from pathlib import Path
 from wizard.catalogue import Question, by_path, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.generate import Proposal
-from wizard.model import Answers
-from wizard.render import deployment
-from wizard.secrets import resolve
+from wizard.generate import Proposal, proposal_for
 from wizard.steps import STEPS, StepState
 
 QUESTION_STEPS = tuple(step for step, _ in STEPS)
@@ -75,9 +72,7 @@ class Session:
 
     def propose(self) -> Proposal:
         """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
-        answers: Answers = self.draft.answers()
-        plan = deployment(answers, resolve(answers, self.out))
-        return Proposal(answers, plan, plan.compare(self.out))
+        return proposal_for(self.draft.answers(), self.out)
 
     def mark_visited(self, steps: Iterable[str]) -> None:
         self.visited.update(steps)

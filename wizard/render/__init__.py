@@ -11,16 +11,22 @@ from wizard.secrets import Secrets
 EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600
 
 
-def deployment(answers: Answers, secrets: Secrets) -> Plan:
-    """Every file of the deployment directory, by its path relative to it."""
+CONFIG = "config/ejabberd.yml"
+
+
+def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None = None,
+               previous: Answers | None = None) -> Plan:
+    """Every file of the deployment directory, by its path relative to it.
+
+    ``config_on_disk`` is config/ejabberd.yml as it is now (maybe edited by hand)
+    and ``previous`` the answers it was last written from: the new config is
+    merged into it rather than replacing it.
+    """
     with_secret = answers.database.backend == "mysql"
+    config = ejabberd_config.render(answers, secrets.database_password, onto=config_on_disk, previous=previous)
     files: dict[str, PlannedFile] = {
         answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers)),
-        "config/ejabberd.yml": PlannedFile(
-            ejabberd_config.render(answers, secrets.database_password),
-            PRIVATE if with_secret else PUBLIC,
-            secrets.values(),
-        ),
+        CONFIG: PlannedFile(config, PRIVATE if with_secret else PUBLIC, secrets.values(), merged=True),
         "dns/records.zone": PlannedFile(dns_zone.render(answers)),
         "README.md": PlannedFile(readme.render(answers)),
     }

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from wizard.model import Answers
 from wizard.render.certificates import certfiles
+from wizard.render.merge import merge_onto
 from wizard.render.yamltext import dump, mapping, quoted, sequence
 from wizard.versions import capabilities
 
@@ -29,8 +30,19 @@ CORS_METHODS = "GET, HEAD, PUT, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
 
 
-def render(answers: Answers, sql_password: str | None) -> str:
-    return dump(document(answers, sql_password))
+def render(answers: Answers, sql_password: str | None, *, onto: str | None = None,
+           previous: Answers | None = None) -> str:
+    """The config for ``answers``; with ``onto`` (the file as it is now), merged into it.
+
+    ``previous`` are the answers the file was last written from: what they
+    render to is the base of the merge (see ``wizard.render.merge``).
+    """
+    new = document(answers, sql_password)
+    if onto is None:
+        return dump(new)
+    # The base renders without the password, so a changed password always counts as a change.
+    base = document(previous, None) if previous is not None else None
+    return merge_onto(onto, base, new).text
 
 
 def document(answers: Answers, sql_password: str | None) -> CommentedMap:
@@ -63,7 +75,9 @@ def document(answers: Answers, sql_password: str | None) -> CommentedMap:
 
 
 def _comment(doc: CommentedMap, key: str, text: str) -> None:
-    doc.yaml_set_comment_before_after_key(key, before="\n" + text)
+    # On the key's own line: a comment between two keys would belong to the node
+    # above it when the file is read back, and go with it when that node changes.
+    doc.yaml_add_eol_comment(text, key)
 
 
 def _tls(answers: Answers) -> dict[str, Any]:
@@ -238,7 +252,7 @@ def _modules(answers: Answers) -> CommentedMap:
         modules.append(("mod_mqtt", {}, None))
     modules += [
         ("mod_muc", mapping(
-            host=quoted(f"{domains.conference}.@HOST@"),
+            hosts=sequence([quoted(f"{domains.conference}.@HOST@")]),
             access=sequence(["allow"]),
             access_admin=sequence([mapping(allow="admin")]),
             access_create="muc_create",
@@ -253,7 +267,7 @@ def _modules(answers: Answers) -> CommentedMap:
         ("mod_private", {}, "private storage, old bookmarks (XEP-0049)"),
         ("mod_proxy65", _proxy65(answers, sql), "file transfer proxy (XEP-0065)"),
         ("mod_pubsub", mapping(
-            host=quoted(f"{domains.pubsub}.@HOST@"),
+            hosts=sequence([quoted(f"{domains.pubsub}.@HOST@")]),
             access_createnode="pubsub_createnode",
             plugins=sequence(["flat", "pep"]),
             force_node_config=mapping(
@@ -304,7 +318,7 @@ def _disco(answers: Answers) -> CommentedMap:
 def _upload(answers: Answers) -> CommentedMap:
     upload = answers.upload
     options = mapping(
-        host=quoted(f"{answers.domains.upload}.@HOST@"),
+        hosts=sequence([quoted(f"{answers.domains.upload}.@HOST@")]),
         put_url=quoted(f"https://{answers.domains.upload}.@HOST@{upload.path}"),
         docroot=quoted(upload.docroot),
         file_mode=quoted(upload.file_mode),
@@ -328,7 +342,7 @@ def _upload(answers: Answers) -> CommentedMap:
 
 def _proxy65(answers: Answers, sql: bool) -> CommentedMap:
     options = mapping(
-        host=quoted(f"{answers.domains.proxy}.@HOST@"),
+        hosts=sequence([quoted(f"{answers.domains.proxy}.@HOST@")]),
         name=quoted("File Transfer Proxy"),
         ip=quoted(answers.ports.listen_ip),
         # Clients are told this name, not the wildcard address ejabberd binds to.

@@ -1,0 +1,210 @@
+"""Re-running to adjust: hand edits survive, only what changed changes, no file is ever lost."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from tests.answers_helpers import defaults, deployment_files, installed_ejabberd_version, snapshot, write_answers
+from wizard.apply import locked
+from wizard.cli import main
+
+CONFIG = "config/ejabberd.yml"
+
+
+def generate(out: Path, answers: dict[str, Any], *extra: str) -> int:
+    path = write_answers(out.parent / f"{out.name}-answers.yml", answers)
+    return main(["generate", "--out", str(out), "--answers", str(path), "--yes", *extra])
+
+
+def hand_edit(config: Path) -> str:
+    """What an admin does weeks later: comments, an option, a module and a macro of their own."""
+    lines = []
+    for line in config.read_text().splitlines(keepends=True):
+        if line.startswith("modules:"):
+            lines += ["# my own additions below\n", line, "  mod_pres_counter:\n", "    count: 5\n"]
+        elif line.startswith("define_macro:"):
+            lines += [line, "  ROTATIONS: 3  # mine\n"]
+        elif line == "loglevel: warning\n":
+            lines.append("loglevel: warning  # keep it quiet\n")
+        else:
+            lines.append(line)
+    text = "".join(lines) + "\n# rotate a little\nlog_rotate_count: 3\n"
+    config.write_text(text)
+    return text
+
+
+def test_unchanged_answers_leave_a_hand_edited_config_byte_identical(tmp_path: Path, capsys: Any) -> None:
+    out, answers = tmp_path / "d", defaults("arch")
+    assert generate(out, answers) == 0
+    edited = hand_edit(out / CONFIG)
+    path = write_answers(tmp_path / "same.yml", answers)
+    assert main(["diff", "--out", str(out), "--answers", str(path)]) == 0
+    assert generate(out, answers) == 0
+    assert (out / CONFIG).read_text() == edited
+
+
+def test_one_changed_answer_touches_only_its_lines_and_keeps_the_edits(tmp_path: Path, capsys: Any,
+                                                                      ejabberd_node: Any) -> None:
+    out = tmp_path / "d"
+    version = installed_ejabberd_version() or "23.01"
+    assert generate(out, defaults("arch", install={"version": version})) == 0
+    edited = hand_edit(out / CONFIG)
+    capsys.readouterr()
+    bigger = defaults("arch", install={"version": version}, upload={"max_size": 209715200})
+    path = write_answers(tmp_path / "bigger.yml", bigger)
+    assert main(["diff", "--out", str(out), "--answers", str(path)]) == 1
+    diff = capsys.readouterr().out
+    config_diff = diff[diff.index(f"--- a/{CONFIG}"):]
+    config_diff = config_diff[:config_diff.index("--- a/", 1)] if "--- a/" in config_diff[1:] else config_diff
+    changed = [line for line in config_diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["-    max_size: 104857600", "+    max_size: 209715200"]
+
+    assert generate(out, bigger) == 0
+    after = (out / CONFIG).read_text()
+    assert after == edited.replace("max_size: 104857600", "max_size: 209715200")
+    # ejabberd still takes it, hand edits included.
+    node = ejabberd_node(after)
+    assert node.error_lines() == []
+
+
+def test_switching_a_feature_off_removes_its_options_and_keeps_the_edits(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch", compliance={"stun": True})) == 0
+    hand_edit(out / CONFIG)
+    assert generate(out, defaults("arch", compliance={"stun": False})) == 0
+    config = YAML(typ="safe").load((out / CONFIG).read_text())
+    assert "mod_stun_disco" not in config["modules"]
+    assert not any(listener["module"] == "ejabberd_stun" for listener in config["listen"])
+    assert config["log_rotate_count"] == 3 and config["define_macro"]["ROTATIONS"] == 3 and config["modules"]["mod_pres_counter"] == {"count": 5}
+    assert "# keep it quiet" in (out / CONFIG).read_text()
+
+
+def test_a_hand_edited_script_is_kept_unless_overwriting_is_asked_for(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    script = out / "scripts" / "backup.sh"
+    mine = script.read_text() + "echo my own step\n"
+    script.write_text(mine)
+    elsewhere = defaults("arch", service={"backup_dir": "/srv/backups"})
+    capsys.readouterr()
+    assert generate(out, elsewhere) == 0
+    output = capsys.readouterr().out
+    assert "scripts/backup.sh: edited by hand since the wizard wrote it; kept" in output
+    assert script.read_text() == mine
+    assert generate(out, elsewhere, "--overwrite-local-edits") == 0
+    assert "/srv/backups" in script.read_text() and "my own step" not in script.read_text()
+
+
+def test_rollback_restores_the_last_write(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    first = snapshot(out)
+    (out / "db-password").write_text("pw\n")
+    os.chmod(out / "db-password", 0o600)
+    assert generate(out, defaults("arch", database={"backend": "mysql", "password_source": "file"})) == 0
+    assert (out / "scripts" / "database.sh").exists()
+    assert main(["rollback", "--out", str(out)]) == 0
+    restored = snapshot(out)
+    for path, content in first.items():
+        if not path.startswith("."):
+            assert restored[path] == content, path
+    assert not (out / "scripts" / "database.sh").exists()
+    assert main(["rollback", "--out", str(tmp_path / "empty")]) == 2
+
+
+def _generate_in_subprocess(out: Path, answers: Path, env: dict[str, str] | None = None,
+                            preexec: Any = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wizard", "generate", "--out", str(out), "--answers", str(answers),
+                           "--yes"], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})},
+                          preexec_fn=preexec)
+
+
+def test_an_apply_killed_after_any_file_leaves_old_or_new_files_and_the_next_run_completes(tmp_path: Path) -> None:
+    old_answers = write_answers(tmp_path / "old.yml", defaults("arch"))
+    new_answers = write_answers(tmp_path / "new.yml", defaults(
+        "arch", ports={"c2s": 15222, "s2s": 15269}, service={"backup_dir": "/srv/b"}, domains={"hosts": ["new.test"]}))
+    reference_old, reference_new = tmp_path / "ref-old", tmp_path / "ref-new"
+    assert _generate_in_subprocess(reference_old, old_answers).returncode == 0
+    assert _generate_in_subprocess(reference_new, new_answers).returncode == 0
+    old_files, new_files = deployment_files(reference_old), deployment_files(reference_new)
+    changed = [path for path in new_files if old_files.get(path) != new_files[path]]
+    assert len(changed) >= 8
+
+    for k in range(1, len(changed)):
+        out = tmp_path / f"crash-{k}"
+        assert _generate_in_subprocess(out, old_answers).returncode == 0
+        killed = _generate_in_subprocess(out, new_answers, env={"EJABBERD_WIZARD_TEST_CRASH_AFTER": str(k)})
+        assert killed.returncode == -signal.SIGKILL
+        now = deployment_files(out)
+        assert set(now) == set(new_files)
+        assert all(now[path] in (old_files.get(path), new_files[path]) for path in now)
+        assert sum(now[path] == new_files[path] != old_files.get(path) for path in now) == k
+        assert not [name for name in os.listdir(out / "config") if name.endswith(".tmp")]
+
+        again = _generate_in_subprocess(out, new_answers)
+        assert again.returncode == 0 and "was interrupted" in again.stdout
+        assert deployment_files(out) == new_files
+
+
+def test_a_full_disk_loses_nothing_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    old_answers = write_answers(tmp_path / "old.yml", defaults("arch"))
+    new_answers = write_answers(tmp_path / "new.yml", defaults("arch", domains={"hosts": ["other.test"]}))
+    assert _generate_in_subprocess(out, old_answers).returncode == 0
+    before = deployment_files(out)
+
+    def small_disk() -> None:
+        # Files may not grow past 3 KiB: config/ejabberd.yml cannot be written.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3072, 3072))
+
+    full = _generate_in_subprocess(out, new_answers, preexec=small_disk)
+    assert full.returncode == 2, full.stderr
+    assert full.stderr.count("\n") == 1 and "File too large" in full.stderr and "Traceback" not in full.stderr
+    after = deployment_files(out)
+    assert set(after) == set(before)
+    assert all(after[path] == before[path] or b"other.test" in after[path] for path in after)
+    assert _generate_in_subprocess(out, new_answers).returncode == 0
+
+
+def test_two_writers_cannot_write_at_once(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    answers = write_answers(tmp_path / "a.yml", defaults("arch"))
+    out.mkdir()
+    with locked(out):
+        blocked = _generate_in_subprocess(out, answers)
+    assert blocked.returncode == 2
+    assert "ejabberd-wizard (pid" in blocked.stderr and "is writing this deployment" in blocked.stderr
+    assert deployment_files(out) == {}
+    assert _generate_in_subprocess(out, answers).returncode == 0
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=st.fixed_dictionaries({"max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(["info", "warning"]),
+                                 "mam": st.booleans(), "stun": st.booleans(), "c2s": st.integers(20000, 30000)}),
+    second=st.fixed_dictionaries({"max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(["info", "error"]),
+                                  "mam": st.booleans(), "stun": st.booleans(), "c2s": st.integers(20000, 30000)}),
+)
+def test_changing_answers_equals_generating_the_final_answers_directly(tmp_path_factory: Any, first: dict,
+                                                                       second: dict) -> None:
+    def answers(values: dict) -> dict:
+        return defaults("arch", upload={"max_size": values["max_size"]}, security={"loglevel": values["loglevel"]},
+                        compliance={"mam": values["mam"], "stun": values["stun"]}, ports={"c2s": values["c2s"]})
+
+    base = tmp_path_factory.mktemp("prop")
+    stepwise, direct = base / "stepwise", base / "direct"
+    assert generate(stepwise, answers(first)) == 0
+    assert generate(stepwise, answers(second)) == 0
+    assert generate(direct, answers(second)) == 0
+    assert deployment_files(stepwise) == deployment_files(direct)
