@@ -7,6 +7,7 @@ renderers and diff are not needed to paint the first screen.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from screens.preset import PresetScreen
 from screens.sidebar import StepList
 from wizard.given import Given, Machine, saved_answers
-from wizard.steps import STEPS, StepState
+from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
     from wizard.plan import Change
@@ -40,9 +41,12 @@ class WizardApp(App[int]):
     ]
 
     def __init__(self, out: Path, preset_name: str | None = None, saved: Given | None = None,
-                 machine: Machine | None = None) -> None:
+                 machine: Machine | None = None, *, checks: bool = True, nameserver: str | None = None) -> None:
         super().__init__()
         self.out = out
+        # The local-state checks of each step (wizard.checks); off for repeatable screenshots.
+        self.checks_enabled = checks
+        self.nameserver = nameserver
         self.saved = saved or Given()
         self.machine = machine or Machine.current()
         self.preset_name = preset_name or self.saved.get("preset")
@@ -147,7 +151,7 @@ def run_tui(out: Path, preset_name: str | None, answers_path: Path | None) -> in
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
-    app = WizardApp(out, preset_name, saved_answers(out, answers_path))
+    app = WizardApp(out, preset_name, saved_answers(out, answers_path), nameserver=os.environ.get(NAMESERVER_ENV))
     app.run()
     if app.written_files:
         print(f"Wrote {app.written_files} file(s) to {out}. Next steps: {out / 'README.md'}")

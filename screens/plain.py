@@ -6,6 +6,7 @@ consoles, logs). Same questions, defaults, validation and final diff as the TUI.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from wizard.errors import InputError
 from wizard.generate import proposal_for
 from wizard.given import saved_answers
 from wizard.plan import check_output_dir
-from wizard.steps import STEPS
+from wizard.steps import NAMESERVER_ENV, STEPS
 
 
 def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
@@ -33,6 +34,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> 
             for question in questions_of(step):
                 if question.applies(draft.values()):
                     draft.set(question, _ask(question, draft.value(question)))
+            _show_findings(draft, step, out)
         try:
             answers = draft.answers()
             break
@@ -55,6 +57,21 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> 
     print(f"Wrote {len(pending)} file(s) to {out}. Next steps:\n")
     print((out / "README.md").read_text(encoding="utf-8"))
     return 0
+
+
+def _show_findings(draft: Draft, step: str, out: Path) -> None:
+    """The local-state checks of the step just answered, as ``ejabberd-wizard check`` prints them."""
+    from wizard.checks import checks_for_step, run_checks
+    from wizard.checks.report import text
+
+    if not checks_for_step(step):
+        return
+    try:
+        answers = draft.answers()
+    except InputError:
+        return  # the answers themselves are reported when all questions are done
+    print(f"Checking this machine ({', '.join(sorted(checks_for_step(step)))}) ...")
+    print(text(run_checks(answers, steps={step}, out=out, nameserver=os.environ.get(NAMESERVER_ENV))), end="")
 
 
 def _ask_preset() -> str:

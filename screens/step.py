@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from textual import on
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
 from screens.fields import QuestionField
 from wizard.catalogue import questions_of
+from wizard.errors import InputError
+
+if TYPE_CHECKING:
+    from wizard.checks import Finding
+    from wizard.model import Answers
 
 
 def question_of(path: str | None) -> str | None:
@@ -17,11 +27,16 @@ def question_of(path: str | None) -> str | None:
     return ".".join(path.split(".")[:2]) if path else None
 
 
+# Checks wait for typing to pause this long, so each keystroke does not start one.
+CHECK_DELAY = 0.6
+
+
 class StepScreen(WizardScreen):
     def __init__(self, step: str, title: str) -> None:
         super().__init__(name=step)
         self.step = step
         self.title_text = title
+        self._check_timer: Timer | None = None
 
     def compose_content(self) -> ComposeResult:
         yield Static(self.title_text, classes="step-heading")
@@ -29,6 +44,9 @@ class StepScreen(WizardScreen):
         with VerticalScroll(id="form"):
             for question in questions_of(self.step):
                 yield QuestionField(question, session.draft.value(question))
+        findings = Static("", id="findings")
+        findings.display = False  # shown when the first results arrive
+        yield findings
         yield Static("", id="help")
 
     def on_mount(self) -> None:
@@ -41,6 +59,7 @@ class StepScreen(WizardScreen):
         self.wizard.session.mark_visited([self.step])
         self.refresh_fields()
         super().on_screen_resume()
+        self._schedule_checks(0)
 
     def refresh_fields(self) -> None:
         """Show which questions apply, the values that follow other answers, and every error."""
@@ -62,6 +81,68 @@ class StepScreen(WizardScreen):
     def _edited(self, event: QuestionField.Edited) -> None:
         self.wizard.session.edit(event.field.question, event.value)
         self.refresh_fields()
+        self.refresh_states()
+        self._schedule_checks(CHECK_DELAY)
+
+    # -- local-state checks (wizard.checks), in a worker -----------------------
+
+    def _schedule_checks(self, delay: float) -> None:
+        if not self.wizard.checks_enabled:
+            return
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(delay, self._start_checks)
+
+    def _start_checks(self) -> None:
+        findings = self.query_one("#findings", Static)
+        try:
+            answers = self.wizard.session.draft.answers()
+        except InputError:  # shown on its field already
+            findings.display = True
+            findings.update("Checks of this machine run once the answers are valid.")
+            return
+        from wizard.checks import checks_for_step
+
+        if not checks_for_step(self.step):
+            findings.display = False
+            return
+        findings.display = True
+        findings.loading = True
+        self._run_checks(answers)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checks")
+    def _run_checks(self, answers: Answers) -> list[Finding]:
+        from wizard.checks import run_checks
+
+        return run_checks(answers, steps={self.step}, out=self.wizard.out, nameserver=self.wizard.nameserver)
+
+    @on(Worker.StateChanged)
+    def _checks_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "checks" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        findings = self.query_one("#findings", Static)
+        findings.loading = False
+        if event.state is WorkerState.ERROR:
+            findings.update(f"The checks could not run: {event.worker.error}")
+            return
+        self.show_findings(event.worker.result)
+
+    def show_findings(self, results: list[Finding]) -> None:
+        from wizard.checks import Severity
+        from wizard.checks.report import SYMBOLS
+
+        styles = {Severity.OK: "green", Severity.INFO: "blue", Severity.WARNING: "yellow", Severity.ERROR: "red"}
+        text = Text()
+        for finding in sorted(results, key=lambda f: -f.severity.rank):
+            text.append(f"{SYMBOLS[finding.severity]} ", style=f"bold {styles[finding.severity]}")
+            text.append(f"{finding.subject}: {finding.message}\n")
+            if finding.fix and finding.severity is not Severity.OK:
+                text.append(f"    fix: {finding.fix}\n", style="dim")
+        findings = self.query_one("#findings", Static)
+        findings.display = True
+        findings.update(text if results else "Nothing to check here.")
+        problems = [f.message for f in results if f.severity in (Severity.WARNING, Severity.ERROR)]
+        self.wizard.session.warnings[self.step] = problems
         self.refresh_states()
 
     @on(QuestionField.Focused)

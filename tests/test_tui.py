@@ -55,7 +55,7 @@ async def walk_to_review(pilot, app: WizardApp) -> list[str]:
 @pytest.mark.parametrize("preset", ["uberspace", "arch"])
 async def test_walking_every_step_ends_in_a_review_that_writes_what_generate_writes(tmp_path: Path, preset: str) -> None:
     out = tmp_path / "tui"
-    app = WizardApp(out, preset, Given(), MACHINE)
+    app = WizardApp(out, preset, Given(), MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         seen = await walk_to_review(pilot, app)
@@ -90,7 +90,7 @@ def _cli_diff(out: Path, answers: Path) -> str:
 
 
 async def test_invalid_values_show_their_error_mark_the_step_and_block_writing(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
         app.go_to("ports")
         await pilot.pause()
@@ -120,7 +120,7 @@ async def test_invalid_values_show_their_error_mark_the_step_and_block_writing(t
 
 
 async def test_going_back_and_forth_keeps_what_was_typed(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given(), MACHINE)
+    app = WizardApp(tmp_path / "out", "arch", Given(), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         app.go_to("domains")
         await pilot.pause()
@@ -140,7 +140,7 @@ async def test_going_back_and_forth_keeps_what_was_typed(tmp_path: Path) -> None
 
 
 async def test_conditional_questions_appear_when_they_apply(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
         app.go_to("database")
         await pilot.pause()
@@ -155,7 +155,7 @@ async def test_quitting_before_writing_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
-    app = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE)
+    app = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+r")
         await app.workers.wait_for_complete()
@@ -166,7 +166,7 @@ async def test_quitting_before_writing_changes_nothing(tmp_path: Path) -> None:
 
 
 async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", None, Given(), MACHINE)
+    app = WizardApp(tmp_path / "out", None, Given(), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.current == "preset"
@@ -174,3 +174,33 @@ async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_p
         await pilot.pause()
         assert app.preset_name == "uberspace" and app.current == "install"
         assert field(app, "install.method").editor.value == "source"
+
+
+async def test_each_step_shows_the_findings_of_its_checks_as_they_arrive(tmp_path: Path) -> None:
+    import socket
+
+    from wizard.steps import StepState
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        given = Given({"domains": {"hosts": [HOST]}, "ports": {"c2s": port},
+                       "tls": {"cert_file": str(tmp_path / "missing-{name}.crt"), "key_file": str(tmp_path / "missing-{name}.key")}})
+        app = WizardApp(tmp_path / "out", "arch", given, MACHINE, nameserver="127.0.0.1:9")
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.go_to("ports")
+            await pilot.pause(1.0)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = str(app.screen.query_one("#findings", Static).render())
+            assert f"{port}" in shown and "python" in shown.lower()
+            assert app.step_states()["ports"] is StepState.WARNINGS
+
+            app.go_to("tls")
+            await pilot.pause(1.0)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = str(app.screen.query_one("#findings", Static).render())
+            assert "missing-example.test.crt" in shown and "fix:" in shown
+            assert app.step_states()["tls"] is StepState.WARNINGS

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 
+# Where the front ends send the DNS queries of their checks when set (HOST[:PORT]):
+# split-horizon DNS, and tests with a DNS server of their own.
+NAMESERVER_ENV = "EJABBERD_WIZARD_NAMESERVER"
+
 # The steps that ask questions, in order; each question of the model names its step.
 STEPS: tuple[tuple[str, str], ...] = (
     ("install", "Installation"),

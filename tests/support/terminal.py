@@ -31,6 +31,10 @@ class Terminal:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p")
 
+    def history(self) -> str:
+        """Everything the terminal showed, scrolled-off lines included."""
+        return self._tmux("capture-pane", "-p", "-S", "-")
+
     def send(self, *keys: str) -> None:
         self._tmux("send-keys", *keys)
 

@@ -25,10 +25,11 @@ from pathlib import Path
 
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
+from wizard.steps import NAMESERVER_ENV
 
 TIMEOUT = 10.0  # seconds, for every single network operation
 PROBE_LIMIT = 3 * TIMEOUT  # a whole test, which may take a few operations
-NAMESERVER_ENV, HTTP_BASE_ENV = "EJABBERD_WIZARD_NAMESERVER", "EJABBERD_WIZARD_HTTP_BASE"
+HTTP_BASE_ENV = "EJABBERD_WIZARD_HTTP_BASE"
 
 
 def run_verify(args: argparse.Namespace) -> int:
