@@ -30,23 +30,24 @@ def resolve(answers: Answers, out: Path) -> Secrets:
     if database.password_source == "my_print_defaults":
         return Secrets(database_password=_from_my_print_defaults())
     path = Path(database.password_file)
-    return Secrets(database_password=read_secret_file(path if path.is_absolute() else out / path))
+    path = path if path.is_absolute() else out / path
+    return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})", "the database password"))
 
 
-def read_secret_file(path: Path) -> str:
-    where = f"database.password_file ({path})"
+def read_secret_file(path: Path, where: str, what: str) -> str:
+    """The first line of a file that only its owner may read; ``where`` names it in errors."""
     try:
         info = path.stat()
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{where}: no such file; write the database password into it and chmod 600 it") from None
+        raise InputError(f"{where}: no such file; write {what} into it and chmod 600 it") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError(f"{where}: readable by others (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
+        raise InputError(f"{where}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
     password = text.splitlines()[0] if text else ""
     if not password:
-        raise InputError(f"{where}: the file is empty; expected the password on its first line")
+        raise InputError(f"{where}: empty; expected the password on its first line")
     return password
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import stat
 import sys
 from pathlib import Path
 
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
+from wizard.secrets import read_secret_file
 from wizard.steps import NAMESERVER_ENV
 
 TIMEOUT = 10.0  # seconds, for every single network operation
@@ -57,20 +57,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def read_password(path: Path) -> str:
     """The first line of --password-file, which only its owner may read."""
-    where = f"--password-file {path}"
-    try:
-        info = path.stat()
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file; write the account's password into it and chmod 600 it") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError(f"{where}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
-    password = content.splitlines()[0] if content else ""
-    if not password:
-        raise InputError(f"{where}: empty; expected the password on its first line")
-    return password
+    return read_secret_file(path, f"--password-file {path}", "the account's password")
 
 
 def _nameserver(args: argparse.Namespace) -> Nameserver | None:
