@@ -33,8 +33,8 @@ from pathlib import Path
 from screens.app import WizardApp
 
 class FirstPaint(WizardApp):
+    # Textual calls on_mount of every class in the hierarchy: no super() call here.
     def on_mount(self):
-        super().on_mount()
         self.call_after_refresh(self.exit)
 
 FirstPaint(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None).run(headless=True)

@@ -8,6 +8,7 @@ main domain). They are filled in when answers are built (``wizard.answers``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -29,6 +30,7 @@ def names() -> list[str]:
     return sorted(entry.name.removesuffix(".yaml") for entry in resources.files(__name__).iterdir() if entry.name.endswith(".yaml"))
 
 
+@functools.cache
 def load(name: str) -> Preset:
     if name not in names():
         raise InputError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
