@@ -5,6 +5,7 @@ is the one the config is written for, the upload directory has room, the databas
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -148,13 +149,81 @@ def check_database(ctx: Context) -> list[Finding]:
     with connection, connection.cursor() as cursor:
         cursor.execute("SHOW TABLES LIKE 'users'")
         has_schema = cursor.fetchone() is not None
+        multihost = False
+        if has_schema:
+            cursor.execute("SHOW COLUMNS FROM users LIKE 'server_host'")
+            multihost = cursor.fetchone() is not None
+        cursor.execute("SHOW GRANTS FOR CURRENT_USER()")
+        grants = [row[0] for row in cursor.fetchall()]
     if not has_schema:
         findings.append(found("env.database", Severity.WARNING, subject,
                               "the database is reachable but has no ejabberd tables yet",
                               f"sh {ctx.out / 'scripts' / 'database.sh'}"))
     else:
         findings.append(found("env.database", Severity.OK, subject, "the database is reachable and has ejabberd's tables"))
+        findings.append(_schema_kind(subject, multihost, answers))
+    findings.append(_may_create_tables(subject, grants, database.name))
     return findings
+
+
+def _schema_kind(subject: str, multihost: bool, answers: Answers) -> Finding:
+    """The tables must be of the schema the config names: the new one has a server_host column."""
+    found = finder("env", "database")
+    wanted = answers.database.new_schema
+    if multihost == wanted:
+        kind = "new (multi-host)" if wanted else "old (single-host)"
+        return found("env.database.schema", Severity.OK, subject, f"the tables use the {kind} schema the config names")
+    if wanted:
+        return found("env.database.schema", Severity.ERROR, subject,
+                     "the tables use the old schema (users has no server_host column) but the config names the new one",
+                     f"convert them with `{answers.install.ejabberdctl} update_sql` (mod_admin_update_sql), "
+                     "or set database.new_schema: false")
+    return found("env.database.schema", Severity.ERROR, subject,
+                 "the tables use the new schema (users has a server_host column) but the config names the old one",
+                 "set database.new_schema: true")
+
+
+def _may_create_tables(subject: str, grants: list[str], name: str) -> Finding:
+    """ejabberd creates and alters tables (update_sql_schema, new modules): the user needs those rights."""
+    found = finder("env", "database")
+    for grant in grants:
+        match = re.match(r"GRANT (.+) ON (\S+)\.\* TO ", grant)
+        if not match:
+            continue
+        rights, pattern = match.group(1).upper(), match.group(2).strip("`")
+        if ("ALL PRIVILEGES" in rights or "CREATE" in rights) and _grant_covers(pattern, name):
+            return found("env.database.privileges", Severity.OK, subject, "the user may create tables in the database")
+    return found("env.database.privileges", Severity.ERROR, subject, "the user may not create tables in the database",
+                 f"as the database administrator: GRANT ALL PRIVILEGES ON `{name}`.* TO <user>@<host>;")
+
+
+def _grant_covers(pattern: str, name: str) -> bool:
+    """Whether a GRANT's database pattern (`*`, or with the wildcards `%` and `_`) names the database."""
+    if pattern == "*":
+        return True
+    parts, escaped = [], False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append({"%": ".*", "_": "."}.get(char) or re.escape(char))
+    return re.fullmatch("".join(parts), name) is not None
+
+
+def check_database_name(ctx: Context) -> list[Finding]:
+    """Uberspace only lets an account create databases named <user>_<name>."""
+    database = ctx.answers.database
+    if database.backend != "mysql" or ctx.answers.service.web_server != "uberspace":
+        return []
+    found = finder("env", "database")
+    if database.name.startswith(f"{database.user}_"):
+        return [found("env.database.name", Severity.OK, database.name, "follows Uberspace's <user>_<name> rule")]
+    return [found("env.database.name", Severity.ERROR, database.name,
+                  f"Uberspace only allows databases named {database.user}_<name>",
+                  f"database.name: {database.user}_ejabberd")]
 
 
 def _connect_error(subject: str, error: pymysql.err.MySQLError, ctx: Context) -> Finding:
@@ -181,4 +250,5 @@ CHECKERS = (
     Checker("env", frozenset({"service"}), check_service_tools),
     Checker("env", frozenset({"upload"}), check_disk),
     Checker("env", frozenset({"database"}), check_database),
+    Checker("env", frozenset({"database"}), check_database_name),
 )
