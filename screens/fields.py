@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from wizard.catalogue import Question
+from wizard.secrets import SecretQuestion
 
 
 class QuestionField(Vertical):
@@ -89,3 +90,27 @@ class QuestionField(Vertical):
 
     def on_descendant_focus(self) -> None:
         self.post_message(self.Focused(self.question))
+
+
+class SecretField(Vertical):
+    """A secret answer (a password): masked as typed, never saved in the answers file."""
+
+    class Edited(Message):
+        def __init__(self, key: str, value: str) -> None:
+            super().__init__()
+            self.key = key
+            self.value = value
+
+    def __init__(self, secret: SecretQuestion) -> None:
+        super().__init__(id=f"secret-{secret.key.replace('_', '-')}", classes="question")
+        self.secret = secret
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="question-row"):
+            yield Label(self.secret.label, classes="question-label")
+            yield Input(password=True, compact=True, placeholder=self.secret.help)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Edited(self.secret.key, event.value))

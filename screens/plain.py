@@ -19,6 +19,7 @@ from wizard.errors import InputError
 from wizard.generate import proposal_for
 from wizard.given import saved_answers
 from wizard.plan import check_output_dir
+from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import NAMESERVER_ENV, STEPS
 
 
@@ -40,7 +41,8 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> 
             break
         except InputError as error:
             print(f"\n{error}\nLet's go through the questions again.")
-    proposal = proposal_for(answers, out)
+    typed = {secret.key: _ask_secret(secret) for secret in SECRET_QUESTIONS if secret.asked(answers, out)}
+    proposal = proposal_for(answers, out, typed_secrets=typed)
     if notice := proposal.notice():
         print(notice)
     pending = proposal.pending
@@ -72,6 +74,11 @@ def _show_findings(draft: Draft, step: str, out: Path) -> None:
         return  # the answers themselves are reported when all questions are done
     print(f"Checking this machine ({', '.join(sorted(checks_for_step(step)))}) ...")
     print(text(run_checks(answers, steps={step}, out=out, nameserver=os.environ.get(NAMESERVER_ENV))), end="")
+
+
+def _ask_secret(secret: SecretQuestion) -> str:
+    return questionary.password(secret.label, instruction=f"({secret.help})",
+                                validate=lambda text: bool(text) or "expected a value").unsafe_ask()
 
 
 def _ask_preset() -> str:

@@ -13,9 +13,10 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
-from screens.fields import QuestionField
+from screens.fields import QuestionField, SecretField
 from wizard.catalogue import questions_of
 from wizard.errors import InputError
+from wizard.secrets import SECRET_QUESTIONS
 
 if TYPE_CHECKING:
     from wizard.checks import Finding
@@ -44,6 +45,9 @@ class StepScreen(WizardScreen):
         with VerticalScroll(id="form"):
             for question in questions_of(self.step):
                 yield QuestionField(question, session.draft.value(question))
+            for secret in SECRET_QUESTIONS:
+                if secret.step == self.step:
+                    yield SecretField(secret)
         findings = Static("", id="findings")
         findings.display = False  # shown when the first results arrive
         yield findings
@@ -76,6 +80,12 @@ class StepScreen(WizardScreen):
             if error is None and cross_field and question_of(cross_field.field) == question.path:
                 error = str(cross_field).split(": ", 1)[-1]
             field.show_error(error)
+        try:
+            answers = session.draft.answers()
+        except InputError:
+            answers = None
+        for secret_field in self.query(SecretField):
+            secret_field.display = answers is not None and secret_field.secret.asked(answers, session.out)
 
     @on(QuestionField.Edited)
     def _edited(self, event: QuestionField.Edited) -> None:
@@ -144,6 +154,10 @@ class StepScreen(WizardScreen):
         problems = [f.message for f in results if f.severity in (Severity.WARNING, Severity.ERROR)]
         self.wizard.session.warnings[self.step] = problems
         self.refresh_states()
+
+    @on(SecretField.Edited)
+    def _secret_edited(self, event: SecretField.Edited) -> None:
+        self.wizard.session.secrets[event.key] = event.value
 
     @on(QuestionField.Focused)
     def _focused(self, event: QuestionField.Focused) -> None:

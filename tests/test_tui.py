@@ -204,3 +204,29 @@ async def test_each_step_shows_the_findings_of_its_checks_as_they_arrive(tmp_pat
             shown = str(app.screen.query_one("#findings", Static).render())
             assert "missing-example.test.crt" in shown and "fix:" in shown
             assert app.step_states()["tls"] is StepState.WARNINGS
+
+
+async def test_a_typed_database_password_is_written_to_its_own_file_and_masked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    given = Given({"domains": {"hosts": [HOST]}, "database": {"backend": "mysql", "password_source": "file"}})
+    app = WizardApp(out, "arch", given, MACHINE, checks=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.go_to("database")
+        await pilot.pause()
+        secret = app.screen.query_one("#secret-database-password")
+        assert secret.display
+        secret.query_one(Input).focus()
+        await pilot.press(*"s3cret-typed")
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        review = app.screen
+        assert "s3cret-typed" not in review.proposal.diff_text()
+        assert "db-password" in [change.path for change in review.proposal.pending]
+        await pilot.press("ctrl+w")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert (out / "db-password").read_text() == "s3cret-typed\n"
+    assert (out / "db-password").stat().st_mode & 0o077 == 0
+    assert "s3cret-typed" not in (out / "wizard.yml").read_text()
+    assert "s3cret-typed" in (out / "config" / "ejabberd.yml").read_text()

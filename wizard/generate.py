@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,12 @@ class Proposal:
         return applying.apply(self.out, self.changes, on_written)
 
 
-def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False) -> Proposal:
+def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False,
+                 typed_secrets: Mapping[str, str] | None = None) -> Proposal:
     """The plan for ``answers``, merged with and compared to what ``out`` holds."""
     check_output_dir(out)
-    plan = deployment(answers, resolve(answers, out), config_on_disk=read_existing(out, CONFIG),
-                      previous=_previous_answers(out))
+    secrets = resolve(answers, out, typed_secrets)
+    plan = deployment(answers, secrets, config_on_disk=read_existing(out, CONFIG), previous=_previous_answers(out))
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
                     applying.interrupted(out))
 

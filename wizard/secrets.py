@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,20 +18,60 @@ MASK = "********"
 @dataclass(frozen=True)
 class Secrets:
     database_password: str | None = None
+    # A password typed into a front end, to be written (mode 0600) with the deployment
+    # at this path relative to it; None when it was read from where it is kept.
+    store_database_password_at: str | None = None
 
     def values(self) -> tuple[str, ...]:
         return tuple(value for value in (self.database_password,) if value)
 
 
-def resolve(answers: Answers, out: Path) -> Secrets:
-    """The secrets these answers need, or an ``InputError`` saying where they were looked for."""
+@dataclass(frozen=True)
+class SecretQuestion:
+    """A question whose answer is a secret: asked by the front ends, never saved in the answers."""
+
+    key: str
+    step: str
+    label: str
+    help: str
+    asked: Callable[[Answers, Path], bool]  # whether to ask it, given the answers and the deployment directory
+
+
+def password_file_path(answers: Answers, out: Path) -> Path:
+    path = Path(answers.database.password_file)
+    return path if path.is_absolute() else out / path
+
+
+def needs_typed_password(answers: Answers, out: Path) -> bool:
+    """Whether the database password has to be typed: its file, inside the deployment, does not exist yet."""
+    database = answers.database
+    return (database.backend == "mysql" and database.password_source == "file"
+            and not Path(database.password_file).is_absolute() and not password_file_path(answers, out).exists())
+
+
+SECRET_QUESTIONS = (
+    SecretQuestion(
+        "database_password", "database", "Database password",
+        "Written to the password file (mode 0600) with the deployment; never into wizard.yml.",
+        needs_typed_password,
+    ),
+)
+
+
+def resolve(answers: Answers, out: Path, typed: Mapping[str, str] | None = None) -> Secrets:
+    """The secrets these answers need, or an ``InputError`` saying where they were looked for.
+
+    ``typed`` holds the answers to ``SECRET_QUESTIONS`` a front end asked for, by key.
+    """
     database = answers.database
     if database.backend != "mysql":
         return Secrets()
     if database.password_source == "my_print_defaults":
         return Secrets(database_password=_from_my_print_defaults())
-    path = Path(database.password_file)
-    path = path if path.is_absolute() else out / path
+    password = (typed or {}).get("database_password")
+    if password and needs_typed_password(answers, out):
+        return Secrets(password, store_database_password_at=database.password_file)
+    path = password_file_path(answers, out)
     return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})", "the database password"))
 
 

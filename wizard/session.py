@@ -25,6 +25,7 @@ class Session:
     field_errors: dict[str, str] = field(default_factory=dict)
     visited: set[str] = field(default_factory=set)
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # typed answers to SECRET_QUESTIONS, by key
 
     def questions(self, step: str) -> list[Question]:
         """The questions of a step that apply with the current answers."""
@@ -72,7 +73,7 @@ class Session:
 
     def propose(self) -> Proposal:
         """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
-        return proposal_for(self.draft.answers(), self.out)
+        return proposal_for(self.draft.answers(), self.out, typed_secrets=self.secrets)
 
     def mark_visited(self, steps: Iterable[str]) -> None:
         self.visited.update(steps)

@@ -46,4 +46,7 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
     files["scripts/deploy.sh"] = PlannedFile(scripts.deploy(answers), EXECUTABLE)
     files["scripts/register-admin.sh"] = PlannedFile(scripts.register_admin(answers), EXECUTABLE)
     files["scripts/backup.sh"] = PlannedFile(scripts.backup(answers), EXECUTABLE)
+    if secrets.store_database_password_at and secrets.database_password:
+        files[secrets.store_database_password_at] = PlannedFile(
+            secrets.database_password + "\n", PRIVATE, secrets.values())
     return Plan(files)
