@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
@@ -51,7 +51,19 @@ class StepScreen(WizardScreen):
         findings = Static("", id="findings")
         findings.display = False  # shown when the first results arrive
         yield findings
+        if self.step == "compliance":
+            yield Button("Verify the live server…", id="verify-open")
         yield Static("", id="help")
+
+    @on(Button.Pressed, "#verify-open")
+    def _open_verify(self) -> None:
+        from screens.verify_dialog import VerifyDialog
+
+        try:
+            jid = self.wizard.session.draft.answers().admin_jid
+        except InputError:
+            jid = ""
+        self.app.push_screen(VerifyDialog(jid))
 
     def on_mount(self) -> None:
         self.refresh_fields()

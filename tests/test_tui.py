@@ -10,7 +10,7 @@ from textual.widgets import Button, Input, Static
 from screens.app import WizardApp
 from screens.fields import QuestionField
 from screens.review import ReviewScreen
-from tests.answers_helpers import ACCOUNT, deployment_files, snapshot
+from tests.answers_helpers import ACCOUNT, deployment_files, installed_ejabberd_version, snapshot
 from wizard.answers import Given, Machine, dump
 from wizard.cli import main
 from wizard.steps import STEPS
@@ -230,3 +230,32 @@ async def test_a_typed_database_password_is_written_to_its_own_file_and_masked(t
     assert (out / "db-password").stat().st_mode & 0o077 == 0
     assert "s3cret-typed" not in (out / "wizard.yml").read_text()
     assert "s3cret-typed" in (out / "config" / "ejabberd.yml").read_text()
+
+
+async def test_the_compliance_step_verifies_the_live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.verify_helpers import PASSWORD, running_deployment
+    from tests.test_verify import answers as verify_answers
+
+    version = installed_ejabberd_version() or "23.01"
+    (tmp_path / "live").mkdir()
+    with running_deployment(tmp_path / "live", verify_answers("arch", version)) as live:
+        for name, value in live.env().items():
+            monkeypatch.setenv(name, value)
+        app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [live.domain]}}), MACHINE, checks=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.go_to("compliance")
+            await pilot.pause()
+            await pilot.click("#verify-open")
+            await pilot.pause()
+            dialog = app.screen
+            assert dialog.query_one("#verify-jid", Input).value == f"admin@{live.domain}"
+            for name, value in (("jid", live.jid), ("password", PASSWORD), ("server", "127.0.0.1"),
+                                ("port", str(live.c2s_port)), ("ca", str(live.node.cert.cert))):
+                dialog.query_one(f"#verify-{name}", Input).value = value
+            await pilot.click("#verify-run")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            report = str(dialog.query_one("#verify-report", Static).render())
+    assert "Stream management" in report and "PASS" in report
+    assert "%" in report  # the percentage of each suite

@@ -26,31 +26,34 @@ from wizard.checks.core import Nameserver
 from wizard.errors import InputError
 from wizard.secrets import read_secret_file
 from wizard.steps import NAMESERVER_ENV
+from wizard.verify.report import as_json, text
+from wizard.verify.session import Settings, verify
 
 TIMEOUT = 10.0  # seconds, for every single network operation
 PROBE_LIMIT = 3 * TIMEOUT  # a whole test, which may take a few operations
 HTTP_BASE_ENV = "EJABBERD_WIZARD_HTTP_BASE"
 
 
-def run_verify(args: argparse.Namespace) -> int:
-    password = read_password(args.password_file)
-    jid = _bare_jid(args.jid)
-    if args.port is not None and not 0 < args.port < 65536:
-        raise InputError(f"--port: {args.port} is not a port number (1-65535)")
-    if args.ca is not None and not args.ca.is_file():
-        raise InputError(f"--ca: {args.ca}: no such file")
-    try:
-        from wizard.verify.session import Settings, verify
-    except ImportError as error:  # slixmpp is an optional dependency of the wizard
-        raise InputError(f"verify needs the Python package {error.name}: pip install {error.name}") from None
-    settings = Settings(
-        jid=jid, password=password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
-        nameserver=_nameserver(args), http_base=getattr(args, "http_base", None) or os.environ.get(HTTP_BASE_ENV, ""),
+def settings_for(jid: str, password: str, *, server: str | None = None, port: int | None = None,
+                 ca: Path | None = None, insecure: bool = False, nameserver: Nameserver | None = None,
+                 http_base: str | None = None) -> Settings:
+    """Checked settings for a verify run, from any front end; ``InputError`` names the bad one."""
+    if port is not None and not 0 < port < 65536:
+        raise InputError(f"--port: {port} is not a port number (1-65535)")
+    if ca is not None and not ca.is_file():
+        raise InputError(f"--ca: {ca}: no such file")
+    return Settings(
+        jid=_bare_jid(jid), password=password, server=server or None, port=port, ca=ca, insecure=insecure,
+        nameserver=nameserver or _nameserver_from_environment(), http_base=http_base or os.environ.get(HTTP_BASE_ENV, ""),
         timeout=TIMEOUT, probe_limit=PROBE_LIMIT,
     )
-    report = asyncio.run(verify(settings))
-    from wizard.verify.report import as_json, text
 
+
+def run_verify(args: argparse.Namespace) -> int:
+    password = read_password(args.password_file)
+    settings = settings_for(args.jid, password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
+                            nameserver=_nameserver(args), http_base=getattr(args, "http_base", None))
+    report = asyncio.run(verify(settings))
     sys.stdout.write(as_json(report) if args.format == "json" else text(report))
     return 1 if report.failed else 0
 
@@ -61,9 +64,12 @@ def read_password(path: Path) -> str:
 
 
 def _nameserver(args: argparse.Namespace) -> Nameserver | None:
-    """--nameserver when the command line has it, else the environment's; None: the system's."""
-    if getattr(args, "nameserver", None):
-        return Nameserver.parse(args.nameserver)
+    """--nameserver when the command line has it (the environment's otherwise, see settings_for)."""
+    return Nameserver.parse(args.nameserver) if getattr(args, "nameserver", None) else None
+
+
+def _nameserver_from_environment() -> Nameserver | None:
+    """The nameserver the environment names; None: the system's."""
     text = os.environ.get(NAMESERVER_ENV)
     if not text:
         return None

@@ -1,0 +1,93 @@
+"""Verify the live server from the compliance step: log in as a real client and run every test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from wizard.errors import InputError
+
+if TYPE_CHECKING:
+    from wizard.verify.session import Settings
+
+
+class VerifyDialog(ModalScreen[None]):
+    """The same tests as `ejabberd-wizard verify`, against the deployed server."""
+
+    BINDINGS = [("escape", "dismiss", "Close")]
+
+    def __init__(self, jid: str) -> None:
+        super().__init__()
+        self.jid = jid
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="verify-dialog"):
+            yield Static("Verify the live server", classes="step-heading")
+            yield Static("Logs in as a real client and tests what clients need; it cleans up after itself.",
+                         classes="step-intro")
+            for name, label, value, password in (
+                ("jid", "Account", self.jid, False),
+                ("password", "Password", "", True),
+                ("server", "Server (empty: DNS)", "", False),
+                ("port", "Port (empty: DNS)", "", False),
+                ("ca", "CA file (empty: system)", "", False),
+            ):
+                with Horizontal(classes="question-row"):
+                    yield Label(label, classes="question-label")
+                    yield Input(value=value, password=password, compact=True, id=f"verify-{name}")
+            yield Button("Run the tests", id="verify-run", variant="primary")
+            with VerticalScroll(id="verify-scroll"):
+                yield Static("", id="verify-report")
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#verify-{name}", Input).value.strip()
+
+    @on(Button.Pressed, "#verify-run")
+    def _run(self) -> None:
+        report = self.query_one("#verify-report", Static)
+        try:
+            port = int(self._value("port")) if self._value("port") else None
+        except ValueError:
+            report.update("[b red]✗[/] Port: expected a whole number")
+            return
+        from wizard.verify.command import settings_for
+
+        try:
+            settings = settings_for(self._value("jid"), self.query_one("#verify-password", Input).value,
+                                    server=self._value("server"), port=port,
+                                    ca=Path(self._value("ca")) if self._value("ca") else None)
+        except InputError as error:
+            report.update(Text(f"✗ {error}", style="bold red"))
+            return
+        self.query_one("#verify-run", Button).disabled = True
+        report.update("Testing ...")
+        report.loading = True
+        self._verify(settings)
+
+    @work(exclusive=True, exit_on_error=False, group="verify")
+    async def _verify(self, settings: Settings) -> str:
+        from wizard.verify.report import text
+        from wizard.verify.session import verify
+
+        return text(await verify(settings))
+
+    @on(Worker.StateChanged)
+    def _verified(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "verify" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        report = self.query_one("#verify-report", Static)
+        report.loading = False
+        self.query_one("#verify-run", Button).disabled = False
+        if event.state is WorkerState.SUCCESS:
+            report.update(Text(event.worker.result))  # plain text: the report's brackets are not markup
+        else:
+            error = event.worker.error
+            report.update(Text(f"✗ {error if isinstance(error, InputError) else repr(error)}", style="bold red"))
