@@ -201,7 +201,8 @@ def deploy(answers: Answers) -> str:
 here=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$(date +%Y%m%d-%H%M%S)
 
-# install_file SOURCE DEST MODE: atomic replace, with DEST.bak-<time> kept when it changes.
+# install_file SOURCE DEST MODE: show what changes (passwords masked), keep DEST.bak-<time>,
+# then replace DEST atomically.
 install_file() {
     if [ -f "$2" ] && cmp -s "$1" "$2"; then
         echo "unchanged: $2"
@@ -209,6 +210,9 @@ install_file() {
     fi
     mkdir -p "$(dirname "$2")"
     if [ -f "$2" ]; then
+        if command -v diff >/dev/null 2>&1; then
+            diff -u "$2" "$1" | sed 's/^\([-+ ][[:space:]]*sql_password:\).*/\1 "********"/' || true
+        fi
         cp -p "$2" "$2.bak-$stamp"
         echo "backup:    $2.bak-$stamp"
     fi
