@@ -9,13 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.catalogue import Question, by_path, questions_of
+from wizard.catalogue import Question, by_path
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
-from wizard.steps import STEPS, StepState
-
-QUESTION_STEPS = tuple(step for step, _ in STEPS)
+from wizard.steps import StepState
 
 
 @dataclass
@@ -26,11 +24,6 @@ class Session:
     visited: set[str] = field(default_factory=set)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # typed answers to SECRET_QUESTIONS, by key
-
-    def questions(self, step: str) -> list[Question]:
-        """The questions of a step that apply with the current answers."""
-        values = self.draft.values()
-        return [question for question in questions_of(step) if question.applies(values)]
 
     def edit(self, question: Question, text: str | bool) -> str | None:
         """Take a value the user entered; returns the error to show, or None when it is taken."""

@@ -52,7 +52,7 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         ("Set up the web domains, backend, headers and directories", [
             *_code("sh scripts/setup-platform.sh"),
         ]),
-        _dns_step(answers),
+        _dns_step(),
     ]
     if answers.database.backend == "mysql":
         steps.append(_database_step(answers))
@@ -74,7 +74,7 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     names = " ".join(f"-d {name}" for name in answers.domains.all_names())
     steps: list[tuple[str, list[str]]] = [
         ("Install ejabberd, Caddy and certbot", [*_code("sudo sh scripts/install.sh")]),
-        _dns_step(answers),
+        _dns_step(),
         ("Get the certificates", [
             "One certificate for each domain and all its subdomains (port 80 must be free while certbot runs):",
             *_code(f"sudo certbot certonly --standalone {names}"),
@@ -100,7 +100,7 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     return steps
 
 
-def _dns_step(answers: Answers) -> tuple[str, list[str]]:
+def _dns_step() -> tuple[str, list[str]]:
     return ("Add the DNS records", [
         "`dns/records.zone` lists every record, in zone-file syntax: the SRV records tell clients and",
         "servers the ports, the TXT record and the STUN records announce the web and call services.",

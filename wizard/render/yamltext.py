@@ -34,7 +34,7 @@ def quoted(text: str) -> DoubleQuotedScalarString:
     return DoubleQuotedScalarString(text)
 
 
-def mapping(*pairs: tuple[str, Any], **items: Any) -> CommentedMap:
+def mapping(*pairs: tuple[Any, Any], **items: Any) -> CommentedMap:
     """An ordered mapping; ``(key, value)`` pairs allow keys that are not identifiers."""
     result = CommentedMap()
     for key, value in (*pairs, *items.items()):
