@@ -25,6 +25,16 @@ def installed_ejabberd_version() -> str | None:
     return None
 
 
+def required_ejabberd_release() -> str:
+    """The installed release, for tests that start real ejabberd (fails in CI when it is missing)."""
+    from tests.support.components import require
+
+    require("/usr/sbin/ejabberdctl")
+    version = installed_ejabberd_version()
+    assert version, "ejabberd is installed but its release could not be read"
+    return version
+
+
 def defaults(preset: str, host: str = "example.test", **overrides: Any) -> dict[str, Any]:
     """Just enough answers for a preset: the domain and the account."""
     answers: dict[str, Any] = {"preset": preset, "install": dict(ACCOUNT), "domains": {"hosts": [host]}}

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.answers_helpers import defaults, installed_ejabberd_version
-from tests.support.components import require
+from tests.answers_helpers import defaults
 from wizard.answers import Given, build_from
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.beam import exported_names
@@ -21,11 +20,8 @@ from wizard.versions import Release
 
 
 @pytest.fixture(scope="module")
-def version() -> str:
-    require("/usr/sbin/ejabberdctl")
-    installed = installed_ejabberd_version()
-    assert installed, "ejabberd is installed but its release could not be read"
-    return installed
+def version(ejabberd_release: str) -> str:
+    return ejabberd_release
 
 
 def answers_for(version: str, tmp_path: Path, **overrides: Any) -> Answers:

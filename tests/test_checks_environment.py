@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.answers_helpers import defaults, installed_ejabberd_version, write_secret
+from tests.answers_helpers import defaults, write_secret
 from tests.support.components import free_port, require
 from tests.support.fixtures import EJABBERD_MYSQL_SCHEMA
 from tests.support.mariadb import MariaDB
@@ -33,11 +33,8 @@ def one(findings: list[Finding], check: str) -> Finding:
 
 
 @pytest.fixture(scope="module")
-def installed() -> str:
-    require(EJABBERDCTL)
-    version = installed_ejabberd_version()
-    assert version, "ejabberd is installed but its release could not be read"
-    return version
+def installed(ejabberd_release: str) -> str:
+    return ejabberd_release
 
 
 def test_installed_ejabberd_is_the_release_the_config_targets(installed: str) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.answers_helpers import defaults, write_secret
 from tests.support.components import free_port
-from tests.support.verify_helpers import ADMIN_PASSWORD, PASSWORD, USER, Deployment, ejabberd_version, running_deployment
+from tests.support.verify_helpers import ADMIN_PASSWORD, PASSWORD, USER, Deployment, running_deployment
 from wizard.verify.suites import CONVERSATIONS, ITEMS, SUITES, items_of
 from wizard.versions import Release
 
@@ -25,11 +25,6 @@ HOST = "example.test"
 
 # What a single loopback host cannot show, whatever the config: never a pass.
 NOT_TESTABLE_HERE = {"federation_out", "component"}
-
-
-@pytest.fixture(scope="module")
-def target_version() -> str:
-    return ejabberd_version()
 
 
 def release_failures(version: str) -> set[str]:
@@ -47,9 +42,9 @@ def answers(preset: str, version: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def arch(tmp_path_factory: pytest.TempPathFactory, target_version: str) -> Iterator[Deployment]:
+def arch(tmp_path_factory: pytest.TempPathFactory, ejabberd_release: str) -> Iterator[Deployment]:
     """The arch preset's defaults, running, shared by the tests that only need some server."""
-    with running_deployment(tmp_path_factory.mktemp("arch"), answers("arch", target_version)) as deployment:
+    with running_deployment(tmp_path_factory.mktemp("arch"), answers("arch", ejabberd_release)) as deployment:
         yield deployment
 
 
@@ -84,14 +79,14 @@ NOTHING_LEFT = {"users": sorted([USER, "admin"]), "rooms": [], "files": [], "pep
 NOTHING_LEFT_BUT_USER = {**NOTHING_LEFT, "users": [USER]}
 
 
-def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, target_version: str) -> None:
+def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, ejabberd_release: str) -> None:
     # A node of its own: which way verify gets its throwaway account depends on the
     # registrations this node has seen.
-    with running_deployment(tmp_path, answers("arch", target_version), admin=True) as arch:
+    with running_deployment(tmp_path, answers("arch", ejabberd_release), admin=True) as arch:
         assert leftovers(arch) == NOTHING_LEFT
 
         code, report = arch.report()
-        assert_full_marks(code, report, target_version)
+        assert_full_marks(code, report, ejabberd_release)
         assert report["left_behind"] == []
         assert leftovers(arch) == NOTHING_LEFT
 
@@ -113,14 +108,14 @@ def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, 
 
 
 def test_defaults_pass_every_test_that_can_run_on_loopback_uberspace(
-    tmp_path: Path, target_version: str, ejabberd_sql_db: dict[str, Any]
+    tmp_path: Path, ejabberd_release: str, ejabberd_sql_db: dict[str, Any]
 ) -> None:
     sql = ejabberd_sql_db
     database = {"backend": "mysql", "server": sql["sql_server"], "port": sql["sql_port"], "name": sql["sql_database"],
                 "user": sql["sql_username"], "password_source": "file", "password_file": "db-password"}
-    with running_deployment(tmp_path, answers("uberspace", target_version, database=database), sql=sql) as deployment:
+    with running_deployment(tmp_path, answers("uberspace", ejabberd_release, database=database), sql=sql) as deployment:
         code, report = deployment.report()
-        assert_full_marks(code, report, target_version)
+        assert_full_marks(code, report, ejabberd_release)
         assert leftovers(deployment) == NOTHING_LEFT_BUT_USER
 
 
@@ -142,14 +137,14 @@ SWITCHES = {
 
 
 @pytest.mark.parametrize("switch", SWITCHES)
-def test_switching_an_option_off_fails_exactly_its_tests(switch: str, tmp_path: Path, target_version: str) -> None:
+def test_switching_an_option_off_fails_exactly_its_tests(switch: str, tmp_path: Path, ejabberd_release: str) -> None:
     overrides, expected, fix = SWITCHES[switch]
-    with running_deployment(tmp_path, answers("arch", target_version, **overrides)) as deployment:
+    with running_deployment(tmp_path, answers("arch", ejabberd_release, **overrides)) as deployment:
         assert deployment.node.error_lines() == [], deployment.node.log_tail()
         code, report = deployment.report()
         assert code == 1
         failing = {test["id"]: test for test in report["tests"] if test["status"] == "fail"}
-        assert set(failing) == expected | release_failures(target_version)
+        assert set(failing) == expected | release_failures(ejabberd_release)
         assert statuses(report, "not-tested") == NOT_TESTABLE_HERE
         assert all(fix in failing[test]["fix"] for test in expected), failing
         text = deployment.verify()
@@ -200,12 +195,12 @@ def test_bad_password_file_is_one_line_exit_2(arch: Deployment, tmp_path: Path, 
     assert_refused(arch.verify(password_file=path), words)
 
 
-def test_insecure_skips_the_certificate_check_and_says_so(arch: Deployment, target_version: str) -> None:
+def test_insecure_skips_the_certificate_check_and_says_so(arch: Deployment, ejabberd_release: str) -> None:
     code, report = arch.report("--insecure", trust=())
-    assert code == (1 if release_failures(target_version) else 0)
+    assert code == (1 if release_failures(ejabberd_release) else 0)
     tls = next(t for t in report["tests"] if t["id"] == "tls")
     assert tls["status"] == "not-tested" and "--insecure" in tls["detail"]
-    assert statuses(report, "fail") == release_failures(target_version)
+    assert statuses(report, "fail") == release_failures(ejabberd_release)
 
 
 # -- the declarations -------------------------------------------------------------------------

@@ -34,8 +34,7 @@ from typing import Any
 import slixmpp
 from ruamel.yaml import YAML
 
-from tests.answers_helpers import installed_ejabberd_version, write_answers, write_secret
-from tests.support.components import require
+from tests.answers_helpers import write_answers, write_secret
 from tests.support.dns_server import NsdServer, zones_from_records
 from tests.support.ejabberd_node import EjabberdNode
 from wizard.cli import main
@@ -182,14 +181,6 @@ async def _pep_nodes(jid: str, password: str, port: int, ca: Path, timeout: floa
 
 def _base_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("EJABBERD_WIZARD_")}
-
-
-def ejabberd_version() -> str:
-    """The release of the installed ejabberd, which every deployment here is generated for."""
-    require("/usr/sbin/ejabberdctl")
-    version = installed_ejabberd_version()
-    assert version, "ejabberd is installed but its release could not be read"
-    return version
 
 
 def generate(workdir: Path, answers: dict[str, Any], sql_password: str | None = None) -> Path:
