@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from wizard.errors import InputError
 
 
@@ -34,6 +31,9 @@ def names() -> list[str]:
 def load(name: str) -> Preset:
     if name not in names():
         raise InputError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
+    from ruamel.yaml import YAML  # not needed to paint the first screen
+    from ruamel.yaml.error import YAMLError
+
     source = resources.files(__name__) / f"{name}.yaml"
     try:
         data = YAML(typ="safe").load(source.read_text(encoding="utf-8"))

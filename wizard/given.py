@@ -13,11 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedBase
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
-
 from wizard.errors import InputError
 
 ANSWERS_FILE = "wizard.yml"
@@ -55,7 +50,7 @@ class Given:
         node: Any = self.values
         line = None
         for key in path:
-            if not isinstance(node, CommentedBase):
+            if not hasattr(node, "lc"):  # ruamel's commented containers know their lines
                 break
             try:
                 if isinstance(node, Mapping) and key in node:
@@ -84,6 +79,11 @@ def read_answers_file(path: Path) -> Given:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
+    # Imported here: the first screen of the wizard is painted before any file is read.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.events import AliasEvent
+
     yaml = YAML(typ="rt")
     try:
         # Aliases let a tiny file expand into a huge document (billion laughs), and
