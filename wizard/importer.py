@@ -1,0 +1,741 @@
+"""``--import``: a hand-written ejabberd.yml read into answers, and what stays as it is.
+
+An existing config (Debian's, one from a guide, one grown by hand for years) is read
+into answers as far as the answers model can say what it says. Only what is certain
+is mapped; every part that could not be mapped is reported, one line each, and stays
+in the file: the imported file becomes the file the three-way merge
+(``wizard.render.merge``) starts from, with what the imported answers render to as
+its base. Answers equal to the imported ones therefore change nothing, byte for
+byte, and a changed answer changes only the options it renders.
+
+Secrets are never copied into answers: ``sql_password`` stays in the file and the
+report says where the wizard reads the password from instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+from ruamel.yaml.reader import ReaderError
+
+from presets import load as load_preset
+from wizard.answers import build_from, fill_preset, merge, plain
+from wizard.errors import InputError
+from wizard.given import Given, Machine
+from wizard.model import Answers
+
+# An ejabberd.yml has a few thousand nodes at most; aliases may not expand past this
+# (a "billion laughs" file of a few lines would otherwise expand into gigabytes).
+MAX_NODES = 100_000
+# ... and nests a dozen levels deep; the YAML parser slows down with every level.
+MAX_DEPTH = 64
+# ... and has some 10 kB; reading stops beyond this.
+MAX_BYTES = 4 * 1024 * 1024
+KEPT = "kept as it is"
+
+# Where each role's host comes from, with ejabberd's default when the module names none.
+SUBDOMAIN_MODULES = (("conference", "mod_muc"), ("pubsub", "mod_pubsub"), ("proxy", "mod_proxy65"))
+# Modules whose presence is an answer.
+SWITCHES = (
+    ("compliance.mam", "mod_mam"),
+    ("compliance.stream_management", "mod_stream_mgmt"),
+    ("compliance.push", "mod_push"),
+    ("compliance.carbons", "mod_carboncopy"),
+    ("compliance.client_state_indication", "mod_client_state"),
+    ("compliance.stun", "mod_stun_disco"),
+    ("security.mqtt", "mod_mqtt"),
+)
+UPLOAD_OPTIONS = ("docroot", "file_mode", "dir_mode", "max_size", "thumbnail", "secret_length")
+CONTACTS = {"abuse-addresses": "abuse", "admin-addresses": "admin", "security-addresses": "security",
+            "support-addresses": "support"}
+SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", "name"),
+               ("sql_username", "user"), ("sql_pool_size", "pool_size"))
+SECRET = ("a secret is never an answer: put the password into database.password_file (mode 0600) "
+          "or, for my_print_defaults, into ~/.my.cnf; " + KEPT)
+WEB_HANDLERS = frozenset({"mod_bosh", "ejabberd_http_ws", "mod_http_upload"})
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A part of the imported file that no answer says; it stays in the file as it is."""
+
+    key: str  # dotted path in the config, e.g. "modules.mod_http_upload.get_url"
+    why: str
+    line: int | None = None  # 1-based, in the imported file
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.why}"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where the merge of config/ejabberd.yml starts when the deployment has none yet."""
+
+    text: str  # the imported file
+    answers: Answers  # the answers it is taken to be rendered from: the base of the merge
+    report: tuple[str, ...]  # one line per part that is kept as it is, naming file and line
+
+
+@dataclass
+class Imported:
+    """What an imported config says as answers (``given``) and what it does not (``unmapped``)."""
+
+    path: Path
+    text: str
+    given: Given  # nested answers; their lines point into the imported file
+    unmapped: list[Unmapped]
+    config: CommentedMap = field(repr=False)
+    mapped: frozenset[str] = frozenset()  # the dotted config keys that answers were read from
+
+    def under(self, saved: Given) -> Given:
+        """These answers with the answers file's on top, for the front ends."""
+        return Given(values=merge(plain(self.given.values), plain(saved.values)), source=saved.source)
+
+    def answers(self, preset_name: str | None, saved: Given, machine: Machine | None = None) -> tuple[Answers, Given]:
+        """The answers to write: the preset's, under the imported ones, under the answers file's.
+
+        Without a version in the answers file, the release of the installed ejabberd is the
+        version (the imported file runs on it). Also returns the answers given in total.
+        """
+        machine = machine or Machine.current()
+        layers = [self.given, saved]
+        answers = _build(preset_name, layers, machine, self.path)
+        if saved.get("install.version") is None:
+            from wizard.checks.installation import find
+
+            installed = find(answers)
+            if installed is not None and installed.version != answers.install.version:
+                layers.insert(1, Given({"install": {"version": installed.version}}, f"ejabberd installed in {installed.ebin}"))
+                answers = _build(preset_name, layers, machine, self.path)
+        given = Given(values=_merged(layers), source=saved.source)
+        return answers, given
+
+    def start(self, preset_name: str | None, answered: Given, machine: Machine | None = None) -> Start:
+        """The file and its answers for the merge: the imported ones over everything else answered."""
+        from wizard.render.ejabberd_config import document
+
+        base = _build(preset_name, [answered, self.given], machine or Machine.current(), self.path)
+        notes = self.unmapped + _unwritten(self.config, document(base, None), self.mapped,
+                                           {note.key for note in self.unmapped})
+        notes.sort(key=lambda note: note.line or 0)
+        report = tuple(f"{self.path}:{note.line}: {note}" if note.line else f"{self.path}: {note}" for note in notes)
+        return Start(self.text, base, report)
+
+
+def read(source: Path | bool, preset_name: str | None, saved: Given, machine: Machine | None = None) -> Imported:
+    """Import ``source``; ``True`` stands for the live config of the preset (install.config_dir)."""
+    return import_config(source if isinstance(source, Path) else live_config(preset_name, saved, machine))
+
+
+def live_config(preset_name: str | None, saved: Given, machine: Machine | None = None) -> Path:
+    """The ejabberd.yml the server of these answers runs with, e.g. ~/etc/ejabberd/ejabberd.yml on Uberspace."""
+    name = preset_name or saved.get("preset")
+    if not isinstance(name, str):
+        raise InputError("--import: without a file it imports the preset's live config; pass --preset NAME or --import FILE")
+    values = merge(fill_preset(load_preset(name), saved, machine or Machine.current()), plain(saved.values))
+    return Path(values["install"]["config_dir"]) / "ejabberd.yml"
+
+
+def import_config(path: Path) -> Imported:
+    """Read ``path`` into answers; a file that cannot be read is an ``InputError`` naming file and line."""
+    text = _read_text(path)
+    config = _load(text, path)
+    reader = _Reader(config)
+    reader.read()
+    return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
+                    frozenset(reader.mapped))
+
+
+# -- reading -----------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; expected an ejabberd.yml to import") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; expected an ejabberd.yml to import") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; an ejabberd config is far smaller")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
+
+
+def _load(text: str, path: Path) -> CommentedMap:
+    yaml = YAML(typ="rt")
+    try:
+        _check_expansion(yaml, text, path)
+        config = yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{path}{where}: not valid YAML: {error.problem or error.context}") from None
+    except ReaderError as error:  # a character YAML does not allow, e.g. a NUL byte
+        line = text[:error.position].count("\n") + 1
+        raise InputError(f"{path}:{line}: not valid YAML: {str(error).splitlines()[0]}") from None
+    except YAMLError as error:
+        raise InputError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be an ejabberd config") from None
+    if not isinstance(config, CommentedMap):
+        kind = "empty" if config is None else "a list" if isinstance(config, list) else "a single value"
+        raise InputError(f"{path}: {kind}; expected an ejabberd config, a mapping of options (hosts:, listen:, ...)")
+    return config
+
+
+def _check_expansion(yaml: YAML, text: str, path: Path) -> None:
+    """Refuse documents that would expand past ``MAX_NODES`` nodes (aliases counted each time they are
+    used) or nest deeper than ``MAX_DEPTH``, from the parser's events alone."""
+    sizes: dict[str, int] = {}
+    open_nodes: list[list[Any]] = []  # [anchor, size so far] of each collection being read
+
+    def done(size: int, anchor: str | None, event: NodeEvent | CollectionEndEvent) -> None:
+        if anchor:
+            sizes[anchor] = size
+        if open_nodes:
+            open_nodes[-1][1] += size
+            if open_nodes[-1][1] > MAX_NODES:
+                raise InputError(f"{path}:{event.start_mark.line + 1}: the document grows past {MAX_NODES} nodes here "
+                                 "(aliases counted as often as they are used); an ejabberd config is far smaller")
+
+    for event in yaml.parse(io.StringIO(text)):
+        if isinstance(event, CollectionStartEvent):
+            open_nodes.append([event.anchor, 1])
+            if len(open_nodes) > MAX_DEPTH:
+                raise InputError(f"{path}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
+                                 "an ejabberd config is far flatter")
+        elif isinstance(event, CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+            done(size, anchor, event)
+        elif isinstance(event, ScalarEvent):
+            done(1, event.anchor, event)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in sizes:
+                raise InputError(f"{path}:{event.start_mark.line + 1}: alias *{event.anchor} refers to a node it is part of")
+            done(sizes[event.anchor], None, event)
+
+
+# -- mapping -----------------------------------------------------------------------
+
+
+@cache
+def _adapter(answer: str) -> TypeAdapter[Any]:
+    section, name = answer.split(".")
+    info = Answers.model_fields[section].annotation.model_fields[name]  # type: ignore[union-attr]
+    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotation)
+
+
+def _value(node: Any) -> Any:
+    """A scalar or collection of the file as plain Python (ruamel's own types are subclasses)."""
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, Mapping):
+        return {str(key): _value(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_value(item) for item in node]
+    return node
+
+
+def _line(node: Any, key: Any) -> int | None:
+    if not isinstance(node, CommentedBase):
+        return None
+    try:
+        position = node.lc.key(key) if isinstance(node, Mapping) else node.lc.item(key)
+    except (KeyError, TypeError, IndexError):
+        return None
+    return position[0] + 1 if position else None
+
+
+def _options(node: Any) -> Mapping[str, Any]:
+    return node if isinstance(node, Mapping) else {}
+
+
+class _Reader:
+    """Walks one config and collects the answers it implies and the parts it cannot map."""
+
+    def __init__(self, config: CommentedMap) -> None:
+        self.config = config
+        macros = config.get("define_macro")
+        self.macros: Mapping[str, Any] = macros if isinstance(macros, Mapping) else {}
+        self.given = CommentedMap()
+        self.unmapped: list[Unmapped] = []
+        self.mapped: set[str] = set()
+        self.labels: dict[str, str] = {}
+        self.hosts: list[str] = []
+        self.c2s: Mapping[str, Any] | None = None  # the STARTTLS client listener
+
+    # -- primitives
+
+    def get(self, node: Any, key: str, default: Any = None) -> Any:
+        """The value of ``key`` with a macro name replaced by the macro's value."""
+        value = node.get(key, default) if isinstance(node, Mapping) else default
+        if isinstance(value, str) and value in self.macros:
+            return self.macros[value]
+        return value
+
+    def uses_macro(self, node: Any, key: str) -> bool:
+        value = node.get(key) if isinstance(node, Mapping) else None
+        return isinstance(value, str) and value in self.macros
+
+    def put(self, answer: str, value: Any, node: Any = None, key: Any = None, where: str | None = None) -> bool:
+        """Take ``value`` as the answer when the model accepts it; else report ``where`` as kept."""
+        value = _value(value)
+        line = _line(node, key) if key is not None else None
+        try:
+            value = _adapter(answer).validate_python(value, strict=True)
+        except ValidationError as error:
+            if where:
+                message = str(error.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
+                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}", line)
+            return False
+        section, name = answer.split(".")
+        target = self.given.setdefault(section, CommentedMap())
+        target[name] = CommentedSeq(value) if isinstance(value, list) else value
+        if line is not None:
+            self.given.lc.add_kv_line_col(section, [line - 1, 0, line - 1, 0])
+            target.lc.add_kv_line_col(name, [line - 1, 0, line - 1, 0])
+            if isinstance(value, list):
+                for index in range(len(value)):
+                    target[name].lc.add_idx_line_col(index, [line - 1, 0])
+        if where:
+            self.mapped.add(where)
+        return True
+
+    def keep(self, key: str, why: str, line: int | None = None) -> None:
+        self.unmapped.append(Unmapped(key, why, line))
+
+    # -- the config
+
+    def read(self) -> None:
+        self.read_hosts()
+        modules = self.config.get("modules")
+        if isinstance(modules, Mapping):
+            self.read_modules(modules)
+        self.read_listeners()
+        self.read_tls()
+        self.read_certfiles()
+        self.read_security()
+        self.read_database()
+
+    def read_hosts(self) -> None:
+        hosts = self.get(self.config, "hosts")
+        if hosts is None:
+            return
+        if self.put("domains.hosts", hosts, self.config, "hosts", "hosts"):
+            self.hosts = [str(host) for host in hosts]
+
+    def label(self, host_option: Any) -> str | None:
+        """'conference' from 'conference.@HOST@' (or from 'conference.<main domain>')."""
+        value = host_option[0] if isinstance(host_option, list) and len(host_option) == 1 else host_option
+        if not isinstance(value, str):
+            return None
+        suffixes = ["@HOST@", *self.hosts[:1]]
+        for suffix in suffixes:
+            if value.endswith("." + suffix):
+                return value.removesuffix("." + suffix)
+        return None
+
+    def read_modules(self, modules: Mapping[str, Any]) -> None:
+        for answer, module in SWITCHES:
+            self.put(answer, module in modules, modules, module if module in modules else None)
+        for role, module in SUBDOMAIN_MODULES:
+            if module in modules:
+                self.read_subdomain(role, modules, module)
+        if "mod_proxy65" in modules:
+            options = _options(modules["mod_proxy65"])
+            # ejabberd's default port is 7777.
+            self.put("ports.proxy65", self.get(options, "port", 7777), options, "port", "modules.mod_proxy65.port")
+        self.read_upload(modules)
+        self.read_disco(modules)
+        self.read_stun_services(modules)
+        if "mod_version" in modules:
+            options = _options(modules["mod_version"])
+            # ejabberd tells the OS unless show_os is false.
+            self.put("security.show_os", self.get(options, "show_os", True), options, "show_os",
+                     "modules.mod_version.show_os")
+        self.read_registration(modules)
+
+    def read_subdomain(self, role: str, modules: Mapping[str, Any], module: str) -> None:
+        options = _options(modules[module])
+        key = "hosts" if "hosts" in options else "host"
+        if key not in options:
+            # ejabberd's default: the role's name, e.g. conference.@HOST@.
+            self.labels[role] = role
+            self.put(f"domains.{role}", role, modules, module)
+            return
+        name = self.label(self.get(options, key))
+        where = f"modules.{module}.{key}"
+        if name is None:
+            self.keep(where, f"not one name <subdomain>.@HOST@ as the wizard writes it; {KEPT}", _line(options, key))
+        elif self.put(f"domains.{role}", name, options, key, where):
+            self.labels[role] = name
+
+    def read_upload(self, modules: Mapping[str, Any]) -> None:
+        if "mod_http_upload" not in modules:
+            self.put("upload.enabled", False, modules, None)
+            return
+        options = _options(modules["mod_http_upload"])
+        self.put("upload.enabled", True, modules, "mod_http_upload")
+        url = self.get(options, "put_url")
+        match = re.fullmatch(r"https://([^./]+)\.(?:@HOST@|([^/]+))(/.*)", url) if isinstance(url, str) else None
+        if match and match.group(2) in (None, *self.hosts[:1]):
+            if self.put("domains.upload", match.group(1), options, "put_url", "modules.mod_http_upload.put_url"):
+                self.labels["upload"] = match.group(1)
+                self.put("upload.path", match.group(3), options, "put_url", "modules.mod_http_upload.put_url")
+                for key in ("host", "hosts"):
+                    # The service's own name, when it is the one the wizard writes.
+                    if key in options and self.label(self.get(options, key)) == match.group(1):
+                        self.mapped.add(f"modules.mod_http_upload.{key}")
+        elif url is not None:
+            self.keep("modules.mod_http_upload.put_url",
+                      f"{url!r} is not https://<subdomain>.@HOST@/<path> as the wizard writes it; {KEPT}",
+                      _line(options, "put_url"))
+        for option in UPLOAD_OPTIONS:
+            if option in options:
+                self.put(f"upload.{option}", self.get(options, option), options, option, f"modules.mod_http_upload.{option}")
+        headers = _options(self.get(options, "custom_headers"))
+        origin = self.get(headers, "Access-Control-Allow-Origin")
+        if origin is None:
+            self.put("upload.cors_origin", None, options, "custom_headers")
+        elif "@" in str(origin):
+            self.keep("modules.mod_http_upload.custom_headers",
+                      f"the origin {origin!r} is a template; the wizard writes one literal origin; {KEPT}",
+                      _line(options, "custom_headers"))
+        else:
+            self.put("upload.cors_origin", origin, options, "custom_headers", "modules.mod_http_upload.custom_headers")
+        quota = _options(modules.get("mod_http_upload_quota"))
+        self.put("upload.quota_max_days", self.get(quota, "max_days"), quota, "max_days",
+                 "modules.mod_http_upload_quota.max_days")
+
+    def read_disco(self, modules: Mapping[str, Any]) -> None:
+        if "mod_disco" not in modules:
+            return
+        options = _options(modules["mod_disco"])
+        found: dict[str, Any] = {}
+        entries = self.get(options, "server_info")
+        for index, item in enumerate(entries if isinstance(entries, list) else []):
+            entry = _options(item)
+            kind = CONTACTS.get(str(self.get(entry, "name")))
+            where = f"modules.mod_disco.server_info.{index}"
+            if kind is None or self.get(entry, "modules", "all") != "all" or kind in found:
+                self.keep(where, f"not a contact address list for all modules as the wizard writes it; {KEPT}",
+                          _line(entries, index))
+                continue
+            found[kind] = entry
+            self.put(f"compliance.{kind}_addresses", self.get(entry, "urls"), entry, "urls", where)
+        for kind in set(CONTACTS.values()) - set(found):
+            self.put(f"compliance.{kind}_addresses", [], modules, "mod_disco")
+
+    def read_stun_services(self, modules: Mapping[str, Any]) -> None:
+        """The STUN ports mod_stun_disco announces (the listeners, read later, say it too when there are any)."""
+        services = self.get(_options(modules.get("mod_stun_disco")), "services")
+        seen: set[str] = set()
+        for service in services if isinstance(services, list) else []:
+            kind = self.get(service, "type")
+            if kind in ("stun", "stuns") and kind not in seen:
+                seen.add(kind)
+                self.put(f"ports.{kind}", self.get(service, "port"), service, "port", "modules.mod_stun_disco.services")
+
+    def read_registration(self, modules: Mapping[str, Any]) -> None:
+        if "mod_register" not in modules:
+            # No in-band registration at all: accounts are made by the admin only.
+            self.put("security.registration", "closed", modules, None)
+            return
+        options = _options(modules["mod_register"])
+        self.put("security.password_strength", self.get(options, "password_strength", 0), options, "password_strength",
+                 "modules.mod_register.password_strength")
+        access, ip_access = self.get(options, "access", "all"), self.get(options, "ip_access")
+        if self.get(options, "captcha_protected") is True:
+            if "captcha_cmd" in self.config:
+                self.put("security.registration", "captcha", options, "captcha_protected", "modules.mod_register")
+            else:
+                self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
+                          _line(options, "captcha_protected"))
+        elif ip_access == "trusted_network" or access in ("none", "deny"):
+            self.put("security.registration", "closed", modules, "mod_register", "modules.mod_register")
+        elif access == "all" and ip_access is None:
+            self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
+        else:
+            self.keep("modules.mod_register", f"who may register depends on access rules the wizard does not write; {KEPT}",
+                      _line(modules, "mod_register"))
+
+    def read_listeners(self) -> None:
+        listen = self.get(self.config, "listen")
+        if not isinstance(listen, list):
+            return
+        roles: dict[str, tuple[Any, Mapping[str, Any], int]] = {}  # port, listener, index
+        for index, listener in enumerate(listen):
+            options = _options(listener)
+            module, port = self.get(options, "module"), self.get(options, "port")
+            role = self._role(options)
+            where = f"listen.{index}"
+            if role is None:
+                self.keep(where, f"port {port}, {module}: the wizard writes no such listener; {KEPT}", _line(listen, index))
+            elif role in roles and roles[role][0] != port:
+                self.keep(where, f"port {port}: a second {role} listener; the wizard writes one; {KEPT}", _line(listen, index))
+            elif self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
+                roles.setdefault(role, (port, options, index))
+        for optional in ("c2s_tls", "s2s_tls"):
+            if optional not in roles:
+                self.put(f"ports.{optional}", None, self.config, "listen")
+        self.put("security.admin_interface", "admin_http" in roles, self.config, "listen")
+        public = [(options, index) for role, (_, options, index) in roles.items() if role[:3] in ("c2s", "s2s")]
+        if len({_value(self.get(options, "ip")) for options, _ in public}) == 1 and "ip" in public[0][0]:
+            options, index = public[0]
+            self.put("ports.listen_ip", self.get(options, "ip"), options, "ip", f"listen.{index}.ip")
+        if "http" in roles and "ip" in roles["http"][1]:
+            _, options, index = roles["http"]
+            self.put("ports.http_ip", self.get(options, "ip"), options, "ip", f"listen.{index}.ip")
+        if "c2s" in roles:
+            self.c2s = roles["c2s"][1]
+            self.put("tls.starttls_required", self.get(self.c2s, "starttls_required", False) is True,
+                     self.c2s, "starttls_required")
+
+    def _role(self, listener: Mapping[str, Any]) -> str | None:
+        module, tls = self.get(listener, "module"), self.get(listener, "tls") is True
+        if module == "ejabberd_c2s":
+            return "c2s_tls" if tls else "c2s"
+        if module == "ejabberd_s2s_in":
+            return "s2s_tls" if tls else "s2s"
+        if module == "ejabberd_stun":
+            return "stuns" if tls else "stun"
+        if module == "mod_mqtt":
+            return "mqtt"
+        if module == "ejabberd_http":
+            handlers = {str(handler) for handler in _options(self.get(listener, "request_handlers")).values()}
+            if handlers & WEB_HANDLERS:
+                return "http"
+            if "ejabberd_web_admin" in handlers:
+                return "admin_http"
+        return None
+
+    def read_tls(self) -> None:
+        c2s = self.c2s
+        places: dict[str, list[tuple[Mapping[str, Any] | None, str]]] = {
+            "c2s_ciphers": [(self.config, "c2s_ciphers"), (c2s, "ciphers")],
+            "s2s_ciphers": [(self.config, "s2s_ciphers")],
+            "protocol_options": [(self.config, "c2s_protocol_options"), (c2s, "protocol_options"),
+                                 (self.config, "s2s_protocol_options")],
+            "dhfile": [(self.config, "c2s_dhfile"), (c2s, "dhfile"), (self.config, "s2s_dhfile")],
+        }
+        used = {answer: [(node, key) for node, key in keys if isinstance(node, Mapping) and key in node]
+                for answer, keys in places.items()}
+        for answer, found in used.items():
+            values = [_value(self.get(node, key)) for node, key in found]
+            if not values:
+                if answer == "dhfile":
+                    self.put("tls.dhfile", None, self.config, None)
+                continue
+            names = [key if node is self.config else f"listen.c2s.{key}" for node, key in found]
+            if all(value == values[0] for value in values):
+                self.mapped.update(names)
+                self.put(f"tls.{answer}", values[0], *found[0], names[0])
+            else:
+                self.keep(names[-1], f"differs from {names[0]}; the wizard writes one value for both; {KEPT}",
+                          _line(*found[-1]))
+        options = [place for found in used.values() for place in found]
+        if options:
+            self.put("tls.use_macros", any(self.uses_macro(node, key) for node, key in options), *options[0])
+        for macro in self.macros:
+            if any(_value(node.get(key)) == macro for node, key in options):
+                self.mapped.add(f"define_macro.{macro}")
+        if "s2s_use_starttls" in self.config:
+            self.put("tls.s2s_use_starttls", self.get(self.config, "s2s_use_starttls"), self.config, "s2s_use_starttls",
+                     "s2s_use_starttls")
+        acme = self.get(self.config, "acme")
+        # ejabberd's ACME client requests missing certificates unless auto is false.
+        self.put("tls.acme", self.get(_options(acme), "auto", True) is not False, self.config, "acme",
+                 "acme" if acme is not None else None)
+
+    def read_certfiles(self) -> None:
+        files = self.get(self.config, "certfiles")
+        if files is None:
+            return
+        line = _line(self.config, "certfiles")
+        if not isinstance(files, list) or not all(isinstance(path, str) for path in files):
+            self.keep("certfiles", f"expected a list of file names; {KEPT}", line)
+            return
+        templates = _certificate_templates([str(path) for path in files], self.hosts, self.labels)
+        if templates is None:
+            self.keep("certfiles", "the files follow no pattern of {name} (each domain and subdomain) or {host} "
+                      f"(each domain) that the wizard can write; {KEPT}", line)
+            return
+        cert, key = templates
+        if self.put("tls.cert_file", cert, self.config, "certfiles", "certfiles"):
+            self.put("tls.key_file", key, self.config, "certfiles")
+
+    def read_security(self) -> None:
+        config = self.config
+        if "loglevel" in config:
+            self.put("security.loglevel", self.get(config, "loglevel"), config, "loglevel", "loglevel")
+        # Absent options are ejabberd's defaults: IP addresses are logged, passwords kept in plain text.
+        self.put("security.hide_sensitive_log_data", self.get(config, "hide_sensitive_log_data", False), config,
+                 "hide_sensitive_log_data", "hide_sensitive_log_data")
+        password_format = self.get(config, "auth_password_format", "plain")
+        if password_format in ("scram", "plain"):
+            self.put("security.scram", password_format == "scram", config, "auth_password_format", "auth_password_format")
+        else:
+            self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
+                      _line(config, "auth_password_format"))
+        if "captcha_cmd" in config:
+            self.put("security.captcha_cmd", self.get(config, "captcha_cmd"), config, "captcha_cmd", "captcha_cmd")
+        self.read_admin()
+
+    def read_admin(self) -> None:
+        admin = _options(_options(self.config.get("acl")).get("admin"))
+        if "user" not in admin:
+            return
+        users = self.get(admin, "user")
+        users = users if isinstance(users, list) else [users]
+        local, _, domain = str(users[0]).partition("@") if len(users) == 1 else ("", "", "")
+        if domain and domain == next(iter(self.hosts), None):
+            self.put("service.admin_user", local, admin, "user", "acl.admin.user")
+        else:
+            self.keep("acl.admin.user", f"the wizard writes one admin account on the main domain; {KEPT}",
+                      _line(admin, "user"))
+
+    def read_database(self) -> None:
+        config = self.config
+        sql_type = self.get(config, "sql_type")
+        if sql_type is None:
+            self.put("database.backend", "mnesia", config, None)
+        elif sql_type == "mysql":
+            self.put("database.backend", "mysql", config, "sql_type", "sql_type")
+            for option, answer in SQL_OPTIONS:
+                if option in config:
+                    self.put(f"database.{answer}", self.get(config, option), config, option, option)
+            schema = "sql_schema_multihost" if "sql_schema_multihost" in config else "new_sql_schema"
+            # Without the option ejabberd expects the old, one-host-per-database schema.
+            self.put("database.new_schema", self.get(config, schema, False), config, schema, schema)
+        else:
+            self.keep("sql_type", f"{sql_type!r}: the wizard writes MySQL/MariaDB or Mnesia only; {KEPT}",
+                      _line(config, "sql_type"))
+        if "sql_password" in config:
+            self.keep("sql_password", SECRET, _line(config, "sql_password"))
+        expected = "sql" if sql_type == "mysql" else "internal"
+        method = _value(self.get(config, "auth_method", "internal"))
+        if method == expected:
+            self.mapped.add("auth_method")
+        else:
+            self.keep("auth_method", f"{method!r}: with this database the wizard writes {expected!r}; {KEPT}",
+                      _line(config, "auth_method"))
+
+
+def _certificate_templates(files: list[str], hosts: list[str], labels: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """The (cert, key) path templates that give exactly ``files`` for these domains, if any do."""
+    names = {host: [host, *(f"{label}.{host}" for label in labels.values())] for host in hosts}
+    complete = len(labels) == 4
+
+    def rendered(template: str) -> set[str]:
+        if "{" not in template:
+            return {template}
+        return {template.format(name=name, host=host) for host in hosts for name in names[host]}
+
+    candidates: dict[str, None] = {}
+    for path in files:
+        if "{" in path or "}" in path:
+            return None
+        candidates[path] = None
+        for name in sorted({n for host in hosts for n in names[host]}, key=len, reverse=True):
+            if name in path and complete:
+                candidates[path.replace(name, "{name}")] = None
+        for host in hosts:
+            if host in path:
+                candidates[path.replace(host, "{host}")] = None
+    wanted = set(files)
+    for cert in candidates:
+        if rendered(cert) == wanted:
+            return cert, None
+    for cert in candidates:
+        for key in candidates:
+            if "key" in key.lower() and "key" not in cert.lower() and rendered(cert) | rendered(key) == wanted \
+                    and not rendered(cert) & rendered(key):
+                return cert, key
+    return None
+
+
+def _merged(layers: list[Given]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values = merge(values, plain(layer.values))
+    return values
+
+
+def _build(preset_name: str | None, layers: list[Given], machine: Machine, imported: Path) -> Answers:
+    """Answers from the preset and ``layers`` (later ones win); an error names the file that gave the field."""
+    try:
+        return build_from(preset_name, Given(values=_merged(layers)), machine)
+    except InputError as error:
+        if not error.field:
+            raise
+        path = tuple(int(part) if part.isdigit() else part for part in error.field.split("."))
+        for layer in reversed(layers):
+            if layer.source and _gives(layer, path):
+                line = layer.line_of(path)
+                raise InputError(f"{layer.source}{f':{line}' if line else ''}: {error}", field=error.field) from None
+        raise InputError(f"{error} (with the answers imported from {imported})", field=error.field) from None
+
+
+def _gives(given: Given, path: tuple[str | int, ...]) -> bool:
+    """Whether ``given`` holds the answer at ``path`` (or the list it is an item of)."""
+    names = [str(part) for part in path if isinstance(part, str)]
+    return any(given.get(".".join(names[:length])) is not None for length in range(len(names), 1, -1))
+
+
+def _unwritten(config: Mapping[str, Any], base: Mapping[str, Any], mapped: frozenset[str],
+               noted: set[str]) -> list[Unmapped]:
+    """Options of the file that the wizard does not write, or writes otherwise with no answer for it."""
+    result = []
+    for path, node, key, known in _differences(config, base, ()):
+        dotted = ".".join(path)
+        if any(dotted == other or dotted.startswith(other + ".") or other.startswith(dotted + ".")
+               for other in (*mapped, *noted)):
+            continue
+        why = "differs from what the wizard writes, and no answer says it" if known else "the wizard does not write this"
+        result.append(Unmapped(dotted, f"{why}; {KEPT}", _line(node, key)))
+    return result
+
+
+def _differences(mine: Mapping[str, Any], base: Mapping[str, Any],
+                 path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any, Any, bool]]:
+    for key, value in mine.items():
+        here = (*path, str(key))
+        if here == ("listen",):
+            continue  # listeners are reported one by one while reading them
+        if key not in base:
+            yield here, mine, key, False
+        elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
+            yield from _differences(value, base[key], here)
+        elif _value(value) != _value(base[key]):
+            yield here, mine, key, True
