@@ -147,11 +147,17 @@ class WizardApp(App[int]):
         self.exit(0)
 
 
-def run_tui(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
+def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
+            import_from: Path | bool | None = None) -> int:
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
-    app = WizardApp(out, preset_name, saved_answers(out, answers_path), nameserver=os.environ.get(NAMESERVER_ENV))
+    saved = saved_answers(out, answers_path)
+    if import_from is not None:
+        from wizard.importer import read as read_import
+
+        saved = read_import(import_from, preset_name, saved).under(saved)
+    app = WizardApp(out, preset_name, saved, nameserver=os.environ.get(NAMESERVER_ENV))
     app.run()
     if app.written_files:
         print(f"Wrote {app.written_files} file(s) to {out}. Next steps: {out / 'README.md'}")

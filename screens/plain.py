@@ -17,17 +17,20 @@ from wizard.catalogue import Question, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import proposal_for
-from wizard.given import saved_answers
+from wizard.given import Given, saved_answers
+from wizard.importer import read as read_import
 from wizard.plan import check_output_dir
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import NAMESERVER_ENV, STEPS
 
 
-def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> int:
+def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
+              import_from: Path | bool | None = None) -> int:
     check_output_dir(out)
     saved = saved_answers(out, answers_path)
+    imported = read_import(import_from, preset_name, saved) if import_from is not None else None
     preset_name = preset_name or saved.get("preset") or _ask_preset()
-    draft = Draft.start(presets.load(preset_name), saved)
+    draft = Draft.start(presets.load(preset_name), imported.under(saved) if imported else saved)
     print(f"Preset: {preset_name}. Press Enter to keep the value shown; Ctrl-C quits without writing.")
     while True:
         for step, title in STEPS:
@@ -42,7 +45,9 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None) -> 
         except InputError as error:
             print(f"\n{error}\nLet's go through the questions again.")
     typed = {secret.key: _ask_secret(secret) for secret in SECRET_QUESTIONS if secret.asked(answers, out)}
-    proposal = proposal_for(answers, out, typed_secrets=typed)
+    start = imported.start(preset_name, Given(draft.given)) if imported else None
+    proposal = proposal_for(answers, out, typed_secrets=typed, start=start)
+    print("".join(f"# {line}\n" for line in proposal.imported), end="")
     if notice := proposal.notice():
         print(notice)
     pending = proposal.pending

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", type=Path, required=out_required, default=None if out_required else DEFAULT_OUT,
                          help=f"deployment directory (default: ./{DEFAULT_OUT})")
         sub.add_argument("--answers", type=Path, help="answers file (YAML); default: DIR/wizard.yml when it exists")
+        sub.add_argument("--import", dest="import_from", type=Path, nargs="?", const=True, metavar="FILE",
+                         help="start from an existing ejabberd.yml, under the answers file (alone: the preset's live config)")
 
     for name, help_text in (("tui", "the full-screen wizard (default)"), ("plain", "the same questions, one line at a time")):
         with_inputs(commands.add_parser(name, help=help_text))
@@ -102,9 +104,9 @@ def _run(args: argparse.Namespace) -> int:
         from wizard.generate import diff, generate
 
         if command == "diff":
-            return diff(args.out, args.preset, args.answers)
+            return diff(args.out, args.preset, args.answers, args.import_from)
         return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes,
-                        overwrite_local_edits=args.overwrite_local_edits)
+                        overwrite_local_edits=args.overwrite_local_edits, import_from=args.import_from)
     if command == "rollback":
         from wizard.generate import rollback
 
@@ -120,10 +122,10 @@ def _run(args: argparse.Namespace) -> int:
     if command == "plain":
         from screens.plain import run_plain
 
-        return run_plain(args.out, args.preset, args.answers)
+        return run_plain(args.out, args.preset, args.answers, args.import_from)
     from screens.app import run_tui
 
-    return run_tui(args.out, args.preset, args.answers)
+    return run_tui(args.out, args.preset, args.answers, args.import_from)
 
 
 def _presets() -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard import apply as applying
+from wizard import importer
 from wizard.answers import build_from
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
@@ -27,6 +28,7 @@ class Proposal:
     changes: list[Change]
     out: Path
     interrupted: dict[str, Any] | None = None  # the journal of an earlier apply that did not finish
+    imported: tuple[str, ...] = ()  # with --import: each part of the imported file that stays as it is
 
     @property
     def pending(self) -> list[Change]:
@@ -55,19 +57,33 @@ class Proposal:
 
 
 def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False,
-                 typed_secrets: Mapping[str, str] | None = None) -> Proposal:
-    """The plan for ``answers``, merged with and compared to what ``out`` holds."""
+                 typed_secrets: Mapping[str, str] | None = None, start: importer.Start | None = None) -> Proposal:
+    """The plan for ``answers``, merged with and compared to what ``out`` holds.
+
+    ``start`` is an imported config: while ``out`` has no config/ejabberd.yml yet, the
+    new config is merged into the imported file, as if its answers had written it.
+    """
     check_output_dir(out)
     secrets = resolve(answers, out, typed_secrets)
-    plan = deployment(answers, secrets, config_on_disk=read_existing(out, CONFIG), previous=_previous_answers(out))
+    config, previous = read_existing(out, CONFIG), _previous_answers(out)
+    if start is not None and config is None:
+        config, previous = start.text, start.answers
+    plan = deployment(answers, secrets, config_on_disk=config, previous=previous)
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
-                    applying.interrupted(out))
+                    applying.interrupted(out), start.report if start else ())
 
 
-def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwrite_local_edits: bool = False) -> Proposal:
+def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwrite_local_edits: bool = False,
+            import_from: Path | bool | None = None) -> Proposal:
+    """``import_from``: an ejabberd.yml to start from (``True``: the preset's live config), under the answers file."""
     check_output_dir(out)
-    answers = build_from(preset, saved_answers(out, answers_path))
-    return proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits)
+    saved = saved_answers(out, answers_path)
+    if import_from is None:
+        return proposal_for(build_from(preset, saved), out, overwrite_local_edits=overwrite_local_edits)
+    imported = importer.read(import_from, preset, saved)
+    answers, answered = imported.answers(preset, saved)
+    return proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits,
+                        start=imported.start(preset, answered))
 
 
 def _previous_answers(out: Path) -> Answers | None:
@@ -82,15 +98,17 @@ def _previous_answers(out: Path) -> Answers | None:
         return None
 
 
-def diff(out: Path, preset: str | None, answers_path: Path | None) -> int:
-    proposal = propose(out, preset, answers_path)
+def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
+    proposal = propose(out, preset, answers_path, import_from=import_from)
+    _print_imported(proposal)
     sys.stdout.write(proposal.diff_text())
     return 1 if proposal.pending else 0
 
 
 def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
-             overwrite_local_edits: bool = False) -> int:
-    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits)
+             overwrite_local_edits: bool = False, import_from: Path | bool | None = None) -> int:
+    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from)
+    _print_imported(proposal)
     if notice := proposal.notice():
         print(notice)
     pending = proposal.pending
@@ -109,6 +127,11 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
     written = proposal.write()
     print(f"Wrote {len(written)} file(s) to {out}. Next steps: {out / 'README.md'}")
     return 0
+
+
+def _print_imported(proposal: Proposal) -> None:
+    for line in proposal.imported:
+        print(f"# {line}")
 
 
 def rollback(out: Path) -> int:
