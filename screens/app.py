@@ -21,6 +21,7 @@ from wizard.given import Given, Machine, saved_answers
 from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
+    from wizard.importer import Imported
     from wizard.plan import Change
     from wizard.session import Session
 
@@ -41,12 +42,14 @@ class WizardApp(App[int]):
     ]
 
     def __init__(self, out: Path, preset_name: str | None = None, saved: Given | None = None,
-                 machine: Machine | None = None, *, checks: bool = True, nameserver: str | None = None) -> None:
+                 machine: Machine | None = None, *, checks: bool = True, nameserver: str | None = None,
+                 imported: Imported | None = None) -> None:
         super().__init__()
         self.out = out
         # The local-state checks of each step (wizard.checks); off for repeatable screenshots.
         self.checks_enabled = checks
         self.nameserver = nameserver
+        self.imported = imported
         self.saved = saved or Given()
         self.machine = machine or Machine.current()
         self.preset_name = preset_name or self.saved.get("preset")
@@ -81,7 +84,7 @@ class WizardApp(App[int]):
 
         preset = presets.load(name)
         if self.session is None:
-            self.session = Session(Draft.start(preset, self.saved, self.machine), self.out)
+            self.session = Session(Draft.start(preset, self.saved, self.machine), self.out, imported=self.imported)
         else:
             self.session.draft.preset = preset
         self.preset_name = name
@@ -152,12 +155,13 @@ def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
-    saved = saved_answers(out, answers_path)
+    saved, imported = saved_answers(out, answers_path), None
     if import_from is not None:
         from wizard.importer import read as read_import
 
-        saved = read_import(import_from, preset_name, saved).under(saved)
-    app = WizardApp(out, preset_name, saved, nameserver=os.environ.get(NAMESERVER_ENV))
+        imported = read_import(import_from, preset_name, saved)
+        saved = imported.under(saved)
+    app = WizardApp(out, preset_name, saved, nameserver=os.environ.get(NAMESERVER_ENV), imported=imported)
     app.run()
     if app.written_files:
         print(f"Wrote {app.written_files} file(s) to {out}. Next steps: {out / 'README.md'}")

@@ -208,3 +208,36 @@ def test_changing_answers_equals_generating_the_final_answers_directly(tmp_path_
     assert generate(stepwise, answers(second)) == 0
     assert generate(direct, answers(second)) == 0
     assert deployment_files(stepwise) == deployment_files(direct)
+
+
+def test_a_listener_of_the_users_own_survives_a_port_change(tmp_path: Path, ejabberd_node: Any) -> None:
+    out = tmp_path / "d"
+    version = installed_ejabberd_version() or "23.01"
+    assert generate(out, defaults("arch", install={"version": version})) == 0
+    config = out / CONFIG
+    text = config.read_text().replace(
+        "  - port: 5222  # clients, STARTTLS\n",
+        "  - port: 5222  # clients, STARTTLS\n    backlog: 50  # mine\n", 1)
+    text = text.replace("  - port: 5269  # servers (federation)\n",
+                        "  - port: 5299  # my extra listener\n    ip: \"::\"\n    module: ejabberd_c2s\n    tls: true\n"
+                        "  - port: 5269  # servers (federation)\n", 1)
+    config.write_text(text)
+    assert generate(out, defaults("arch", install={"version": version}, ports={"c2s": 15222})) == 0
+    after = config.read_text()
+    assert after == text.replace("  - port: 5222  # clients, STARTTLS\n", "  - port: 15222  # clients, STARTTLS\n")
+    listeners = YAML(typ="safe").load(after)["listen"]
+    assert [item["port"] for item in listeners][:4] == [15222, 5223, 5299, 5269]
+    assert ejabberd_node(after).error_lines() == []
+
+
+def test_editing_wizard_yml_and_generating_again_changes_the_config(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    saved = out / "wizard.yml"
+    saved.write_text(saved.read_text().replace("max_size: 104857600", "max_size: 5"))
+    capsys.readouterr()
+    assert main(["diff", "--out", str(out)]) == 1
+    assert "+    max_size: 5" in capsys.readouterr().out
+    assert main(["generate", "--out", str(out), "--yes"]) == 0
+    assert "max_size: 5\n" in (out / CONFIG).read_text()
+    assert main(["diff", "--out", str(out)]) == 0

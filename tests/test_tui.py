@@ -259,3 +259,19 @@ async def test_the_compliance_step_verifies_the_live_server(tmp_path: Path, monk
             report = str(dialog.query_one("#verify-report", Static).render())
     assert "Stream management" in report and "PASS" in report
     assert "%" in report  # the percentage of each suite
+
+
+async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchanged(tmp_path: Path) -> None:
+    from wizard.importer import read as read_import
+
+    imported_file = Path(__file__).parent / "data" / "configs" / "comments.yml"
+    imported = read_import(imported_file, "arch", Given())
+    out = tmp_path / "out"
+    app = WizardApp(out, "arch", imported.under(Given()), MACHINE, checks=False, imported=imported)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        proposal = app.screen.proposal
+        config = next(change for change in proposal.changes if change.path == "config/ejabberd.yml")
+        assert config.planned.content == imported_file.read_text()

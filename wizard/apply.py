@@ -26,7 +26,7 @@ from typing import Any
 
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE
-from wizard.plan import BACKUP_DIR, WRITTEN_RECORD, Change, Status, digest, read_written_record
+from wizard.plan import APPLIED_ANSWERS, BACKUP_DIR, WRITTEN_RECORD, Change, Status, digest, read_written_record
 
 LOCK_FILE = ".wizard.lock"
 JOURNAL = ".wizard-apply.json"
@@ -35,8 +35,13 @@ MANIFEST = "manifest.json"
 _CRASH_AFTER = "EJABBERD_WIZARD_TEST_CRASH_AFTER"
 
 
-def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None] | None = None) -> list[Change]:
-    """Write the new and changed files of ``changes`` into ``out``; returns what was written."""
+def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None] | None = None,
+          applied_answers: str | None = None) -> list[Change]:
+    """Write the new and changed files of ``changes`` into ``out``; returns what was written.
+
+    ``applied_answers`` (the answers as wizard.yml text) is recorded as what the files
+    were written from, for the three-way merge of the next run.
+    """
     # The answers go last: until every file is written, wizard.yml still holds the
     # answers the files on disk came from, which a re-run merges against.
     pending = sorted((change for change in changes if change.pending), key=lambda change: change.path == ANSWERS_FILE)
@@ -54,8 +59,9 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
             }
             for path in manifest["replaced"]:
                 _copy_preserving_mode(out / path, backup / path)
-            if (out / WRITTEN_RECORD).exists():
-                shutil.copy2(out / WRITTEN_RECORD, backup / WRITTEN_RECORD)
+            for record in (WRITTEN_RECORD, APPLIED_ANSWERS):
+                if (out / record).exists():
+                    shutil.copy2(out / record, backup / record)
             write_atomically(backup / MANIFEST, json.dumps(manifest, indent=2), 0o600)
             write_atomically(out / JOURNAL, json.dumps(manifest, indent=2), 0o600)
             crash_after = int(os.environ.get(_CRASH_AFTER, "-1"))
@@ -66,6 +72,8 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                 if number == crash_after:
                     os.kill(os.getpid(), 9)
             _record_written(out, changes)
+            if applied_answers is not None:
+                write_atomically(out / APPLIED_ANSWERS, applied_answers, 0o644)
             (out / JOURNAL).unlink()
     except OSError as error:
         where = error.filename or out
@@ -97,8 +105,9 @@ def rollback(out: Path) -> dict[str, list[str]]:
             write_atomically(out / path, source.read_text(encoding="utf-8"), source.stat().st_mode & 0o7777)
         for path in manifest["created"]:
             (out / path).unlink(missing_ok=True)
-        if (backup / WRITTEN_RECORD).exists():
-            shutil.copy2(backup / WRITTEN_RECORD, out / WRITTEN_RECORD)
+        for record in (WRITTEN_RECORD, APPLIED_ANSWERS):
+            if (backup / record).exists():
+                shutil.copy2(backup / record, out / record)
         (out / JOURNAL).unlink(missing_ok=True)
         # Done: this backup is consumed, so a second rollback goes one apply further back.
         shutil.rmtree(backup)

@@ -10,11 +10,11 @@ from typing import Any
 
 from wizard import apply as applying
 from wizard import importer
-from wizard.answers import build_from
+from wizard.answers import build_from, dump
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
 from wizard.model import Answers
-from wizard.plan import Change, Plan, Status, check_output_dir, read_existing
+from wizard.plan import APPLIED_ANSWERS, Change, Plan, Status, check_output_dir, read_existing
 from wizard.render import CONFIG, deployment
 from wizard.secrets import resolve
 
@@ -53,7 +53,7 @@ class Proposal:
                 f"(`ejabberd-wizard rollback --out {self.out}` restores them).")
 
     def write(self, on_written: Callable[[Change], None] | None = None) -> list[Change]:
-        return applying.apply(self.out, self.changes, on_written)
+        return applying.apply(self.out, self.changes, on_written, applied_answers=dump(self.answers))
 
 
 def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False,
@@ -87,15 +87,18 @@ def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwri
 
 
 def _previous_answers(out: Path) -> Answers | None:
-    """The answers the deployment was last written from, when they can be read."""
-    saved = out / ANSWERS_FILE
-    if not saved.is_file():
-        return None
-    try:
-        return build_from(None, read_answers_file(saved))
-    except InputError:
-        # Only the merge base is lost: the config is then merged two-way.
-        return None
+    """The answers the deployment was last written from, when they can be read.
+
+    The record apply keeps; wizard.yml for deployments written before there was one.
+    """
+    for record in (out / APPLIED_ANSWERS, out / ANSWERS_FILE):
+        if record.is_file():
+            try:
+                return build_from(None, read_answers_file(record))
+            except InputError:
+                # Only the merge base is lost: the config is then merged two-way.
+                return None
+    return None
 
 
 def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:

@@ -23,8 +23,12 @@ from wizard.secrets import MASK
 BACKUP_DIR = ".backup"
 # What the wizard wrote last, by path: the content's SHA-256.
 WRITTEN_RECORD = ".wizard-written.json"
-# Lines whose value is a secret even when the value itself is not known (an old password on disk).
-_SECRET_LINE = re.compile(r"^(\s*sql_password:\s*).+$", re.MULTILINE)
+# The answers the files on disk were last written from: the base of the next merge.
+# wizard.yml cannot serve, since the user may edit it before running the wizard again.
+APPLIED_ANSWERS = ".wizard-applied.yml"
+# Lines whose value is a secret even when the value itself is not known: an old password on
+# disk, a component's or TURN's secret written by hand (any key ending in password or secret).
+_SECRET_LINE = re.compile(r"^(\s*(?:- )?[\w.-]*(?:password|secret):\s*)(?![\s#]|$).+$", re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from wizard.catalogue import Question, by_path
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
+from wizard.given import Given
+from wizard.importer import Imported
 from wizard.steps import StepState
 
 
@@ -24,6 +26,7 @@ class Session:
     visited: set[str] = field(default_factory=set)
     warnings: dict[str, list[str]] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # typed answers to SECRET_QUESTIONS, by key
+    imported: Imported | None = None  # with --import: the hand-written config the new one merges into
 
     def edit(self, question: Question, text: str | bool) -> str | None:
         """Take a value the user entered; returns the error to show, or None when it is taken."""
@@ -66,7 +69,11 @@ class Session:
 
     def propose(self) -> Proposal:
         """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
-        return proposal_for(self.draft.answers(), self.out, typed_secrets=self.secrets)
+        start = None
+        if self.imported is not None:
+            draft = self.draft
+            start = self.imported.start(draft.preset.name, Given(draft.given), draft.machine)
+        return proposal_for(self.draft.answers(), self.out, typed_secrets=self.secrets, start=start)
 
     def mark_visited(self, steps: Iterable[str]) -> None:
         self.visited.update(steps)

@@ -25,7 +25,8 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
     with_secret = answers.database.backend == "mysql"
     config = ejabberd_config.render(answers, secrets.database_password, onto=config_on_disk, previous=previous)
     files: dict[str, PlannedFile] = {
-        answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers)),
+        # The user's edits to wizard.yml are read as the answers: it is never a "local edit".
+        answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers), merged=True),
         CONFIG: PlannedFile(config, PRIVATE if with_secret else PUBLIC, secrets.values(), merged=True),
         "dns/records.zone": PlannedFile(dns_zone.render(answers)),
         "README.md": PlannedFile(readme.render(answers)),

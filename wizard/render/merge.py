@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from wizard.render.yamltext import dump, yaml_emitter
@@ -63,11 +63,14 @@ def _merge_mapping(mine: CommentedMap, base: Mapping[str, Any], theirs: Mapping[
         current = mine.get(key, _MISSING)
         if isinstance(current, CommentedMap) and isinstance(new, Mapping):
             _merge_mapping(current, old if isinstance(old, Mapping) else {}, new, here, result, know_base=know_base)
+        elif know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) and _is_list_of_mappings(old):
+            _merge_items(current, old, new, here, result)
         elif current is _MISSING:
             _insert_in_rendered_order(mine, theirs, key)
             result.changed.append(".".join(here))
         elif not _same(current, new):
             mine[key] = new
+            _realign_comment(mine, theirs, key)
             result.changed.append(".".join(here))
     if not know_base:
         return
@@ -75,6 +78,72 @@ def _merge_mapping(mine: CommentedMap, base: Mapping[str, Any], theirs: Mapping[
         if key not in theirs and key in mine:
             del mine[key]
             result.changed.append(".".join((*path, str(key))))
+
+
+def _realign_comment(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> None:
+    """After a value changed length, put the wizard's own end-of-line comment where the
+    wizard would (a comment the user wrote differently stays as it is)."""
+    ours = getattr(theirs, "ca", None) and theirs.ca.items.get(key)
+    current = mine.ca.items.get(key)
+    if ours and current and _comment_text(ours) == _comment_text(current):
+        mine.ca.items[key] = copy.deepcopy(ours)
+
+
+def _comment_text(entry: list[Any]) -> str:
+    return " ".join(token.value.strip() for token in entry if token is not None and hasattr(token, "value"))
+
+
+def _is_list_of_mappings(node: Any) -> bool:
+    return isinstance(node, list) and bool(node) and all(isinstance(item, Mapping) for item in node)
+
+
+def _merge_items(mine: CommentedSeq, base: list[Any], theirs: list[Any], path: tuple[str, ...],
+                 result: MergeResult) -> None:
+    """Merge lists of mappings (``listen:``) item by item: a listener of the user's own
+    stays, and a changed port changes only that listener's port line."""
+    base_to_theirs = _pair(base, theirs)
+    claimed: set[int] = set()
+    for base_index, base_item in enumerate(base):
+        mine_index = _closest(base_item, mine, claimed)
+        theirs_index = base_to_theirs.get(base_index)
+        if mine_index is None:
+            continue  # the user removed the wizard's item: leave it removed
+        claimed.add(id(mine[mine_index]))
+        if theirs_index is None:
+            del mine[mine_index]  # the answers no longer produce it
+            result.changed.append(".".join(path))
+        else:
+            _merge_mapping(mine[mine_index], base_item, theirs[theirs_index], (*path, str(mine_index)), result,
+                           know_base=True)
+    for theirs_index, item in enumerate(theirs):
+        if theirs_index not in base_to_theirs.values():
+            mine.append(item)  # an item the new answers add, such as a STUN listener
+            result.changed.append(".".join(path))
+
+
+def _pair(base: list[Any], theirs: list[Any]) -> dict[int, int]:
+    """Which rendered item became which: each base item to its most similar new item."""
+    taken: set[int] = set()
+    pairs = {}
+    for index, item in enumerate(base):
+        match = _closest(item, theirs, taken)
+        if match is not None:
+            taken.add(id(theirs[match]))
+            pairs[index] = match
+    return pairs
+
+
+def _closest(item: Mapping[str, Any], candidates: list[Any], taken: set[int]) -> int | None:
+    """The candidate sharing the most entries with ``item`` (at least half of them), if any."""
+    wanted = {str(key): _plain(value) for key, value in item.items()}
+    best, best_score = None, 0
+    for index, candidate in enumerate(candidates):
+        if id(candidate) in taken or not isinstance(candidate, Mapping):
+            continue
+        score = sum(1 for key, value in candidate.items() if wanted.get(str(key), _MISSING) == _plain(value))
+        if score > best_score:
+            best, best_score = index, score
+    return best if best_score * 2 >= len(wanted) else None
 
 
 def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> None:
