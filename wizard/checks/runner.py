@@ -12,14 +12,14 @@ import inspect
 from collections.abc import Collection
 from pathlib import Path
 
-from wizard.checks import certificates, config, dns, environment, ports
+from wizard.checks import certificates, config, dns, environment, ports, security
 from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Checker, Context, Finding, Nameserver, Severity
 from wizard.cli import DEFAULT_OUT
 from wizard.errors import InputError
 from wizard.model import Answers
 
 CHECKERS: tuple[Checker, ...] = (
-    *ports.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *config.CHECKERS,
+    *ports.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *config.CHECKERS, *security.CHECKERS,
 )
 
 
