@@ -14,7 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-MINIMAL = """
+PAINTED = """
+import time
+
+def painted(app):
+    print(time.time(), flush=True)
+    app.exit()
+"""
+
+MINIMAL = PAINTED + """
 from textual.app import App
 from textual.widgets import Static
 
@@ -22,12 +30,12 @@ class Minimal(App):
     def compose(self):
         yield Static("one static screen")
     def on_mount(self):
-        self.call_after_refresh(self.exit)
+        self.call_after_refresh(painted, self)
 
 Minimal().run(headless=True)
 """
 
-WIZARD = """
+WIZARD = PAINTED + """
 import sys
 from pathlib import Path
 from screens.app import WizardApp
@@ -35,16 +43,16 @@ from screens.app import WizardApp
 class FirstPaint(WizardApp):
     # Textual calls on_mount of every class in the hierarchy: no super() call here.
     def on_mount(self):
-        self.call_after_refresh(self.exit)
+        self.call_after_refresh(painted, self)
 
 FirstPaint(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None).run(headless=True)
 """
 
 
 def _sample(program: Path, *args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(program), *args], check=True, timeout=60, capture_output=True)
-    return time.perf_counter() - started
+    started = time.time()
+    result = subprocess.run([sys.executable, str(program), *args], check=True, timeout=60, capture_output=True, text=True)
+    return float(result.stdout.split()[0]) - started
 
 
 def run(samples: int = 9) -> dict[str, float]:
