@@ -32,7 +32,7 @@ from typing import Any
 import pymysql
 import pytest
 from ruamel.yaml import YAML
-from textual.widgets import ListView
+from textual.widgets import Input, ListView
 
 import presets
 from screens.app import WizardApp
@@ -425,6 +425,24 @@ async def test_the_tui_review_shows_the_config_diff_with_the_password_masked(tmp
         screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")  # its text
     assert 'sql_password: "********"' in screen
     assert MARK not in screen
+
+
+async def test_a_password_typed_into_the_tui_is_not_shown(tmp_path: Path) -> None:
+    given = Given({"domains": {"hosts": [HOST]}, "install": dict(ACCOUNT),
+                   "database": {"backend": "mysql", "password_source": "file", "password_file": "db-password"}})
+    app = WizardApp(tmp_path / "deploy", "arch", given, Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"]),
+                    checks=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.go_to("database")
+        await pilot.pause()
+        secret = app.screen.query_one("#secret-database-password")
+        assert secret.display  # no password file yet: the wizard asks for it
+        secret.query_one(Input).focus()
+        await pilot.press(*(MARK + "typed"))
+        await pilot.pause()
+        assert app.session.secrets["database_password"] == MARK + "typed"  # it was typed, and taken
+        screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+    assert "Database password" in screen and MARK not in screen
 
 
 @pytest.fixture
