@@ -383,9 +383,6 @@ def test_the_password_is_only_in_files_no_one_else_may_read(tmp_path: Path, caps
     assert MARK not in (out / "wizard.yml").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/apply.py: .wizard-written.json (mode 0644) holds the SHA-256 of "
-                   "config/ejabberd.yml, which holds the password; with wizard.yml (0644) anyone who can read the "
-                   "directory renders the config for guessed passwords and finds the right one offline")
 def test_no_readable_file_lets_others_guess_the_password(tmp_path: Path) -> None:
     password = "hunter2"  # a weak one, as people choose
     out, answers = _with_password(tmp_path, password)
@@ -618,9 +615,6 @@ def test_generated_files_carry_their_modes(tmp_path: Path) -> None:
     assert all(path.stat().st_mode & 0o077 == 0 for path in (out / ".backup").iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/apply.py creates the deployment directory and its subdirectories "
-                   "with os.mkdir and the caller's umask: under umask 000 scripts/ is world-writable, so anyone "
-                   "can replace deploy.sh before root runs it (the files themselves get fixed modes)")
 def test_no_directory_it_creates_is_writable_by_others_whatever_the_umask(tmp_path: Path) -> None:
     answers = write_answers(tmp_path / "a.yml", defaults("arch", HOST))
     out = tmp_path / "deploy"

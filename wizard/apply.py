@@ -48,7 +48,7 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
     if not pending:
         return []
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_directories(out)
         with locked(out):
             backup = _new_backup_dir(out)
             manifest = {
@@ -57,6 +57,8 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                 "replaced": [c.path for c in pending if c.old is not None],
                 "created": [c.path for c in pending if c.old is None],
             }
+            for change in pending:
+                _check_inside(out, change.path)
             for path in manifest["replaced"]:
                 _copy_preserving_mode(out / path, backup / path)
             for record in (WRITTEN_RECORD, APPLIED_ANSWERS):
@@ -64,7 +66,7 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                     shutil.copy2(out / record, backup / record)
             write_atomically(backup / MANIFEST, json.dumps(manifest, indent=2), 0o600)
             write_atomically(out / JOURNAL, json.dumps(manifest, indent=2), 0o600)
-            crash_after = int(os.environ.get(_CRASH_AFTER, "-1"))
+            crash_after = _crash_after()
             for number, change in enumerate(pending, start=1):
                 write_atomically(out / change.path, change.planned.content, change.planned.mode)
                 if on_written:
@@ -73,13 +75,18 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                     os.kill(os.getpid(), 9)
             _record_written(out, changes)
             if applied_answers is not None:
-                write_atomically(out / APPLIED_ANSWERS, applied_answers, 0o644)
+                write_atomically(out / APPLIED_ANSWERS, applied_answers, 0o600)
             (out / JOURNAL).unlink()
     except OSError as error:
         where = error.filename or out
         raise InputError(f"--out {out}: cannot write {where}: {error.strerror}; files not yet written keep their "
                          f"old content (backups in {out / BACKUP_DIR})") from None
     return pending
+
+
+def _crash_after() -> int:
+    value = os.environ.get(_CRASH_AFTER, "")
+    return int(value) if value.isdigit() else -1
 
 
 def interrupted(out: Path) -> dict[str, Any] | None:
@@ -118,7 +125,13 @@ def rollback(out: Path) -> dict[str, list[str]]:
 def locked(out: Path) -> Iterator[None]:
     """Hold the deployment directory's lock, or fail at once naming who holds it."""
     path = out / LOCK_FILE
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # Never through a symlink: as root, truncating it would clobber any file.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"{path}: is a symlink; remove it (the wizard's lock is a plain file)") from None
+        raise
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -135,8 +148,19 @@ def locked(out: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
+def make_directories(directory: Path) -> None:
+    """Create the missing directories of a path as 0755, whatever the umask (the scripts in them run as root)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir()
+        os.chmod(path, 0o755)
+
+
 def write_atomically(target: Path, content: str, mode: int) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_directories(target.parent)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
@@ -155,12 +179,20 @@ def write_atomically(target: Path, content: str, mode: int) -> None:
         os.close(directory)
 
 
+def _check_inside(out: Path, relative: str) -> None:
+    """A symlinked directory inside the deployment must not send a write elsewhere."""
+    if not (out / relative).parent.resolve().is_relative_to(out.resolve()):
+        raise InputError(f"{out / relative}: its directory leads outside the deployment directory "
+                         f"(a symlink?); remove it so the wizard can write {relative}")
+
+
 def _new_backup_dir(out: Path) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for suffix in range(1000):
         candidate = out / BACKUP_DIR / (stamp if suffix == 0 else f"{stamp}-{suffix}")
         try:
-            candidate.mkdir(parents=True)
+            make_directories(candidate.parent)
+            candidate.mkdir()
         except FileExistsError:
             continue
         os.chmod(candidate, 0o700)
@@ -169,7 +201,7 @@ def _new_backup_dir(out: Path) -> Path:
 
 
 def _copy_preserving_mode(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    make_directories(destination.parent)
     shutil.copy2(source, destination)
 
 
@@ -178,4 +210,5 @@ def _record_written(out: Path, changes: list[Change]) -> None:
     for change in changes:
         if change.pending or change.status is Status.UNCHANGED:
             record[change.path] = digest(change.planned.content)
-    write_atomically(out / WRITTEN_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n", 0o644)
+    # Owner only: a hash of the config could be matched against guessed passwords.
+    write_atomically(out / WRITTEN_RECORD, json.dumps(record, indent=2, sort_keys=True) + "\n", 0o600)

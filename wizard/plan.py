@@ -130,8 +130,8 @@ def read_written_record(out: Path) -> dict[str, str]:
 
 def read_existing(out: Path, relative: str) -> str | None:
     path = out / relative
-    if path.is_symlink() and not path.resolve().is_relative_to(out.resolve()):
-        raise InputError(f"{path}: is a symlink to {path.resolve()}, outside the deployment directory; remove it")
+    if not path.resolve().is_relative_to(out.resolve()):
+        raise InputError(f"{path}: leads to {path.resolve()}, outside the deployment directory (a symlink?); remove it")
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
