@@ -22,7 +22,8 @@ from wizard.cli import main
 
 PRESETS = ("uberspace", "arch")
 # Every shell metacharacter that could escape a badly quoted word.
-NASTY = "/tmp/it's a \"path\" with $(touch /tmp/pwned) `id` ; & | > < * ? $HOME \\ end"
+# (No " ;" or " #": supervisord would read a comment there, and the answers refuse it.)
+NASTY = "/tmp/it's a \"path\" with $(touch /tmp/pwned) `id`;x & | > < * ? $HOME end"
 
 
 def generate(tmp_path: Path, answers: dict, name: str = "deploy") -> Path:

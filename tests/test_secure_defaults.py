@@ -490,9 +490,6 @@ def test_the_scripts_never_put_the_password_on_a_command_line(tmp_path: Path, ma
     assert "users" in mariadb_server.tables(database_name)
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/secrets.py takes the password file's first line with str.splitlines, "
-                   "the scripts with `head -n 1`: from a file with CRLF line ends (written on Windows) the config gets "
-                   "'pw' and database.sh creates the MySQL user with 'pw\\r', so ejabberd cannot log in")
 def test_ejabberd_gets_the_password_the_database_script_set(tmp_path: Path, mariadb_server: MariaDB,
                                                             database_name: str) -> None:
     require("mysql")

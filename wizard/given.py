@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,18 +92,26 @@ def read_answers_file(path: Path) -> Given:
         for event in yaml.parse(io.StringIO(text)):
             if isinstance(event, AliasEvent):
                 raise InputError(f"{path}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in answers files")
-        data = yaml.load(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ruamel's multi-line warnings (a reused anchor) are not for users
+            data = yaml.load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML: {error.problem or error.context}") from None
+        raise InputError(f"{path}{where}: not valid YAML: {_one_line(error.problem or error.context)}") from None
     except YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
+        raise InputError(f"{path}: not valid YAML: {_one_line(error)}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply; expected sections of a few levels") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of sections (install:, domains:, ...), got {type(data).__name__}")
     return Given(values=data, source=str(path))
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
 
 
 def saved_answers(out: Path, answers_path: Path | None) -> Given:

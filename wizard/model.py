@@ -9,9 +9,10 @@ read these declarations.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from wizard import validators as v
 from wizard.versions import check_supported
@@ -20,7 +21,8 @@ SCHEMA_VERSION = 1
 
 Domain = Annotated[str, AfterValidator(v.domain)]
 Label = Annotated[str, AfterValidator(v.dns_label)]
-Port = Annotated[int, AfterValidator(v.port)]
+# Strict: YAML's `true` must not become port 1.
+Port = Annotated[StrictInt, AfterValidator(v.port)]
 AbsolutePath = Annotated[str, AfterValidator(v.absolute_path)]
 Text = Annotated[str, AfterValidator(v.safe_text)]
 UserName = Annotated[str, AfterValidator(v.username)]
@@ -245,11 +247,11 @@ class Upload(Section):
         "Upload directory", "Where uploaded files are stored; @HOST@ is replaced by each domain.", "upload",
         when={"upload.enabled": True},
     )
-    file_mode: str = question(
+    file_mode: Annotated[str, AfterValidator(v.private_mode)] = question(
         "Upload file mode", "Uploaded files are group-readable only (0640).", "upload",
         when={"upload.enabled": True}, pattern=r"^0[0-7]{3}$",
     )
-    dir_mode: str = question(
+    dir_mode: Annotated[str, AfterValidator(v.private_mode)] = question(
         "Upload directory mode", "setgid directories (2750) keep the group of the docroot on new files.", "upload",
         when={"upload.enabled": True}, pattern=r"^[0-7]?[0-7]{3}$",
     )
@@ -450,6 +452,19 @@ class Answers(BaseModel):
     def _captcha_needs_command(self) -> Answers:
         if self.security.registration == "captcha" and not self.security.captcha_cmd:
             raise ValueError("security.captcha_cmd: registration 'captcha' needs the path of a CAPTCHA script")
+        return self
+
+    @model_validator(mode="after")
+    def _paths_the_service_files_can_hold(self) -> Answers:
+        # supervisord ends a value at whitespace followed by ; or # (a comment), and
+        # Caddy expands {placeholders} and reads backslashes in quoted tokens.
+        if self.service.manager == "supervisord":
+            for field in ("ejabberdctl", "config_dir", "spool_dir", "log_dir"):
+                if re.search(r"\s[;#]", getattr(self.install, field)):
+                    raise ValueError(f"install.{field}: supervisord would cut the path at ' ;' or ' #'; "
+                                     "expected a path without them")
+        if self.service.web_server == "caddy" and re.search(r"[{}\\]", self.service.web_root):
+            raise ValueError("service.web_root: Caddy reads {, } and \\ in paths itself; expected a path without them")
         return self
 
     @property

@@ -86,7 +86,8 @@ def read_secret_file(path: Path, where: str, what: str) -> str:
         raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InputError(f"{where}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
-    password = text.splitlines()[0] if text else ""
+    # The first line as `head -n 1` sees it in the scripts, without a Windows line end.
+    password = text.split("\n", 1)[0].removesuffix("\r")
     if not password:
         raise InputError(f"{where}: empty; expected the password on its first line")
     return password
@@ -98,10 +99,13 @@ def _from_my_print_defaults() -> str:
     if tool is None:
         raise InputError(f"{where}: my_print_defaults is not installed; use password_source: file instead")
     try:
-        result = subprocess.run([tool, "client"], capture_output=True, text=True, timeout=10, check=False)
+        result = subprocess.run([tool, "client"], capture_output=True, timeout=10, check=False)
+        output = result.stdout.decode("utf-8")
     except (OSError, subprocess.TimeoutExpired) as error:
         raise InputError(f"{where}: could not run it: {error}") from None
-    for line in result.stdout.splitlines():
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: `my_print_defaults client` printed text that is not UTF-8; check ~/.my.cnf") from None
+    for line in output.splitlines():
         if line.startswith("--password="):
             return line.removeprefix("--password=")
     raise InputError(f"{where}: `my_print_defaults client` printed no --password; add password= to [client] in ~/.my.cnf")

@@ -17,26 +17,37 @@ import idna
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Characters that would break out of a YAML scalar, an ini value or a shell word
 # even when quoted; paths and free text must not contain them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Other scripts' full stops, which IDNA reads as dots: the U-label would not be the name DNS sees.
+_OTHER_DOTS = re.compile(r"[\u3002\uff0e\uff61]")
+PATH_MAX = 4096
+
+
+def shown(value: object) -> str:
+    """A value quoted for a message, cut short: an error line stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def domain(value: str) -> str:
     """A fully qualified domain name, international names allowed (IDNA 2008)."""
     if not isinstance(value, str) or not value:
         raise ValueError("expected a domain name such as 'example.org'")
+    if _OTHER_DOTS.search(value):
+        raise ValueError(f"{shown(value)}: write the dots as '.' (a full stop of another script is read as a dot)")
     if value.endswith("."):
-        raise ValueError(f"{value!r}: write the domain without the trailing dot ({value.rstrip('.')!r})")
+        raise ValueError(f"{shown(value)}: write the domain without the trailing dot ({value.rstrip('.')!r})")
     if value != value.lower():
-        raise ValueError(f"{value!r}: write the domain in lowercase ({value.lower()!r})")
+        raise ValueError(f"{shown(value)}: write the domain in lowercase ({value.lower()!r})")
     try:
         ascii_name = idna.encode(value, uts46=False).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:
-        raise ValueError(f"{value!r} is not a valid domain name ({error})") from None
+        raise ValueError(f"{shown(value)} is not a valid domain name ({error})") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LDH_LABEL.match(label) for label in labels):
-        raise ValueError(f"{value!r} is not a valid domain name: expected labels of letters, digits and hyphens separated by dots, such as 'example.org'")
+        raise ValueError(f"{shown(value)} is not a valid domain name: expected labels of letters, digits and hyphens separated by dots, such as 'example.org'")
     if len(ascii_name) > 253:
-        raise ValueError(f"{value!r} is longer than the 253 characters a domain name may have")
+        raise ValueError(f"{shown(value)} is longer than the 253 characters a domain name may have")
     return value
 
 
@@ -48,29 +59,31 @@ def to_ascii(name: str) -> str:
 def dns_label(value: str) -> str:
     """One label of a subdomain, such as 'conference'."""
     if not isinstance(value, str) or not _LDH_LABEL.match(value):
-        raise ValueError(f"{value!r} is not a valid subdomain label: expected lowercase letters, digits and hyphens, such as 'conference'")
+        raise ValueError(f"{shown(value)} is not a valid subdomain label: expected lowercase letters, digits and hyphens, such as 'conference'")
     return value
 
 
 def port(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"{value!r} is not a port: expected a whole number from 1 to 65535")
+        raise ValueError(f"{shown(value)} is not a port: expected a whole number from 1 to 65535")
     return value
 
 
 def absolute_path(value: str) -> str:
     """An absolute path; spaces and quotes are allowed (they are quoted wherever they go)."""
     if not isinstance(value, str) or not value.startswith("/"):
-        raise ValueError(f"{value!r} is not an absolute path: expected a path starting with '/'")
+        raise ValueError(f"{shown(value)} is not an absolute path: expected a path starting with '/'")
+    if len(value.encode("utf-8")) > PATH_MAX:
+        raise ValueError(f"{shown(value)} is longer than the {PATH_MAX} bytes a path may have")
     if _CONTROL.search(value):
-        raise ValueError(f"{value!r} contains a control character (such as a newline); expected a plain path")
+        raise ValueError(f"{shown(value)} contains a control character (such as a newline); expected a plain path")
     return value
 
 
 def safe_text(value: str) -> str:
     """Free text that ends up in generated files: no control characters."""
     if _CONTROL.search(value):
-        raise ValueError(f"{value!r} contains a control character (such as a newline)")
+        raise ValueError(f"{shown(value)} contains a control character (such as a newline)")
     return value
 
 
@@ -80,31 +93,31 @@ def path_template(value: str, placeholders: frozenset[str]) -> str:
     try:
         used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
     except ValueError:
-        raise ValueError(f"{value!r}: unbalanced braces; placeholders are written {{name}}") from None
+        raise ValueError(f"{shown(value)}: unbalanced braces; placeholders are written {{name}}") from None
     unknown = used - placeholders
     if unknown:
         allowed = ", ".join("{" + p + "}" for p in sorted(placeholders))
-        raise ValueError(f"{value!r} uses an unknown placeholder {{{sorted(unknown)[0]}}}; allowed: {allowed}")
+        raise ValueError(f"{shown(value)} uses an unknown placeholder {{{sorted(unknown)[0]}}}; allowed: {allowed}")
     return value
 
 
 def username(value: str) -> str:
     """A local user name (the part of a JID before the @, or a system account)."""
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", value or ""):
-        raise ValueError(f"{value!r} is not a valid user name: expected lowercase letters, digits, '.', '_' or '-', starting with a letter")
+        raise ValueError(f"{shown(value)} is not a valid user name: expected lowercase letters, digits, '.', '_' or '-', starting with a letter")
     return value
 
 
 def contact_uri(value: str) -> str:
     """A contact address as XEP-0157 wants it: mailto:, xmpp: or https: URI."""
     if not isinstance(value, str) or _CONTROL.search(value) or " " in value:
-        raise ValueError(f"{value!r} is not a contact URI: expected mailto:, xmpp: or https: without spaces")
+        raise ValueError(f"{shown(value)} is not a contact URI: expected mailto:, xmpp: or https: without spaces")
     scheme, _, rest = value.partition(":")
     if scheme == "mailto":
         _, address = parseaddr(rest)
         local, at, host = address.partition("@")
         if address != rest or not local or not at:
-            raise ValueError(f"{value!r}: expected mailto:someone@example.org")
+            raise ValueError(f"{shown(value)}: expected mailto:someone@example.org")
         domain(host)
         return value
     if scheme == "xmpp":
@@ -113,27 +126,27 @@ def contact_uri(value: str) -> str:
             local, host = "", rest
         domain(host)
         if at and not local:
-            raise ValueError(f"{value!r}: expected xmpp:someone@example.org")
+            raise ValueError(f"{shown(value)}: expected xmpp:someone@example.org")
         return value
     if scheme == "https":
         parts = urlsplit(value)
         if not parts.hostname:
-            raise ValueError(f"{value!r}: expected https://host/path")
+            raise ValueError(f"{shown(value)}: expected https://host/path")
         return value
-    raise ValueError(f"{value!r} is not a contact URI: expected mailto:, xmpp: or https:")
+    raise ValueError(f"{shown(value)} is not a contact URI: expected mailto:, xmpp: or https:")
 
 
 def ip_address(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+        raise ValueError(f"{shown(value)} is not an IP address") from None
 
 
 def ejabberd_version(value: str) -> str:
     """A release name as ejabberd numbers them: YY.MM, e.g. '23.01'."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{2}\.\d{2}(\.\d+)?", value):
-        raise ValueError(f"{value!r} is not an ejabberd version: expected YY.MM such as '23.01'")
+        raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01'")
     return value
 
 
@@ -142,5 +155,12 @@ def cors_origin(value: str) -> str:
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
-        raise ValueError(f"{value!r} is not an origin: expected '*' or https://host")
+        raise ValueError(f"{shown(value)} is not an origin: expected '*' or https://host")
+    return value
+
+
+def private_mode(value: str) -> str:
+    """An octal mode that gives others no write access (the scripts apply it with chmod)."""
+    if int(value, 8) & 0o022:
+        raise ValueError(f"{shown(value)} lets group or others write; expected e.g. 0640 for files, 2750 for directories")
     return value

@@ -285,7 +285,7 @@ if [ -n "$password_file" ]; then
     # Option-file values are double-quoted; backslashes and quotes inside are escaped.
     {
         printf '[client]\nuser="%s"\npassword="' "$db_user"
-        head -n 1 "$password_file" | sed 's/[\\"]/\\&/g' | tr -d '\n'
+        head -n 1 "$password_file" | tr -d '\r\n' | sed 's/[\\"]/\\&/g'
         printf '"\n'
     } > "$client_options"
 fi
@@ -327,7 +327,7 @@ done
 if [ -n "$password_file" ]; then
     # We own the account: create it as the database administrator (root on the
     # local socket), with the password going through stdin, not the command line.
-    escaped=$(head -n 1 "$password_file" | sed "s/[\\']/\\\\&/g")
+    escaped=$(head -n 1 "$password_file" | tr -d '\r' | sed "s/[\\']/\\\\&/g")
     for client_host in localhost 127.0.0.1 ::1; do
         mysql <<EOF
 CREATE DATABASE IF NOT EXISTS \`$database\`;
