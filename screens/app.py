@@ -155,6 +155,10 @@ def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
+    if preset_name is not None:
+        import presets
+
+        presets.load(preset_name)  # an unknown preset is bad input, told before the screen opens
     saved, imported = saved_answers(out, answers_path), None
     if import_from is not None:
         from wizard.importer import read as read_import

@@ -557,8 +557,6 @@ def test_command_line_flags(argv: list[str], expected: tuple[str, ...], tmp_path
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/cli.py: --out '' is Path(''), the current directory, so an unset "
-                   "shell variable (--out \"$DIR\") writes the deployment into wherever the command runs")
 def test_an_empty_out_is_refused(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     here = tmp_path / "cwd"
@@ -587,8 +585,6 @@ def test_the_console_script_answers_bad_input_in_one_line(tmp_path: Path) -> Non
     assert not (tmp_path / "d").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="screens/app.py: run_tui starts the app before loading the preset; "
-                   "an unknown --preset raises inside Textual, which prints its traceback and exits 1")
 def test_the_tui_refuses_an_unknown_preset_in_one_line(tmp_path: Path) -> None:
     command = [str(CONSOLE_SCRIPT), "tui", "--preset", "nosuch", "--out", str(tmp_path / "deploy")]
     with Terminal(command, tmp_path / "tmux.sock", env={"TERM": "xterm-256color"}) as terminal:
@@ -716,9 +712,6 @@ def test_environment_crash_hook_with_garbage(tmp_path: Path, answers_file: Path,
     rejection.check("EJABBERD_WIZARD_TEST_CRASH_AFTER")
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/generate.py writes the diff to stdout as it is: where stdout cannot "
-                   "encode an international domain (PYTHONIOENCODING=ascii, a Latin-1 terminal) it is a "
-                   "UnicodeEncodeError traceback")
 def test_environment_terminal_that_cannot_show_the_domain(tmp_path: Path) -> None:
     answers = write_answers(tmp_path / "answers.yml", defaults("arch", "bücher.example"))
     rejection = run_console_script("generate", "--out", str(tmp_path / "deploy"), "--answers", str(answers),

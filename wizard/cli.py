@@ -27,6 +27,13 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see {self.prog} --help)")
 
 
+def _directory(text: str) -> Path:
+    # An empty --out (an unset "$DIR") would otherwise mean the current directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a directory, got an empty value")
+    return Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ejabberd-wizard", description="Set up a complete ejabberd deployment.")
     parser.add_argument("--version", action="version", version=f"ejabberd-wizard {__version__}")
@@ -34,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_inputs(sub: argparse.ArgumentParser, out_required: bool = False) -> None:
         sub.add_argument("--preset", help="preset to start from (see `ejabberd-wizard presets`)")
-        sub.add_argument("--out", type=Path, required=out_required, default=None if out_required else DEFAULT_OUT,
+        sub.add_argument("--out", type=_directory, required=out_required, default=None if out_required else DEFAULT_OUT,
                          help=f"deployment directory (default: ./{DEFAULT_OUT})")
         sub.add_argument("--answers", type=Path, help="answers file (YAML); default: DIR/wizard.yml when it exists")
         sub.add_argument("--import", dest="import_from", type=Path, nargs="?", const=True, metavar="FILE",
@@ -51,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("diff", help="show what generate would change (exit 1 when anything would)")
     with_inputs(diff, out_required=True)
     check = commands.add_parser("check", help="check this machine against the answers: ports, certificates, DNS, ...")
-    check.add_argument("--out", type=Path, default=None, help="deployment directory whose wizard.yml to check")
+    check.add_argument("--out", type=_directory, default=None, help="deployment directory whose wizard.yml to check")
     check.add_argument("--answers", type=Path, help="answers file to check")
     check.add_argument("--preset", help="preset the answers start from")
     check.add_argument("--nameserver", help="send every DNS query to HOST[:PORT]")
@@ -67,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     trust.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
     verify.add_argument("--format", choices=("text", "json"), default="text")
     rollback = commands.add_parser("rollback", help="undo the last write to the deployment directory")
-    rollback.add_argument("--out", type=Path, required=True, help="deployment directory")
+    rollback.add_argument("--out", type=_directory, required=True, help="deployment directory")
     commands.add_parser("presets", help="list the presets")
     commands.add_parser("schema", help="print the JSON schema of the answers file")
     return parser
@@ -81,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The wizard is the default command: `ejabberd-wizard --out DIR` means `tui --out DIR`.
     if not arguments or (arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")):
         arguments.insert(0, "tui")
+    # A terminal that cannot show a character (an international domain in a diff)
+    # gets an escape instead of a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return _run(_parser().parse_args(arguments))
     except InputError as error:
