@@ -27,6 +27,17 @@ from wizard.versions import Release
 found = finder("config", "install")
 
 
+def located(path: Path, node: Any, key: Any, dotted: str) -> str:
+    """``file:line: dotted.key`` for a key of a config read with ruamel (the line when it is known)."""
+    line = None
+    if isinstance(node, CommentedBase):
+        try:
+            line = node.lc.key(key)[0] + 1
+        except (KeyError, TypeError, AttributeError):
+            line = None
+    return f"{path}:{line}: {dotted}" if line else f"{path}: {dotted}"
+
+
 @dataclass(frozen=True)
 class Replacement:
     instead: str  # what to write instead
@@ -100,13 +111,7 @@ class Walk:
     findings: list[Finding] = field(default_factory=list)
 
     def where(self, node: Any, key: Any, dotted: str) -> str:
-        line = None
-        if isinstance(node, CommentedBase):
-            try:
-                line = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                line = None
-        return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"
+        return located(self.path, node, key, dotted)
 
     def report(self, subject: str, name: str, what: str, replacement: Replacement | None,
                candidates: frozenset[str] | None) -> None:

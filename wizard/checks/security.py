@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import YAMLError
 
-from wizard.checks.config import config_files
+from wizard.checks.config import config_files, located
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 
 found = finder("config", "install")
@@ -63,13 +62,7 @@ class Document:
         return self.value(mapping.get(key))
 
     def where(self, node: Any, key: Any, dotted: str) -> str:
-        line = None
-        if isinstance(node, CommentedBase):
-            try:
-                line = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                line = None
-        return f"{self.path}:{line}: {dotted}" if line else f"{self.path}: {dotted}"
+        return located(self.path, node, key, dotted)
 
     def add(self, check: str, severity: Severity, subject: str, message: str, fix: str = "") -> None:
         self.findings.append(found(f"config.security.{check}", severity, subject, message, fix))
