@@ -155,6 +155,10 @@ def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
+    if os.environ.get(NAMESERVER_ENV):
+        from wizard.checks.core import Nameserver
+
+        Nameserver.from_environment()  # a bad value is bad input, told before the screen opens
     if preset_name is not None:
         import presets
 

@@ -6,7 +6,6 @@ consoles, logs). Same questions, defaults, validation and final diff as the TUI.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from wizard.given import Given, saved_answers
 from wizard.importer import read as read_import
 from wizard.plan import check_output_dir
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
-from wizard.steps import NAMESERVER_ENV, STEPS
+from wizard.steps import STEPS
 
 
 def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
@@ -68,7 +67,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
 
 def _show_findings(draft: Draft, step: str, out: Path) -> None:
     """The local-state checks of the step just answered, as ``ejabberd-wizard check`` prints them."""
-    from wizard.checks import checks_for_step, run_checks
+    from wizard.checks import Nameserver, checks_for_step, run_checks
     from wizard.checks.report import text
 
     if not checks_for_step(step):
@@ -78,7 +77,7 @@ def _show_findings(draft: Draft, step: str, out: Path) -> None:
     except InputError:
         return  # the answers themselves are reported when all questions are done
     print(f"Checking this machine ({', '.join(sorted(checks_for_step(step)))}) ...")
-    print(text(run_checks(answers, steps={step}, out=out, nameserver=os.environ.get(NAMESERVER_ENV))), end="")
+    print(text(run_checks(answers, steps={step}, out=out, nameserver=Nameserver.from_environment())), end="")
 
 
 def _ask_secret(secret: SecretQuestion) -> str:

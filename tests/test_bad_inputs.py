@@ -506,8 +506,6 @@ def test_plain_mode_in_a_real_terminal_refuses_a_value_and_a_bad_nameserver(tmp_
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="screens/plain.py and screens/app.py pass EJABBERD_WIZARD_NAMESERVER to "
-                   "Nameserver.parse, whose message names --nameserver, a flag plain mode and the TUI do not have")
 def test_environment_bad_nameserver_is_named_by_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EJABBERD_WIZARD_NAMESERVER", "not a server:99999")
     draft = Draft.start(presets.load("arch"), Given(defaults("arch", HOST)), MACHINE)
@@ -701,8 +699,6 @@ def test_environment_password_file(problem: str, tmp_path: Path, capsys: pytest.
     assert "hunter2" not in rejection.err and snapshot(out) == before
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/apply.py reads EJABBERD_WIZARD_TEST_CRASH_AFTER with int() after "
-                   "taking the lock and writing the journal: garbage in it is a ValueError traceback mid-write")
 def test_environment_crash_hook_with_garbage(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EJABBERD_WIZARD_TEST_CRASH_AFTER", "soon")

@@ -47,6 +47,7 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
     pending = sorted((change for change in changes if change.pending), key=lambda change: change.path == ANSWERS_FILE)
     if not pending:
         return []
+    crash_after = _crash_after()
     try:
         make_directories(out)
         with locked(out):
@@ -66,7 +67,6 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                     shutil.copy2(out / record, backup / record)
             write_atomically(backup / MANIFEST, json.dumps(manifest, indent=2), 0o600)
             write_atomically(out / JOURNAL, json.dumps(manifest, indent=2), 0o600)
-            crash_after = _crash_after()
             for number, change in enumerate(pending, start=1):
                 write_atomically(out / change.path, change.planned.content, change.planned.mode)
                 if on_written:
@@ -86,7 +86,9 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
 
 def _crash_after() -> int:
     value = os.environ.get(_CRASH_AFTER, "")
-    return int(value) if value.isdigit() else -1
+    if value and not value.isdigit():
+        raise InputError(f"{_CRASH_AFTER}: expected a number of files (a test hook), got {value[:40]!r}")
+    return int(value) if value else -1
 
 
 def interrupted(out: Path) -> dict[str, Any] | None:

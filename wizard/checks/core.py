@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -79,6 +80,20 @@ class Nameserver:
         except (socket.gaierror, UnicodeError) as error:
             raise InputError(f"--nameserver {text}: cannot find the address of {host!r} ({error})") from None
         return cls(str(info[0][4][0]), port)
+
+    @classmethod
+    def from_environment(cls) -> Nameserver | None:
+        """The nameserver ``EJABBERD_WIZARD_NAMESERVER`` names (None: the system's), errors naming the variable."""
+        from wizard.steps import NAMESERVER_ENV
+
+        text = os.environ.get(NAMESERVER_ENV)
+        if not text:
+            return None
+        try:
+            return cls.parse(text)
+        except InputError as error:
+            message = str(error).removeprefix("--nameserver").lstrip(": ")
+            raise InputError(f"{NAMESERVER_ENV}: {message}") from None
 
     def __str__(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address

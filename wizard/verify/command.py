@@ -25,7 +25,6 @@ from pathlib import Path
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
 from wizard.secrets import read_secret_file
-from wizard.steps import NAMESERVER_ENV
 from wizard.verify.report import as_json, text
 from wizard.verify.session import Settings, verify
 
@@ -44,7 +43,7 @@ def settings_for(jid: str, password: str, *, server: str | None = None, port: in
         raise InputError(f"--ca: {ca}: no such file")
     return Settings(
         jid=_bare_jid(jid), password=password, server=server or None, port=port, ca=ca, insecure=insecure,
-        nameserver=nameserver or _nameserver_from_environment(), http_base=http_base or os.environ.get(HTTP_BASE_ENV, ""),
+        nameserver=nameserver or Nameserver.from_environment(), http_base=http_base or os.environ.get(HTTP_BASE_ENV, ""),
         timeout=TIMEOUT, probe_limit=PROBE_LIMIT,
     )
 
@@ -66,17 +65,6 @@ def read_password(path: Path) -> str:
 def _nameserver(args: argparse.Namespace) -> Nameserver | None:
     """--nameserver when the command line has it (the environment's otherwise, see settings_for)."""
     return Nameserver.parse(args.nameserver) if getattr(args, "nameserver", None) else None
-
-
-def _nameserver_from_environment() -> Nameserver | None:
-    """The nameserver the environment names; None: the system's."""
-    text = os.environ.get(NAMESERVER_ENV)
-    if not text:
-        return None
-    try:
-        return Nameserver.parse(text)
-    except InputError as error:
-        raise InputError(f"{NAMESERVER_ENV}: {error}") from None
 
 
 def _bare_jid(text: str) -> str:
