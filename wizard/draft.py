@@ -8,12 +8,14 @@ preset's, filled in afresh each time, so a default that follows another answer
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from presets import Preset
 from wizard.answers import Given, Machine, build, fill_preset, merge, plain
 from wizard.catalogue import Question, model_defaults
+from wizard.errors import InputError
 from wizard.model import Answers
 
 
@@ -22,6 +24,10 @@ class Draft:
     preset: Preset
     given: dict[str, Any] = field(default_factory=dict)
     machine: Machine = field(default_factory=Machine.current)
+    # Front ends ask for the values and the validated answers many times per keystroke
+    # (every field, every step's state): both are kept until the draft changes.
+    _revision: int = field(default=0, init=False, repr=False)
+    _cached: dict[str, tuple[tuple[int, int], Any]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def start(cls, preset: Preset, saved: Given | None = None, machine: Machine | None = None) -> Draft:
@@ -32,7 +38,10 @@ class Draft:
         return cls(preset=preset, given=given, machine=machine or Machine.current())
 
     def values(self) -> dict[str, Any]:
-        """Every answer as it stands: the preset's, with the user's on top."""
+        """Every answer as it stands: the preset's, with the user's on top (read only)."""
+        return self._memo("values", self._values)
+
+    def _values(self) -> dict[str, Any]:
         preset = fill_preset(self.preset, Given(self.given), self.machine)
         return merge(merge(model_defaults(), preset), self.given)
 
@@ -43,7 +52,25 @@ class Draft:
     def set(self, question: Question, value: Any) -> None:
         section, name = question.path.split(".")
         self.given.setdefault(section, {})[name] = copy.deepcopy(value)
+        self._revision += 1
 
     def answers(self) -> Answers:
         """The validated answers, or ``InputError`` naming the first wrong field."""
-        return build(self.preset, Given(self.given), self.machine)
+        outcome = self._memo("answers", self._build)
+        if isinstance(outcome, InputError):
+            raise outcome
+        return outcome
+
+    def _build(self) -> Answers | InputError:
+        try:
+            return build(self.preset, Given(self.given), self.machine)
+        except InputError as error:
+            return error
+
+    def _memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        # The preset is part of the key: a front end may switch it on the same draft.
+        key = (self._revision, id(self.preset))
+        cached = self._cached.get(name)
+        if cached is None or cached[0] != key:
+            cached = self._cached[name] = (key, compute())
+        return cached[1]
