@@ -9,19 +9,23 @@ A three-way merge, as version control does it, key by key:
 A key whose rendered value did not change keeps the file's node untouched
 (comments, quoting, macros, anchors and all); a changed key takes the new value;
 a key the new answers no longer produce is removed; everything the wizard never
-wrote stays. When nothing changes, the file's own text is returned byte for byte.
+wrote stays. When nothing changes, the file's own text is returned byte for byte;
+otherwise each change is spliced into the file's own text (``wizard.render.splice``),
+so the lines of every option the answers did not change stay as they were.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from wizard.render.splice import TextEdits, Unspliceable
 from wizard.render.yamltext import dump, yaml_emitter
 
 _MISSING = object()
@@ -33,51 +37,115 @@ class MergeResult:
     changed: list[str] = field(default_factory=list)  # dotted keys the merge set, added or removed
 
 
+@dataclass
+class _Merge:
+    """What the merge changes: in the loaded document, and as splices into the file's text."""
+
+    result: MergeResult
+    edits: TextEdits | None  # None once a change cannot be spliced
+    know_base: bool
+
+    flow_depth: int = 0  # inside a flow collection, which is spliced whole once merged
+
+    def record(self, path: tuple[str, ...], splice: Callable[[], None]) -> None:
+        self.result.changed.append(".".join(path))
+        if not self.flow_depth:
+            self.splice(splice)
+
+    def splice(self, splice: Callable[[], None]) -> None:
+        if self.edits is not None:
+            try:
+                splice()
+            except Unspliceable:
+                self.edits = None  # the whole document is emitted instead
+
+    def merge_flow(self, merge_inside: Callable[[], None], splice: Callable[[], None]) -> None:
+        """Merge inside a flow collection (``{a: 1, b: 2}``), then splice it whole, in flow style."""
+        before = len(self.result.changed)
+        self.flow_depth += 1
+        try:
+            merge_inside()
+        finally:
+            self.flow_depth -= 1
+        if len(self.result.changed) > before and not self.flow_depth:
+            self.splice(splice)
+
+
 def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: CommentedMap) -> MergeResult:
     """``theirs`` rendered onto the file text ``mine_text``; ``base`` is None when no earlier render is known."""
+    yaml = yaml_emitter()
     try:
-        mine = yaml_emitter().load(mine_text)
+        mine, nodes = yaml.load(mine_text), yaml.compose(mine_text)
     except YAMLError:
-        mine = None
+        mine = nodes = None
     if not isinstance(mine, CommentedMap):
         # Not a mapping we can edit in place: the new rendering replaces it (the
         # caller shows it as a change and backs up the old file).
         return MergeResult(dump(theirs), ["(whole file)"])
-    result = MergeResult(mine_text)
+    merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=base is not None)
     # Merge what the new rendering reads back as, so its comments sit where they
     # would in a file (ruamel attaches them differently to built and to read nodes).
-    theirs = yaml_emitter().load(dump(theirs))
-    _merge_mapping(mine, base if base is not None else {}, theirs, (), result, know_base=base is not None)
-    if result.changed:
-        result.text = dump(mine)
-    return result
+    theirs = yaml.load(dump(theirs))
+    _merge_mapping(mine, nodes, base if base is not None else {}, theirs, (), merge)
+    if merge.result.changed:
+        merge.result.text = _spliced(merge.edits, mine) or dump(mine)
+    return merge.result
 
 
-def _merge_mapping(mine: CommentedMap, base: Mapping[str, Any], theirs: Mapping[str, Any],
-                   path: tuple[str, ...], result: MergeResult, *, know_base: bool) -> None:
+def _spliced(edits: TextEdits | None, merged: CommentedMap) -> str | None:
+    """The file's own text with the changes spliced in, if it reads back as the merged document."""
+    if edits is None:
+        return None
+    text = edits.result()
+    try:
+        same = _same(yaml_emitter().load(text), merged)
+    except YAMLError:
+        same = False
+    return text if same else None
+
+
+def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any], theirs: Mapping[str, Any],
+                   path: tuple[str, ...], merge: _Merge) -> None:
     for key, new in theirs.items():
         old = base.get(key, _MISSING) if isinstance(base, Mapping) else _MISSING
         here = (*path, str(key))
-        if know_base and old is not _MISSING and _same(old, new):
+        if merge.know_base and old is not _MISSING and _same(old, new):
             continue  # the answers did not change this: whatever the file has stays
         current = mine.get(key, _MISSING)
         if isinstance(current, CommentedMap) and isinstance(new, Mapping):
-            _merge_mapping(current, old if isinstance(old, Mapping) else {}, new, here, result, know_base=know_base)
-        elif know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) and _is_list_of_mappings(old):
-            _merge_items(current, old, new, here, result)
+            child = _value_node(node, key)
+            if getattr(child, "flow_style", False):
+                merge.merge_flow(
+                    lambda: _merge_mapping(current, None, old if isinstance(old, Mapping) else {}, new, here, merge),
+                    lambda: merge.edits.replace_value(node, key, current))
+            else:
+                _merge_mapping(current, child, old if isinstance(old, Mapping) else {}, new, here, merge)
+        elif merge.know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) and _is_list_of_mappings(old):
+            _merge_items(current, _value_node(node, key), old, new, here, merge)
         elif current is _MISSING:
-            _insert_in_rendered_order(mine, theirs, key)
-            result.changed.append(".".join(here))
+            comment = _insert_in_rendered_order(mine, theirs, key)
+            rendered = list(theirs)
+            merge.record(here, lambda: merge.edits.insert_entry(
+                node, key, new, comment, comment_from=theirs.lc.key(key)[1], after=rendered[:rendered.index(key)]))
         elif not _same(current, new):
             mine[key] = new
             _realign_comment(mine, theirs, key)
-            result.changed.append(".".join(here))
-    if not know_base:
+            merge.record(here, lambda: merge.edits.replace_value(node, key, new))
+    if not merge.know_base:
         return
     for key in list(base):
         if key not in theirs and key in mine:
             del mine[key]
-            result.changed.append(".".join((*path, str(key))))
+            merge.record((*path, str(key)), lambda: merge.edits.delete_entry(node, key))
+
+
+def _value_node(mapping: Node | None, key: Any) -> Node | None:
+    """The composed node of ``key``'s value in ``mapping`` (None where the text has none to splice into)."""
+    if isinstance(mapping, MappingNode):
+        for key_node, value_node in mapping.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == str(key):
+                return value_node
+    return None
 
 
 def _realign_comment(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> None:
@@ -97,10 +165,13 @@ def _is_list_of_mappings(node: Any) -> bool:
     return isinstance(node, list) and bool(node) and all(isinstance(item, Mapping) for item in node)
 
 
-def _merge_items(mine: CommentedSeq, base: list[Any], theirs: list[Any], path: tuple[str, ...],
-                 result: MergeResult) -> None:
+def _merge_items(mine: CommentedSeq, node: Node | None, base: list[Any], theirs: list[Any], path: tuple[str, ...],
+                 merge: _Merge) -> None:
     """Merge lists of mappings (``listen:``) item by item: a listener of the user's own
     stays, and a changed port changes only that listener's port line."""
+    # The file's items by identity, as deleting shifts the indexes of the later ones.
+    item_nodes = dict(zip(map(id, mine), node.value)) if isinstance(node, SequenceNode) else {}
+    original = [id(item) for item in mine]
     base_to_theirs = _pair(base, theirs)
     claimed: set[int] = set()
     for base_index, base_item in enumerate(base):
@@ -108,17 +179,23 @@ def _merge_items(mine: CommentedSeq, base: list[Any], theirs: list[Any], path: t
         theirs_index = base_to_theirs.get(base_index)
         if mine_index is None:
             continue  # the user removed the wizard's item: leave it removed
-        claimed.add(id(mine[mine_index]))
+        item = mine[mine_index]
+        claimed.add(id(item))
         if theirs_index is None:
             del mine[mine_index]  # the answers no longer produce it
-            result.changed.append(".".join(path))
+            merge.record(path, lambda: merge.edits.delete_item(node, original.index(id(item))))
         else:
-            _merge_mapping(mine[mine_index], base_item, theirs[theirs_index], (*path, str(mine_index)), result,
-                           know_base=True)
+            item_node = item_nodes.get(id(item))
+            inside = (*path, str(mine_index))
+            if getattr(item_node, "flow_style", False):
+                merge.merge_flow(lambda: _merge_mapping(item, None, base_item, theirs[theirs_index], inside, merge),
+                                 lambda: merge.edits.replace_item(node, original.index(id(item)), item))
+            else:
+                _merge_mapping(item, item_node, base_item, theirs[theirs_index], inside, merge)
     for theirs_index, item in enumerate(theirs):
         if theirs_index not in base_to_theirs.values():
             mine.append(item)  # an item the new answers add, such as a STUN listener
-            result.changed.append(".".join(path))
+            merge.record(path, lambda: merge.edits.append_item(node, item))
 
 
 def _pair(base: list[Any], theirs: list[Any]) -> dict[int, int]:
@@ -146,8 +223,8 @@ def _closest(item: Mapping[str, Any], candidates: list[Any], taken: set[int]) ->
     return best if best_score * 2 >= len(wanted) else None
 
 
-def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> None:
-    """Add ``key`` after the nearest key that precedes it in the rendering, with its comments."""
+def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> Any:
+    """Add ``key`` after the nearest key that precedes it in the rendering, with its comments (returned)."""
     rendered = list(theirs)
     position = 0
     for earlier in reversed(rendered[:rendered.index(key)]):
@@ -158,6 +235,7 @@ def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key
     comment = getattr(theirs, "ca", None) and theirs.ca.items.get(key)
     if comment:
         mine.ca.items[key] = copy.deepcopy(comment)
+    return comment
 
 
 def _same(a: Any, b: Any) -> bool:
