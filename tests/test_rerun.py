@@ -105,6 +105,41 @@ def test_a_hand_edited_script_is_kept_unless_overwriting_is_asked_for(tmp_path: 
     assert "/srv/backups" in script.read_text() and "my own step" not in script.read_text()
 
 
+def test_each_hand_edited_file_is_kept_or_taken_on_its_own(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    backup, deploy = out / "scripts" / "backup.sh", out / "scripts" / "deploy.sh"
+    for script in (backup, deploy):
+        script.write_text(script.read_text() + "echo my own step\n")
+    mine = {script: script.read_text() for script in (backup, deploy)}
+    elsewhere = defaults("arch", service={"backup_dir": "/srv/backups"}, install={"config_dir": "/srv/etc"})
+    capsys.readouterr()
+
+    assert generate(out, elsewhere, "--take", "scripts/backup.sh") == 0
+    printed = capsys.readouterr().out
+    assert "scripts/backup.sh: edited by hand since the wizard wrote it; replaced by the version below" in printed
+    assert "scripts/deploy.sh: edited by hand since the wizard wrote it; kept as it is (--take scripts/deploy.sh" in printed
+    assert "overwrite  scripts/backup.sh" in printed and "   edited  scripts/deploy.sh" in printed
+    assert "/srv/backups" in backup.read_text() and "my own step" not in backup.read_text()
+    assert deploy.read_text() == mine[deploy]
+    assert [path.read_text() for path in (out / ".backup").glob("*/scripts/backup.sh")] == [mine[backup]]
+    # The kept file stays a local edit; the taken one is the wizard's again.
+    assert generate(out, elsewhere) == 0
+    assert capsys.readouterr().out == f"{out}: up to date, nothing to write (1 file(s) with local edits kept).\n"
+    assert deploy.read_text() == mine[deploy]
+
+
+def test_taking_a_file_that_is_not_edited_by_hand_is_refused(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    before = deployment_files(out)
+    capsys.readouterr()
+    assert generate(out, defaults("arch", service={"backup_dir": "/srv/b"}), "--take", "scripts/backup.sh") == 2
+    err = capsys.readouterr().err
+    assert err == f"ejabberd-wizard: --take scripts/backup.sh: not a file edited by hand in {out}; those are: none\n"
+    assert deployment_files(out) == before
+
+
 def test_rollback_restores_the_last_write(tmp_path: Path) -> None:
     out = tmp_path / "d"
     assert generate(out, defaults("arch")) == 0

@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     generate.add_argument("--yes", action="store_true", help="write without asking")
     generate.add_argument("--overwrite-local-edits", action="store_true",
-                          help="replace files edited by hand since the wizard wrote them (kept by default)")
+                          help="replace every file edited by hand since the wizard wrote it (kept by default)")
+    generate.add_argument("--take", action="append", default=[], metavar="PATH",
+                          help="replace this file edited by hand (a path in DIR, as the diff names it); repeatable")
     diff = commands.add_parser("diff", help="show what generate would change (exit 1 when anything would)")
     with_inputs(diff, out_required=True)
     check = commands.add_parser("check", help="check this machine against the answers: ports, certificates, DNS, ...")
@@ -118,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         if command == "diff":
             return diff(args.out, args.preset, args.answers, args.import_from)
         return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes,
-                        overwrite_local_edits=args.overwrite_local_edits, import_from=args.import_from)
+                        overwrite_local_edits=args.overwrite_local_edits, take=args.take, import_from=args.import_from)
     if command == "rollback":
         from wizard.generate import rollback
 

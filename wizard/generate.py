@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,16 @@ class Proposal:
 
     @property
     def local_edits(self) -> list[Change]:
-        return [change for change in self.changes if change.status is Status.LOCAL_EDIT]
+        """Files edited by hand since the wizard wrote them, whether kept or taken."""
+        return [change for change in self.changes if change.edited_by_hand]
+
+    def taking(self, paths: Collection[str]) -> Proposal:
+        """This proposal with the wizard's version of the hand-edited files ``paths``, and the user's of the others."""
+        unknown = sorted(set(paths) - {change.path for change in self.local_edits})
+        if unknown:
+            edited = ", ".join(change.path for change in self.local_edits) or "none"
+            raise InputError(f"--take {unknown[0]}: not a file edited by hand in {self.out}; those are: {edited}")
+        return replace(self, changes=[change.taking(change.path in paths) for change in self.changes])
 
     def diff_text(self) -> str:
         return "".join(change.masked_diff() for change in self.changes if change.status is not Status.UNCHANGED)
@@ -109,8 +118,11 @@ def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: 
 
 
 def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
-             overwrite_local_edits: bool = False, import_from: Path | bool | None = None) -> int:
+             overwrite_local_edits: bool = False, take: Collection[str] = (),
+             import_from: Path | bool | None = None) -> int:
     proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from)
+    if take:
+        proposal = proposal.taking(take)
     _print_imported(proposal)
     if notice := proposal.notice():
         print(notice)

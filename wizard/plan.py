@@ -14,7 +14,7 @@ import enum
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wizard.errors import InputError
@@ -44,6 +44,7 @@ class Status(enum.Enum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     LOCAL_EDIT = "edited"  # changed by hand since the wizard wrote it: kept unless overwritten
+    OVERWRITE = "overwrite"  # changed by hand, and the wizard's version chosen instead (the edit is backed up)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,17 @@ class Change:
     @property
     def pending(self) -> bool:
         """Whether applying writes this file."""
-        return self.status in (Status.NEW, Status.CHANGED)
+        return self.status in (Status.NEW, Status.CHANGED, Status.OVERWRITE)
+
+    @property
+    def edited_by_hand(self) -> bool:
+        return self.status in (Status.LOCAL_EDIT, Status.OVERWRITE)
+
+    def taking(self, take: bool) -> Change:
+        """For a hand-edited file: the wizard's version (``take``) or the user's, kept."""
+        if not self.edited_by_hand:
+            return self
+        return replace(self, status=Status.OVERWRITE if take else Status.LOCAL_EDIT)
 
     def masked_diff(self) -> str:
         """A unified diff with every secret replaced by a mask (new files in full)."""
@@ -65,7 +76,10 @@ class Change:
         header = ""
         if self.status is Status.LOCAL_EDIT:
             header = (f"# {self.path}: edited by hand since the wizard wrote it; kept as it is "
-                      "(--overwrite-local-edits takes the version below)\n")
+                      f"(--take {self.path} takes the version below)\n")
+        elif self.status is Status.OVERWRITE:
+            header = (f"# {self.path}: edited by hand since the wizard wrote it; replaced by the version below "
+                      f"(yours goes to {BACKUP_DIR}/)\n")
         if self.old is not None and old == new and self.status is not Status.UNCHANGED:
             return f"--- a/{self.path}\n+++ b/{self.path}\n{header}# only a secret value changed (not shown)\n"
         lines = difflib.unified_diff(
@@ -92,7 +106,8 @@ class Plan:
     files: dict[str, PlannedFile] = field(default_factory=dict)
 
     def compare(self, out: Path, *, overwrite_local_edits: bool = False) -> list[Change]:
-        """How each planned file differs from what is in ``out`` now."""
+        """How each planned file differs from what is in ``out`` now; hand-edited files are
+        kept, or all replaced with ``overwrite_local_edits`` (see also ``Change.taking``)."""
         check_output_dir(out)
         written = read_written_record(out)
         changes = []
@@ -102,9 +117,8 @@ class Plan:
                 status = Status.NEW
             elif old == planned.content:
                 status = Status.UNCHANGED
-            elif (not planned.merged and not overwrite_local_edits
-                  and path in written and written[path] != digest(old)):
-                status = Status.LOCAL_EDIT
+            elif not planned.merged and path in written and written[path] != digest(old):
+                status = Status.OVERWRITE if overwrite_local_edits else Status.LOCAL_EDIT
             else:
                 status = Status.CHANGED
             changes.append(Change(path, status, old, planned))
