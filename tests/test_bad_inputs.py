@@ -193,6 +193,13 @@ ANSWERS_FILE_CASES = [
     Case("carriage-return-in-path", {"service": {"backup_dir": "/srv/b\rackup"}}, ("service.backup_dir", "control character")),
     Case("unknown-placeholder", {"tls": {"key_file": "/etc/{domain}.key"}}, ("tls.key_file", "unknown placeholder {domain}")),
     Case("unbalanced-brace", {"tls": {"cert_file": "/etc/{name.pem"}}, ("tls.cert_file", "unbalanced braces")),
+    # What no Caddyfile token gives Caddy as written (the arch preset serves its web root with Caddy)
+    Case("caddy-root-with-backtick-and-escaped-quote", {"service": {"web_root": '/srv/`id`\\"x'}},
+         ("service.web_root", "a backtick and a backslash before")),
+    Case("caddy-root-with-backslash-before-closing-brace", {"service": {"web_root": "/srv/a\\}"}},
+         ("service.web_root", "a backslash before '}'")),
+    Case("caddy-certificate-with-literal-brace", {"tls": {"cert_file": "/etc/{{x}}/{name}.pem"}},
+         ("tls.cert_file", "braces in certificate paths")),
     Case("command-in-user", {"service": {"admin_user": "$(id)"}}, ("service.admin_user", "not a valid user name")),
     Case("backticks-in-system-user", {"install": {"user": "a`id`"}}, ("install.user", "not a valid user name")),
     Case("semicolon-in-database-name", {"database": {"backend": "mysql", "name": "ejabberd; DROP DATABASE mysql"}},

@@ -33,6 +33,9 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -47,7 +50,7 @@ from supervisor.options import ServerOptions
 
 import presets
 from tests.answers_helpers import defaults
-from tests.support.components import require
+from tests.support.components import free_port, require
 from wizard import validators
 from wizard.answers import Given, build, build_from, dump
 from wizard.errors import InputError
@@ -74,12 +77,10 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 CONTROLS = "".join(map(chr, range(32))) + "".join(map(chr, range(0x7f, 0xa0))) + "\u2028\u2029"
 free_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters=CONTROLS), min_size=1, max_size=12)
 hostile = st.sampled_from(["'", '"', "$(id)", "`id`", ";", "&", "|", " ", "\\", "*", "?", "~", "#", "%", "$HOME",
-                           "!", "{", "}", "é", "中", "--", "-n", "\u202e"])
+                           "!", "{", "}", "{$HOME}", "{path}", "é", "中", "--", "-n", "\u202e"])
 text_bits = st.lists(st.one_of(free_text, hostile), min_size=1, max_size=5).map("".join)
 # Whitespace before ; or # is refused in the paths supervisord reads (it starts a comment there).
 paths = text_bits.map(lambda text: "/" + re.sub(r"\s+(?=[;#])", "", text))
-# Caddy reads braces and backslashes itself: refused in the web root it serves.
-caddy_paths = paths.map(lambda path: path.translate({ord(c): None for c in "{}\\"}) or "/")
 
 
 @st.composite
@@ -136,8 +137,7 @@ def hostile_answers(draw: st.DrawFn) -> dict[str, Any]:
                      "server": draw(st.from_regex(r"[A-Za-z0-9.:_-]{1,12}", fullmatch=True))},
         "security": {"registration": registration,
                      "captcha_cmd": draw(paths) if registration == "captcha" else None},
-        "service": {"unit_path": draw(paths), "web_root": draw(caddy_paths if preset == "arch" else paths),
-                    "backup_dir": draw(paths),
+        "service": {"unit_path": draw(paths), "web_root": draw(paths), "backup_dir": draw(paths),
                     "admin_user": draw(st.from_regex(r"[a-z_][a-z0-9_.-]{0,8}", fullmatch=True))},
         "compliance": {"abuse_addresses": [f"mailto:abuse@{hosts[0]}", f"xmpp:{hosts[0]}"],
                        "alternative_connections": draw(st.booleans()), "stun": draw(st.booleans())},
@@ -410,9 +410,12 @@ def _caddy_adapt(caddyfile: str) -> dict[str, Any]:
     return json.loads(adapted.stdout)
 
 
-def _caddy_literal(text: str) -> bool:
-    """Whether Caddy reads ``text`` inside quotes as written: not with backslashes or braces (see the xfail below)."""
-    return not any(c in text for c in "\\{}")
+def _caddy_runtime(value: str) -> str:
+    """What Caddy's replacer (replacer.go) makes of a value without placeholders: an escaped brace is the brace.
+
+    Checked against a running Caddy by test_caddy_serves_the_web_root_as_written.
+    """
+    return re.sub(r"\\([{}])", r"\1", value) if "{" in value else value
 
 
 def _caddyfile_parses_back(files: dict[str, str], answers: Answers) -> None:
@@ -423,11 +426,10 @@ def _caddyfile_parses_back(files: dict[str, str], answers: Answers) -> None:
     served = {answers.domains.subdomains(host)["upload"] for host in answers.domains.hosts}
     if answers.compliance.alternative_connections:
         served |= set(answers.domains.hosts)  # their .well-known/host-meta
-    expected = {(pair.cert, pair.key) for pair in pairs(answers)
-                if pair.name in served and pair.key and _caddy_literal(pair.cert + pair.key)}
+    expected = {(pair.cert, pair.key) for pair in pairs(answers) if pair.name in served and pair.key}
     assert expected <= {(item["certificate"], item["key"]) for item in loaded}
-    roots = [node["root"] for node in _walk(config) if node.get("handler") == "vars"]
-    if answers.compliance.alternative_connections and _caddy_literal(answers.service.web_root):
+    roots = [_caddy_runtime(node["root"]) for node in _walk(config) if node.get("handler") == "vars"]
+    if answers.compliance.alternative_connections:
         assert roots == [answers.service.web_root] * len(answers.domains.hosts)
 
 
@@ -441,14 +443,47 @@ def _dns_and_host_meta_parse_back(files: dict[str, str], answers: Answers) -> No
         assert links == {link["href"] for link in json.loads(files["web/.well-known/host-meta.json"])["links"]}
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/render/web.py caddy_quote doubles backslashes, but Caddy keeps them "
-                   "as written inside quotes (only \\\" is an escape), and Caddy expands {$VAR} and {placeholders} "
-                   "even inside quotes: a web_root with either is not the directory Caddy serves")
-@pytest.mark.parametrize("web_root", ["/srv/back\\slash", "/srv/{$HOME}/site"])
-def test_caddy_serves_the_web_root_as_written(web_root: str) -> None:
-    answers = build_from(None, Given(defaults("arch", service={"web_root": web_root})))
-    config = _caddy_adapt(caddyfile(answers))
-    assert [node["root"] for node in _walk(config) if node.get("handler") == "vars"] == [web_root]
+def _walk_handlers(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [node for node in _walk(config) if node.get("handler") == kind]
+
+
+@pytest.mark.parametrize("name", ["back\\slash", "{$HOME}", "{path}/{host}", "{env.HOME}", "{x", "a}b", "\\{y\\}z",
+                                  "{$HOME:x}\\", "{$:{$}", "tick`s \"q\" #c", "$HOME"])
+def test_caddy_serves_the_web_root_as_written(name: str, tmp_path: Path) -> None:
+    # Caddy reads the Caddyfile ({$VAR}, quotes, shorthands such as {path}) and then expands
+    # the root on every request ({placeholders}, escaped braces): a running Caddy judges both.
+    web_root = tmp_path / "site" / name
+    (web_root / ".well-known").mkdir(parents=True)
+    (web_root / ".well-known" / "host-meta").write_text(f"served from {name}", encoding="utf-8")
+    answers = build_from(None, Given(defaults("arch", service={"web_root": str(web_root)})))
+    [root] = _walk_handlers(_caddy_adapt(caddyfile(answers)), "vars")
+    port = free_port()
+    config = {"admin": {"disabled": True}, "apps": {"http": {"servers": {"web": {
+        "listen": [f"127.0.0.1:{port}"], "automatic_https": {"disable": True},
+        "routes": [{"handle": [root, {"handler": "file_server"}]}]}}}}}
+    (tmp_path / "caddy.json").write_text(json.dumps(config), encoding="utf-8")
+    with subprocess.Popen([require("caddy"), "run", "--config", str(tmp_path / "caddy.json")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}) as caddy:
+        try:
+            assert _http_get(f"http://127.0.0.1:{port}/.well-known/host-meta", caddy) == f"served from {name}"
+        finally:
+            caddy.terminate()
+
+
+def _http_get(url: str, server: subprocess.Popen, timeout: float = 15.0) -> str:
+    """The body at ``url`` once ``server`` answers; a 404 (the wrong directory) is an answer too."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return f"HTTP {error.code}"
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.mark.xfail(strict=True, reason="wizard/render/service.py quotes each word for the shell, but supervisord "

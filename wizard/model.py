@@ -457,14 +457,19 @@ class Answers(BaseModel):
     @model_validator(mode="after")
     def _paths_the_service_files_can_hold(self) -> Answers:
         # supervisord ends a value at whitespace followed by ; or # (a comment), and
-        # Caddy expands {placeholders} and reads backslashes in quoted tokens.
+        # Caddy cannot be given every path (see validators.caddy_path).
         if self.service.manager == "supervisord":
             for field in ("ejabberdctl", "config_dir", "spool_dir", "log_dir"):
                 if re.search(r"\s[;#]", getattr(self.install, field)):
                     raise ValueError(f"install.{field}: supervisord would cut the path at ' ;' or ' #'; "
                                      "expected a path without them")
-        if self.service.web_server == "caddy" and re.search(r"[{}\\]", self.service.web_root):
-            raise ValueError("service.web_root: Caddy reads {, } and \\ in paths itself; expected a path without them")
+        if self.service.web_server == "caddy":
+            for field, path in (("service.web_root", self.service.web_root), ("tls.cert_file", self.tls.cert_file),
+                                ("tls.key_file", self.tls.key_file)):
+                try:
+                    v.caddy_path(path or "", template=field.startswith("tls."))
+                except ValueError as error:
+                    raise ValueError(f"{field}: {error}") from None
         return self
 
     @property

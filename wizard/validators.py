@@ -101,6 +101,25 @@ def path_template(value: str, placeholders: frozenset[str]) -> str:
     return value
 
 
+def caddy_path(value: str, *, template: bool = False) -> str:
+    """A path a Caddyfile token can give Caddy as written (see ``wizard.render.web.caddy_quote``).
+
+    A ``template`` is a certificate path with {name}/{host}: Caddy 2.8 and newer expand
+    placeholders in certificate paths and older releases do not, so no literal brace ({{, }}) works.
+    """
+    if "`" in value and (value.endswith("\\") or '\\"' in value):
+        # Backticks are the only quotes that keep a backslash before a " or at the end.
+        raise ValueError(f"{shown(value)}: Caddy cannot read a path with a backtick and a backslash before '\"' "
+                         "or at its end; expected a path without one of them")
+    if template and ("{{" in value or "}}" in value):
+        raise ValueError(f"{shown(value)}: Caddy releases differ on braces in certificate paths; "
+                         "expected no braces but {name} and {host}")
+    if "\\}" in value and "{" not in value:
+        # Caddy 2.6 keeps a backslash before } in a value without {, Caddy 2.8 drops it.
+        raise ValueError(f"{shown(value)}: Caddy releases differ on a backslash before '}}'; expected a path without it")
+    return value
+
+
 def username(value: str) -> str:
     """A local user name (the part of a JID before the @, or a system account)."""
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", value or ""):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from xml.sax.saxutils import quoteattr
 
 from wizard.model import Answers
@@ -30,11 +31,26 @@ def host_meta_json(answers: Answers) -> str:
     return json.dumps({"links": links}, indent=2) + "\n"
 
 
-def caddy_quote(text: str) -> str:
-    """A Caddyfile token: quoted when it holds anything but plain characters."""
+def caddy_quote(text: str, *, placeholders: bool = False) -> str:
+    """A Caddyfile token that Caddy reads as ``text`` (a path ``validators.caddy_path`` takes).
+
+    ``placeholders``: Caddy expands the value again when it uses it (the root on every request).
+    """
     if text and all(c.isalnum() or c in "/._-:*[]" for c in text):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if placeholders and "{" in text:
+        # Caddy's replacer reads a brace after a backslash as the brace itself, and the
+        # adapter's shorthands ({path}, {host}, ...) never match a } after a backslash.
+        # Without a {, Caddy 2.6 would keep such a backslash: then nothing is escaped.
+        text = re.sub(r"([{}])", r"\\\1", text)
+    # Caddy replaces {$NAME} in the file's text before it reads a single token, quoted or
+    # not; its own {$NAME:default} gives "{$" back for the empty NAME, which is never set.
+    text = text.replace("{$", "{$:{$}")
+    # Backticks keep every character as written; double quotes keep a backslash too, but
+    # read one before a " as an escape.
+    if "`" not in text:
+        return f"`{text}`"
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def caddyfile(answers: Answers) -> str:
@@ -59,7 +75,7 @@ def caddyfile(answers: Answers) -> str:
                 f"{host} {{",
                 *_tls_line(certificates[host]),
                 "\thandle /.well-known/host-meta* {",
-                f"\t\troot * {caddy_quote(answers.service.web_root)}",
+                f"\t\troot * {caddy_quote(answers.service.web_root, placeholders=True)}",
                 '\t\theader Access-Control-Allow-Origin "*"',
                 "\t\tfile_server",
                 "\t}",
