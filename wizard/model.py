@@ -9,7 +9,6 @@ read these declarations.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -456,13 +455,7 @@ class Answers(BaseModel):
 
     @model_validator(mode="after")
     def _paths_the_service_files_can_hold(self) -> Answers:
-        # supervisord ends a value at whitespace followed by ; or # (a comment), and
         # Caddy cannot be given every path (see validators.caddy_path).
-        if self.service.manager == "supervisord":
-            for field in ("ejabberdctl", "config_dir", "spool_dir", "log_dir"):
-                if re.search(r"\s[;#]", getattr(self.install, field)):
-                    raise ValueError(f"install.{field}: supervisord would cut the path at ' ;' or ' #'; "
-                                     "expected a path without them")
         if self.service.web_server == "caddy":
             for field, path in (("service.web_root", self.service.web_root), ("tls.cert_file", self.tls.cert_file),
                                 ("tls.key_file", self.tls.key_file)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from wizard.model import Answers
@@ -15,8 +16,11 @@ def _ejabberdctl_foreground(answers: Answers) -> list[str]:
 
 def supervisord_ini(answers: Answers) -> str:
     # supervisord splits `command` like a shell (shlex) and expands %(...)s, so
-    # every word is shell-quoted and every % doubled.
+    # every word is shell-quoted and every % doubled. Its ini parser ends a value at
+    # whitespace followed by ; or # (an inline comment), quotes or not: closing and
+    # reopening the quotes there ('a '';b' is the word "a ;b") keeps them apart.
     command = shlex.join(_ejabberdctl_foreground(answers)).replace("%", "%%")
+    command = re.sub(r"(\s)(?=[;#])", r"\1''", command)
     return (
         "; ejabberd under supervisord, written by ejabberd-wizard.\n"
         "[program:ejabberd]\n"
