@@ -25,6 +25,7 @@ appear in the fields that do not take them. Where the wizard breaks the contract
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -125,9 +126,11 @@ ANSWERS_FILE_CASES = [
          (":4: ports:", "valid dictionary")),
     Case("billion-laughs", BILLION_LAUGHS, (":5: YAML aliases (*a) are not allowed",)),
     Case("merge-key-alias", yaml_text("base: &b {c2s: 5222}\nports:\n  <<: *b\n"), ("YAML aliases (*b) are not allowed",)),
-    Case("nested-500-deep", yaml_text("ports: " + "[" * 500 + "]" * 500 + "\n"), ("ports",),
-         bug="wizard/given.py: ruamel's composer recurses once per level, so a deeply nested file ends in "
-             "RecursionError and a traceback instead of an InputError"),
+    Case("nested-500-deep", yaml_text("ports: " + "[" * 500 + "]" * 500 + "\n"),
+         (":4: ports: nested more than 16 levels deep", "expected sections of a few levels")),
+    Case("nested-500-deep-in-blocks", yaml_text("tls:\n" + "".join(f"{'  ' * n}- \n" for n in range(1, 500))),
+         (":20: tls: nested more than 16 levels deep",)),
+    Case("nested-500-deep-without-sections", b"[" * 500 + b"]" * 500 + b"\n", (":1: nested more than 16 levels deep",)),
     # Encodings
     Case("latin-1-byte", yaml_text('service: {admin_user: "j"}\n').replace(b'"j"', b'"j\xe9r\xf4me"'),
          ("byte 116 is not UTF-8", "expected a UTF-8 text file")),
@@ -367,6 +370,35 @@ def tmpfs(directory: Path, size: str) -> Iterator[Path]:
         yield directory
     finally:
         subprocess.run(["umount", "-l", str(directory)], capture_output=True, timeout=30, check=True)
+
+
+DEEP_CONFIG = "hosts: [example.test]\nmodules: " + "[" * 500 + "]" * 500 + "\n"
+
+
+@pytest.mark.xfail(strict=True, reason="wizard/render/merge.py: merge_onto catches YAMLError but not RecursionError, and "
+                   "ruamel recurses once per level: a config/ejabberd.yml nested some 300 levels deep ends the run in a "
+                   "traceback instead of being replaced (and backed up) like any config it cannot read")
+def test_deployment_directory_with_a_config_nested_500_deep(generated: Path, answers_file: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = generated / "config" / "ejabberd.yml"
+    config.write_text(DEEP_CONFIG)
+    result = run(capsys, "generate", "--out", str(generated), "--answers", str(answers_file), "--yes")
+    assert result.code == 0 and "Traceback" not in result.err, result
+    assert config.read_text().startswith("# ejabberd configuration written by ejabberd-wizard")
+    assert [path.read_text() for path in generated.glob(".backup/*/config/ejabberd.yml")] == [DEEP_CONFIG]
+
+
+@pytest.mark.xfail(strict=True, reason="wizard/checks/config.py and wizard/checks/security.py: a config nested some 300 "
+                   "levels deep ends each check in RecursionError ('the check itself failed ... report this as a bug') "
+                   "instead of a finding that names the file")
+def test_check_names_a_config_nested_500_deep(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = generated / "config" / "ejabberd.yml"
+    config.write_text(DEEP_CONFIG)
+    capsys.readouterr()
+    assert main(["check", "--out", str(generated), "--only", "config", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert not [finding for finding in findings if finding["check"] == "config.failed"], findings
+    assert any(finding["check"] == "config.parse" and finding["subject"].startswith(str(config)) for finding in findings)
 
 
 def test_deployment_directory_on_a_read_only_file_system(tmp_path: Path, answers_file: Path,
@@ -609,6 +641,8 @@ IMPORT_CASES = [
     ("unclosed", b"hosts: [example.test]\nloglevel: [\n", ("imported.yml:3: not valid YAML",)),
     ("billion-laughs", BILLION_LAUGHS, ("grows past 100000 nodes",)),
     ("nested-100-deep", b"hosts: " + b"[" * 100 + b"]" * 100 + b"\n", ("imported.yml:1: nested more than 64 levels deep",)),
+    ("nested-500-deep", b"hosts: [example.test]\nmodules:\n" + b"".join(b"  " * n + b"a:\n" for n in range(1, 500)),
+     ("imported.yml:66: nested more than 64 levels deep",)),
     ("alias-to-itself", b"hosts: &a [*a]\n", ("imported.yml:1: alias *a refers to a node it is part of",)),
     ("a-list", b"- hosts\n- listen\n", ("imported.yml: a list; expected an ejabberd config",)),
     ("empty", b"", ("imported.yml: empty; expected an ejabberd config",)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import io
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 from wizard.errors import InputError
 
 ANSWERS_FILE = "wizard.yml"
+# Answers nest four levels at most (a list of mappings in a section).
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,10 @@ def read_answers_file(path: Path) -> Given:
     # Imported here: the first screen of the wizard is painted before any file is read.
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from ruamel.yaml.events import AliasEvent
 
     yaml = YAML(typ="rt")
     try:
-        # Aliases let a tiny file expand into a huge document (billion laughs), and
-        # nothing in an answers file needs them.
-        for event in yaml.parse(io.StringIO(text)):
-            if isinstance(event, AliasEvent):
-                raise InputError(f"{path}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in answers files")
+        _check_events(yaml.parse(io.StringIO(text)), path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ruamel's multi-line warnings (a reused anchor) are not for users
             data = yaml.load(text)
@@ -101,13 +98,41 @@ def read_answers_file(path: Path) -> Given:
         raise InputError(f"{path}{where}: not valid YAML: {_one_line(error.problem or error.context)}") from None
     except YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {_one_line(error)}") from None
-    except RecursionError:
-        raise InputError(f"{path}: nested too deeply; expected sections of a few levels") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of sections (install:, domains:, ...), got {type(data).__name__}")
     return Given(values=data, source=str(path))
+
+
+def _check_events(events: Iterable[Any], path: Path) -> None:
+    """Refuse what an answers file never needs, from the parser's events, before a document is built."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
+
+    depth = 0
+    top_is_mapping = False
+    section: str | None = None  # the top-level key being read
+    key_next = True  # whether the next node at the top level is a key
+    for event in events:
+        if isinstance(event, AliasEvent):
+            # Aliases let a tiny file expand into a huge document (billion laughs), and
+            # nothing in an answers file needs them.
+            raise InputError(f"{path}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in answers files")
+        if depth == 1 and top_is_mapping and isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            if key_next:
+                section = event.value if isinstance(event, ScalarEvent) and event.value.isidentifier() else None
+            key_next = not key_next
+        if isinstance(event, CollectionStartEvent):
+            top_is_mapping = top_is_mapping or (depth == 0 and isinstance(event, MappingStartEvent))
+            depth += 1
+            if depth > MAX_DEPTH:
+                # Building the document recurses once per level: a deep enough file would end
+                # in a RecursionError.
+                where = f"{section}: " if section else ""
+                raise InputError(f"{path}:{event.start_mark.line + 1}: {where}nested more than {MAX_DEPTH} levels deep; "
+                                 "expected sections of a few levels, such as 'ports: {c2s: 5222}'")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
 
 
 def _one_line(message: object) -> str:
