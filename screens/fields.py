@@ -32,7 +32,9 @@ class QuestionField(Vertical):
     def __init__(self, question: Question, value: Any) -> None:
         super().__init__(id="q-" + question.path.replace(".", "-"), classes="question")
         self.question = question
-        self._value = value
+        # What the editor holds: editors also report the value they are given, which
+        # is not an edit (it would pin a preset's value as if the user had typed it).
+        self._held = self._as_held(value)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="question-row"):
@@ -40,16 +42,23 @@ class QuestionField(Vertical):
             yield self._editor()
         yield Static("", classes="question-error")
 
+    def _as_held(self, value: Any) -> str | bool:
+        """A value of the answers as its editor holds it."""
+        if self.question.kind == "boolean":
+            return bool(value)
+        if self.question.kind == "choice":
+            return str(value)
+        return self.question.format(value)
+
     def _editor(self) -> Widget:
-        question, value = self.question, self._value
+        question, held = self.question, self._held
         if question.kind == "boolean":
-            return Switch(value=bool(value))
+            return Switch(value=bool(held))
         if question.kind == "choice":
-            return Select([(choice, choice) for choice in question.choices], value=str(value), allow_blank=False,
-                          compact=True)
+            return Select([(choice, choice) for choice in question.choices], value=held, allow_blank=False, compact=True)
         placeholder = "comma-separated" if question.kind == "list" else "empty: none" if question.optional else ""
         # Compact editors: one line per question, so a step fits an 80x24 terminal.
-        return Input(value=question.format(value), placeholder=placeholder, compact=True)
+        return Input(value=str(held), placeholder=placeholder, compact=True)
 
     @property
     def editor(self) -> Widget:
@@ -58,13 +67,9 @@ class QuestionField(Vertical):
     def show(self, value: Any) -> None:
         """Show a value that changed elsewhere (a default that follows another answer)."""
         editor = self.editor
+        self._held = held = self._as_held(value)
         with editor.prevent(Input.Changed, Switch.Changed, Select.Changed):
-            if isinstance(editor, Input):
-                editor.value = self.question.format(value)
-            elif isinstance(editor, Switch):
-                editor.value = bool(value)
-            else:
-                editor.value = str(value)
+            editor.value = held
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one(".question-error", Static)
@@ -73,20 +78,19 @@ class QuestionField(Vertical):
         self.set_class(bool(message), "-invalid")
 
     @on(Input.Changed)
-    @on(Input.Submitted)
-    def _typed(self, event: Input.Changed | Input.Submitted) -> None:
-        event.stop()
-        self.post_message(self.Edited(self, event.value))
-
     @on(Switch.Changed)
-    def _switched(self, event: Switch.Changed) -> None:
+    @on(Select.Changed)
+    def _changed(self, event: Input.Changed | Switch.Changed | Select.Changed) -> None:
+        event.stop()
+        value = event.value if isinstance(event.value, (str, bool)) else str(event.value)
+        if value != self._held:
+            self._held = value
+            self.post_message(self.Edited(self, value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.post_message(self.Edited(self, event.value))
-
-    @on(Select.Changed)
-    def _selected(self, event: Select.Changed) -> None:
-        event.stop()
-        self.post_message(self.Edited(self, str(event.value)))
 
     def on_descendant_focus(self) -> None:
         self.post_message(self.Focused(self.question))

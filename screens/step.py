@@ -41,10 +41,13 @@ class StepScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static(self.title_text, classes="step-heading")
-        session = self.wizard.session
+        draft = self.wizard.session.draft
+        values = draft.values()
         with VerticalScroll(id="form"):
             for question in questions_of(self.step):
-                yield QuestionField(question, session.draft.value(question))
+                field = QuestionField(question, draft.value(question))
+                field.display = question.applies(values)
+                yield field
             for secret in SECRET_QUESTIONS:
                 if secret.step == self.step:
                     yield SecretField(secret)
@@ -66,7 +69,7 @@ class StepScreen(WizardScreen):
         self.app.push_screen(VerifyDialog(jid))
 
     def on_mount(self) -> None:
-        self.refresh_fields()
+        # The errors and the rest are shown on resume, which follows.
         first = next((field for field in self.query(QuestionField) if field.display), None)
         if first:
             first.editor.focus()
@@ -113,30 +116,37 @@ class StepScreen(WizardScreen):
             return
         if self._check_timer is not None:
             self._check_timer.stop()
-        self._check_timer = self.set_timer(delay, self._start_checks)
+            self._check_timer = None
+        if delay:
+            self._check_timer = self.set_timer(delay, self._start_checks)
+        else:  # a Textual timer of 0 s divides by zero when it fires
+            self.call_after_refresh(self._start_checks)
 
     def _start_checks(self) -> None:
-        findings = self.query_one("#findings", Static)
         try:
             answers = self.wizard.session.draft.answers()
         except InputError:  # shown on its field already
+            findings = self.query_one("#findings", Static)
             findings.display = True
             findings.update("Checks of this machine run once the answers are valid.")
             return
-        from wizard.checks import checks_for_step
-
-        if not checks_for_step(self.step):
-            findings.display = False
-            return
-        findings.display = True
-        findings.loading = True
         self._run_checks(answers)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checks")
-    def _run_checks(self, answers: Answers) -> list[Finding]:
-        from wizard.checks import run_checks
+    def _run_checks(self, answers: Answers) -> list[Finding] | None:
+        # Imported in the worker: the checks bring DNS, TLS and database clients, a tenth
+        # of a second to import that the screen would otherwise freeze for.
+        from wizard.checks import checks_for_step, run_checks
 
+        if not checks_for_step(self.step):
+            return None
+        self.app.call_from_thread(self._checking)
         return run_checks(answers, steps={self.step}, out=self.wizard.out, nameserver=self.wizard.nameserver)
+
+    def _checking(self) -> None:
+        findings = self.query_one("#findings", Static)
+        findings.display = True
+        findings.loading = True
 
     @on(Worker.StateChanged)
     def _checks_done(self, event: Worker.StateChanged) -> None:
@@ -145,7 +155,11 @@ class StepScreen(WizardScreen):
         findings = self.query_one("#findings", Static)
         findings.loading = False
         if event.state is WorkerState.ERROR:
+            findings.display = True
             findings.update(f"The checks could not run: {event.worker.error}")
+            return
+        if event.worker.result is None:  # no checks for this step
+            findings.display = False
             return
         self.show_findings(event.worker.result)
 
