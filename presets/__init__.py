@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from wizard.errors import InputError
@@ -23,8 +23,14 @@ class Preset:
     answers: dict[str, Any]
 
 
-def names() -> list[str]:
-    return sorted(entry.name.removesuffix(".yaml") for entry in resources.files(__name__).iterdir() if entry.name.endswith(".yaml"))
+# The files sit beside this module (the package is installed as files, not zipped):
+# a directory listing is all the first screen of the wizard needs.
+DIRECTORY = Path(__file__).parent
+
+
+@functools.cache
+def names() -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in DIRECTORY.glob("*.yaml")))
 
 
 @functools.cache
@@ -34,7 +40,7 @@ def load(name: str) -> Preset:
     from ruamel.yaml import YAML  # not needed to paint the first screen
     from ruamel.yaml.error import YAMLError
 
-    source = resources.files(__name__) / f"{name}.yaml"
+    source = DIRECTORY / f"{name}.yaml"
     try:
         data = YAML(typ="safe").load(source.read_text(encoding="utf-8"))
     except YAMLError as error:

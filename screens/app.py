@@ -7,6 +7,7 @@ renderers and diff are not needed to paint the first screen.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -57,12 +58,31 @@ class WizardApp(App[int]):
         self.written_files = 0
         self.current = "preset"
         self.sub_title = str(out)
+        self._gc_paused = False
+
+    def on_load(self) -> None:
+        # Starting creates tens of thousands of objects that live as long as the app
+        # (modules, widgets, styles) and next to no garbage: a full collection in the
+        # middle of it only delays the first screen. As Textual does while scrolling,
+        # the collector waits, here until the first screen is painted.
+        if gc.isenabled():
+            gc.disable()
+            self._gc_paused = True
 
     def on_mount(self) -> None:
         if self.preset_name:
             self.choose_preset(self.preset_name, first=True)
         else:
             self.push_screen(PresetScreen(name="preset"))
+        self.call_after_refresh(self._resume_gc)
+
+    def on_unmount(self) -> None:
+        self._resume_gc()  # in case the app ends before its first paint
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     # -- steps ----------------------------------------------------------------
 
@@ -108,14 +128,15 @@ class WizardApp(App[int]):
     def _screen(self, step: str) -> str:
         """The installed screen of a step: created once, so what was typed stays."""
         if not self.is_screen_installed(step):
-            from screens.review import ReviewScreen
-            from screens.step import StepScreen
-
             if step == "preset":
                 self.install_screen(PresetScreen(name="preset"), step)
             elif step == "review":
+                from screens.review import ReviewScreen
+
                 self.install_screen(ReviewScreen(), step)
             else:
+                from screens.step import StepScreen
+
                 self.install_screen(StepScreen(step, dict(STEPS)[step]), step)
         if self.session is not None:
             self.session.mark_visited([step])

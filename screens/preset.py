@@ -18,9 +18,10 @@ class PresetScreen(WizardScreen):
         yield Static("Where will ejabberd run?", classes="step-heading")
         yield Static("The preset fills in every answer for that kind of host; you can change each one after.",
                      classes="step-intro")
-        # Names first, descriptions right after the first paint: reading the preset
-        # files is the slowest part of starting the wizard.
-        yield OptionList(*(Option(f"{name}\n", id=name) for name in presets.names()), id="presets")
+        # With their descriptions from the start: filled in after the first paint, they
+        # cost as much to read and then a second layout and paint of the screen.
+        yield OptionList(*(Option(f"{name}\n  {presets.load(name).description}", id=name) for name in presets.names()),
+                         id="presets")
 
     def on_mount(self) -> None:
         chosen = self.wizard.preset_name
@@ -28,12 +29,6 @@ class PresetScreen(WizardScreen):
         if chosen:
             option_list.highlighted = presets.names().index(chosen)
         option_list.focus()
-        self.call_after_refresh(self._describe)
-
-    def _describe(self) -> None:
-        option_list = self.query_one("#presets", OptionList)
-        for name in presets.names():
-            option_list.replace_option_prompt(name, f"{name}\n  {presets.load(name).description}")
 
     @on(OptionList.OptionSelected, "#presets")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -28,6 +28,8 @@ class StepList(OptionList):
         self._steps = steps
         super().__init__(*(Option(f"  {title}", id=name) for name, title in steps), id="steps")
         self._current = current
+        # What each label shows now: replacing a label re-renders the whole list.
+        self._shown: dict[str, StepState | None] = dict.fromkeys(name for name, _ in steps)
 
     def on_mount(self) -> None:
         self.highlighted = [name for name, _ in self._steps].index(self._current)
@@ -35,6 +37,9 @@ class StepList(OptionList):
     def show_states(self, states: dict[str, StepState]) -> None:
         for name, title in self._steps:
             state = states.get(name)
+            if state is self._shown[name]:
+                continue
+            self._shown[name] = state
             label = Text(f"{MARKS[state]} {title}", style=STYLES[state]) if state else Text(f"  {title}")
             self.replace_option_prompt(name, label)
 

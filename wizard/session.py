@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.catalogue import Question, by_path
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.generate import Proposal, proposal_for
 from wizard.given import Given
-from wizard.importer import Imported
 from wizard.steps import StepState
+
+if TYPE_CHECKING:
+    from wizard.generate import Proposal
+    from wizard.importer import Imported
 
 
 @dataclass
@@ -69,6 +72,9 @@ class Session:
 
     def propose(self) -> Proposal:
         """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
+        # The renderers and the diff are the review's, not needed to show the questions.
+        from wizard.generate import proposal_for
+
         start = None
         if self.imported is not None:
             draft = self.draft
