@@ -266,6 +266,19 @@ def test_two_nodes_from_one_config_run_side_by_side(ejabberdctl, ejabberd_node: 
     assert "is running" in second.ctl("status").stdout
 
 
+def test_a_port_taken_between_localizing_and_starting_is_replaced(ejabberdctl):
+    with EjabberdNode() as node:
+        localized = node.localize(GENERATED_CONFIG)
+        taken = localized.port_for(5222)
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", taken))
+            squatter.listen()
+            node.start(localized)
+            assert node.port_for(5222) != taken
+            assert "is running" in node.ctl("status").stdout
+            assert node.error_lines() == []  # the failed start's logs are gone
+
+
 def test_stop_leaves_no_processes(ejabberdctl):
     with EjabberdNode() as node:
         node.start(node.localize(GENERATED_CONFIG))

@@ -55,6 +55,10 @@ SQL_KEYS = ("sql_server", "sql_port", "sql_database", "sql_username", "sql_passw
 PROXY65_DEFAULT_PORT = 7777
 
 ERROR_MARKERS = ("[critical]", "[error]")
+# A port free_port() handed out can be taken by another program before ejabberd binds it:
+# a listener then fails with "address already in use", the distribution with eaddrinuse.
+PORT_TAKEN = re.compile(r"address already in use|\beaddrinuse\b")
+START_ATTEMPTS = 3
 
 
 # --------------------------------------------------------------------------
@@ -318,6 +322,8 @@ class EjabberdNode:
         self.config: LocalizedConfig | None = None
         self.cert: CertPair | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        # What the last localize() was given and made, to localize again on other ports.
+        self._localized: tuple[str, Mapping[str, Any] | None, LocalizedConfig] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -348,29 +354,57 @@ class EjabberdNode:
         """
         names = cert_names or cert_names_for(config_hosts(config_text))
         self.cert = make_self_signed(self.workdir / "certs", names)
-        return localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql)
+        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql)
+        self._localized = (config_text, sql, localized)
+        return localized
 
     def start(self, config: LocalizedConfig | str, *, timeout: float = 30.0) -> EjabberdNode:
         """Write the config, start ejabberd and wait until `status` succeeds.
 
         Raises EjabberdStartError with ejabberd's own explanation if it exits
-        (e.g. invalid config) or is not ready within ``timeout`` seconds.
+        (e.g. invalid config) or is not ready within ``timeout`` seconds. A
+        config from this node's ``localize()`` whose port was taken meanwhile
+        is localized again on new ports (``self.config`` has them), up to
+        ``START_ATTEMPTS`` starts in all.
         """
         if self.process is not None:
             raise EjabberdError("node already started")
-        if isinstance(config, LocalizedConfig):
-            self.config = config
-            text = config.text
-        else:
-            text = config
-        self._write_conf(text)
-        self._launch()
-        try:
-            self._wait_ready(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        attempt = 1
+        while True:
+            if isinstance(config, LocalizedConfig):
+                self.config = config
+                text = config.text
+            else:
+                text = config
+            self._write_conf(text)
+            self._launch()
+            try:
+                self._wait_ready(timeout)
+                return self
+            except EjabberdStartError as error:
+                self.stop()
+                if (attempt == START_ATTEMPTS or not PORT_TAKEN.search(error.reason)
+                        or self._localized is None or config is not self._localized[2]):
+                    raise
+            except BaseException:
+                self.stop()
+                raise
+            attempt += 1
+            config = self._start_afresh()
+
+    def _start_afresh(self) -> LocalizedConfig:
+        """Forget a failed start: new ports (listeners and distribution), no logs or spool of it."""
+        assert self._localized is not None
+        config_text, sql, _ = self._localized
+        self.process = None
+        self.dist_port = free_port()
+        for directory in (self.spool_dir, self.logs_dir):
+            shutil.rmtree(directory, ignore_errors=True)
+        self.stdout_path.unlink(missing_ok=True)
+        assert self.cert is not None
+        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql)
+        self._localized = (config_text, sql, localized)
+        return localized
 
     def _write_conf(self, config_text: str) -> None:
         for directory in (self.conf_dir, self.spool_dir, self.logs_dir):
