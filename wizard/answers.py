@@ -87,17 +87,19 @@ def describe_error(error: ValidationError, given: Given) -> tuple[str, str]:
     return field_name, f"{field_name}: {message}"
 
 
+_LINE_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
+
+
 class _Representer(RoundTripRepresenter):
     def represent_str(self, data: str) -> Any:
-        # YAML reads NEL and the Unicode line and paragraph separators as line breaks, which
-        # a quoted scalar folds into a space: only double quotes escape them (\N, \L, \P).
+        # YAML reads NEL and the Unicode line and paragraph separators as line breaks, which a
+        # single-quoted scalar may fold into a space: only double quotes escape them (\N, \L, \P).
         if _LINE_BREAKS.search(data):
             return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
         return super().represent_str(data)
 
 
 _Representer.add_representer(str, _Representer.represent_str)
-_LINE_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
 
 
 def dump(answers: Answers) -> str:
