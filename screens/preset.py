@@ -13,6 +13,7 @@ from screens.base import WizardScreen
 
 class PresetScreen(WizardScreen):
     step = "preset"
+    AUTO_FOCUS = "#presets"
 
     def compose_content(self) -> ComposeResult:
         yield Static("Where will ejabberd run?", classes="step-heading")
@@ -28,7 +29,6 @@ class PresetScreen(WizardScreen):
         option_list = self.query_one("#presets", OptionList)
         if chosen:
             option_list.highlighted = presets.names().index(chosen)
-        option_list.focus()
 
     @on(OptionList.OptionSelected, "#presets")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

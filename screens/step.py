@@ -72,7 +72,9 @@ class StepScreen(WizardScreen):
         # The errors and the rest are shown on resume, which follows.
         first = next((field for field in self.query(QuestionField) if field.display), None)
         if first:
-            first.editor.focus()
+            # Now, not after a refresh as focus() does: the step list would have taken
+            # the focus first (AUTO_FOCUS), restyling the screen and its footer twice.
+            self.set_focus(first.editor)
 
     def on_screen_resume(self) -> None:
         self.wizard.session.mark_visited([self.step])
