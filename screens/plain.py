@@ -15,10 +15,10 @@ import presets
 from wizard.catalogue import Question, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.generate import proposal_for
+from wizard.generate import Proposal, proposal_for
 from wizard.given import Given, saved_answers
 from wizard.importer import read as read_import
-from wizard.plan import check_output_dir
+from wizard.plan import BACKUP_DIR, check_output_dir
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import STEPS
 
@@ -49,12 +49,16 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
     print("".join(f"# {line}\n" for line in proposal.imported), end="")
     if notice := proposal.notice():
         print(notice)
-    pending = proposal.pending
-    if not pending:
+    if not proposal.pending and not proposal.local_edits:
         print(f"\n{out}: up to date, nothing to write.")
         return 0
     print()
     print(proposal.diff_text(), end="")
+    proposal = _keep_or_take(proposal)
+    pending = proposal.pending
+    if not pending:
+        print(f"\n{out}: nothing to write; your edited files stay as they are.")
+        return 0
     print(proposal.summary())
     if not questionary.confirm(f"Write {len(pending)} file(s) to {out}?", default=True).unsafe_ask():
         print("Nothing was written.")
@@ -78,6 +82,25 @@ def _show_findings(draft: Draft, step: str, out: Path) -> None:
         return  # the answers themselves are reported when all questions are done
     print(f"Checking this machine ({', '.join(sorted(checks_for_step(step)))}) ...")
     print(text(run_checks(answers, steps={step}, out=out, nameserver=Nameserver.from_environment())), end="")
+
+
+def _keep_or_take(proposal: Proposal) -> Proposal:
+    """Ask, for each file edited by hand since the wizard wrote it, whose version to keep (the user's by default)."""
+    taken = set()
+    for change in proposal.local_edits:
+        while True:
+            choice = questionary.select(
+                f"{change.path} was edited by hand since the wizard wrote it:",
+                choices=[questionary.Choice("Keep mine", "keep"),
+                         questionary.Choice(f"Take the wizard's version (mine goes to {BACKUP_DIR}/)", "take"),
+                         questionary.Choice("Show the diff again", "diff")],
+                default="keep").unsafe_ask()
+            if choice != "diff":
+                break
+            print(change.masked_diff(), end="")
+        if choice == "take":
+            taken.add(change.path)
+    return proposal.taking(taken)
 
 
 def _ask_secret(secret: SecretQuestion) -> str:

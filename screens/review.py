@@ -17,14 +17,21 @@ from wizard.generate import Proposal
 from wizard.plan import Change, Status
 from wizard.steps import STEPS
 
+TAKE_LABEL = "Take the wizard's version"
+KEEP_LABEL = "Keep my version"
+
 
 class ReviewScreen(WizardScreen):
     step = "review"
-    BINDINGS = [("ctrl+w", "write", "Write")]
+    BINDINGS = [("ctrl+w", "write", "Write"), ("ctrl+t", "take", "Keep/take file")]
 
     def __init__(self) -> None:
         super().__init__(name="review")
         self.proposal: Proposal | None = None
+        self.shown: Change | None = None
+        # Hand-edited files whose wizard version the user chose: kept across proposals,
+        # as going back to change an answer proposes again.
+        self.taken: set[str] = set()
 
     def compose_content(self) -> ComposeResult:
         yield Static("Review", classes="step-heading")
@@ -34,6 +41,7 @@ class ReviewScreen(WizardScreen):
             with Horizontal(id="files-and-diff"):
                 yield ListView(id="files")
                 with VerticalScroll(id="diff-scroll"):
+                    yield Button(TAKE_LABEL, id="take", variant="warning")
                     yield Static(id="diff")
         yield Static(id="status")
         yield ProgressBar(id="progress", show_eta=False)
@@ -80,12 +88,15 @@ class ReviewScreen(WizardScreen):
         button.disabled = True
         button.label = "Write"
 
-    def _show(self, proposal: Proposal) -> None:
-        self.proposal = proposal
+    def _show(self, proposal: Proposal, *, keep_highlight: bool = False) -> None:
+        edited = {change.path for change in proposal.local_edits}
+        self.proposal = proposal = proposal.taking(self.taken & edited)
         files = self.query_one("#files", ListView)
+        highlighted = files.index
         files.clear()
         for change in proposal.changes:
             files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
+        self.refresh_bindings()
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
         blocking = self.wizard.session.blocking_error()
@@ -97,10 +108,18 @@ class ReviewScreen(WizardScreen):
                   "Nothing to write: the deployment directory is up to date." if not pending else
                   f"{pending} file(s) to write to {self.wizard.out}. Nothing is written until you press Write.")
         self.query_one("#status", Static).update(status)
+        if keep_highlight and highlighted is not None:
+            files.index = highlighted
+            self._show_diff(proposal.changes[highlighted])
+            return
         first = next((c for c in proposal.changes if c.pending), None)
         self._show_diff(first or (proposal.changes[0] if proposal.changes else None))
 
     def _show_diff(self, change: Change | None) -> None:
+        self.shown = change
+        take = self.query_one("#take", Button)
+        take.display = change is not None and change.edited_by_hand
+        take.label = KEEP_LABEL if change is not None and change.status is Status.OVERWRITE else TAKE_LABEL
         diff = self.query_one("#diff", Static)
         if change is None:
             diff.update("")
@@ -114,6 +133,19 @@ class ReviewScreen(WizardScreen):
         if self.proposal and event.item is not None:
             change = next(c for c in self.proposal.changes if c.path == event.item.name)
             self._show_diff(change)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "take":  # only offered when some file was edited by hand
+            return self.proposal is not None and bool(self.proposal.local_edits)
+        return super().check_action(action, parameters)
+
+    @on(Button.Pressed, "#take")
+    def action_take(self) -> None:
+        """Switch the shown hand-edited file between the user's version and the wizard's."""
+        if self.proposal is None or self.shown is None or not self.shown.edited_by_hand:
+            return
+        self.taken ^= {self.shown.path}
+        self._show(self.proposal, keep_highlight=True)
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:

@@ -78,3 +78,59 @@ def test_plain_mode_in_tmux_asks_everything_and_writes_after_the_diff(tmp_path: 
     generated = tmp_path / "generated"
     assert main(["generate", "--out", str(generated), "--answers", str(seed), "--yes"]) == 0
     assert deployment_files(out) == deployment_files(generated)
+
+
+def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep(tmp_path: Path) -> None:
+    seed, out = _seed(tmp_path), tmp_path / "out"
+    assert main(["generate", "--out", str(out), "--answers", str(seed), "--yes"]) == 0
+    mine = {}
+    for script in ("scripts/deploy.sh", "scripts/backup.sh"):  # in the order the plan (and the prompts) list them
+        (out / script).write_text((out / script).read_text() + "echo my own step\n")
+        mine[script] = (out / script).read_text()
+    # The saved answers, with two changed (wizard.yml is the answers file of a re-run).
+    (out / "wizard.yml").write_text((out / "wizard.yml").read_text().replace(
+        "config_dir: /etc/ejabberd", "config_dir: /srv/etc").replace(
+        "backup_dir: /var/backups/ejabberd", "backup_dir: /srv/backups"))
+    command = [sys.executable, "-m", "wizard", "plain", "--out", str(out)]
+    with Terminal(command, tmp_path / "tmux.sock", width=160, height=50, env=ENV) as terminal:
+        terminal.wait_for("Installation method")
+        deadline = time.monotonic() + 120
+        # Enter keeps each value. Each Enter waits until the screen has taken the one before and
+        # come to rest, so at most one is early (while the wizard renders the deployment): it can
+        # only land on the first file's prompt, whose default is to keep.
+        screen = terminal.screen()
+        while "scripts/deploy.sh was edited by hand" not in screen:
+            assert "Traceback" not in screen, screen
+            terminal.send("Enter")
+            screen = _settled(terminal, screen, deadline)
+        if "scripts/backup.sh was edited by hand" not in terminal.screen():
+            terminal.send("Enter")  # keep mine
+        terminal.wait_for("scripts/backup.sh was edited by hand")
+        terminal.send("Down", "Down", "Enter")  # show the diff again, then the same question
+        screen = terminal.screen()
+        while screen.rfind("scripts/backup.sh was edited by hand") < screen.rfind("+++ b/scripts/backup.sh"):
+            screen = _settled(terminal, screen, deadline)
+        terminal.send("Down", "Enter")  # take the wizard's version
+        terminal.wait_for("Write 5 file(s)")
+        terminal.send("Enter")
+        screen = terminal.wait_for("TERMINAL-EXIT=")
+        shown = terminal.history()
+    assert "TERMINAL-EXIT=0" in screen
+    assert "overwrite  scripts/backup.sh" in shown and "   edited  scripts/deploy.sh" in shown
+    assert (out / "scripts/deploy.sh").read_text() == mine["scripts/deploy.sh"]
+    assert "/srv/backups" in (out / "scripts/backup.sh").read_text()
+    assert "echo my own step" not in (out / "scripts/backup.sh").read_text()
+
+
+def _settled(terminal: Terminal, before: str, deadline: float, rest: float = 0.2, change: float = 3.0) -> str:
+    """The screen once it differs from ``before`` (or ``change`` seconds passed) and has not
+    changed for ``rest`` seconds."""
+    screen = terminal.screen()
+    started = since = time.monotonic()
+    while (screen == before and time.monotonic() - started < change) or time.monotonic() - since < rest:
+        assert time.monotonic() < deadline, screen
+        time.sleep(0.05)
+        now = terminal.screen()
+        if now != screen:
+            screen, since = now, time.monotonic()
+    return screen
