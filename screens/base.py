@@ -25,7 +25,7 @@ class WizardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.wizard.step_titles(), self.step)
+            yield StepList(self.wizard.step_titles(), self.step, self.wizard.step_states())
             with Vertical(id="content"):
                 yield from self.compose_content()
         yield Footer()

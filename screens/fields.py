@@ -35,12 +35,15 @@ class QuestionField(Vertical):
         # What the editor holds: editors also report the value they are given, which
         # is not an edit (it would pin a preset's value as if the user had typed it).
         self._held = self._as_held(value)
+        self._error = ""  # the error shown under the editor
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="question-row"):
             yield Label(self.question.label, classes="question-label")
             yield self._editor()
-        yield Static("", classes="question-error")
+        error = Static("", classes="question-error")
+        error.display = False  # until there is one
+        yield error
 
     def _as_held(self, value: Any) -> str | bool:
         """A value of the answers as its editor holds it."""
@@ -66,14 +69,21 @@ class QuestionField(Vertical):
 
     def show(self, value: Any) -> None:
         """Show a value that changed elsewhere (a default that follows another answer)."""
+        held = self._as_held(value)
+        if held == self._held:
+            return
+        self._held = held
         editor = self.editor
-        self._held = held = self._as_held(value)
         with editor.prevent(Input.Changed, Switch.Changed, Select.Changed):
             editor.value = held
 
     def show_error(self, message: str | None) -> None:
+        message = message or ""
+        if message == self._error:  # updating a Static lays the screen out again
+            return
+        self._error = message
         error = self.query_one(".question-error", Static)
-        error.update(message or "")
+        error.update(message)
         error.display = bool(message)
         self.set_class(bool(message), "-invalid")
 

@@ -24,27 +24,27 @@ class StepList(OptionList):
             super().__init__()
             self.step = step
 
-    def __init__(self, steps: list[tuple[str, str]], current: str) -> None:
+    def __init__(self, steps: list[tuple[str, str]], current: str, states: dict[str, StepState]) -> None:
         self._steps = steps
-        super().__init__(*(Option(f"  {title}", id=name) for name, title in steps), id="steps")
-        self._current = current
-        # What each label shows now: replacing a label re-renders the whole list.
-        self._shown: dict[str, StepState | None] = dict.fromkeys(name for name, _ in steps)
-
-    def on_mount(self) -> None:
-        self.highlighted = [name for name, _ in self._steps].index(self._current)
+        # What each label shows: replacing one re-renders the whole list, so the
+        # labels start as they are and only those whose state changed are replaced.
+        self._shown = {name: states.get(name) for name, _ in steps}
+        super().__init__(*(Option(_label(title, self._shown[name]), id=name) for name, title in steps), id="steps")
+        self.highlighted = [name for name, _ in steps].index(current)
 
     def show_states(self, states: dict[str, StepState]) -> None:
         for name, title in self._steps:
             state = states.get(name)
-            if state is self._shown[name]:
-                continue
-            self._shown[name] = state
-            label = Text(f"{MARKS[state]} {title}", style=STYLES[state]) if state else Text(f"  {title}")
-            self.replace_option_prompt(name, label)
+            if state is not self._shown[name]:
+                self._shown[name] = state
+                self.replace_option_prompt(name, _label(title, state))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
             self.post_message(self.Jump(event.option.id))
+
+
+def _label(title: str, state: StepState | None) -> Text:
+    return Text(f"{MARKS[state]} {title}", style=STYLES[state]) if state else Text(f"  {title}")
