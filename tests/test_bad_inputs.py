@@ -375,9 +375,6 @@ def tmpfs(directory: Path, size: str) -> Iterator[Path]:
 DEEP_CONFIG = "hosts: [example.test]\nmodules: " + "[" * 500 + "]" * 500 + "\n"
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/render/merge.py: merge_onto catches YAMLError but not RecursionError, and "
-                   "ruamel recurses once per level: a config/ejabberd.yml nested some 300 levels deep ends the run in a "
-                   "traceback instead of being replaced (and backed up) like any config it cannot read")
 def test_deployment_directory_with_a_config_nested_500_deep(generated: Path, answers_file: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     config = generated / "config" / "ejabberd.yml"
@@ -388,9 +385,6 @@ def test_deployment_directory_with_a_config_nested_500_deep(generated: Path, ans
     assert [path.read_text() for path in generated.glob(".backup/*/config/ejabberd.yml")] == [DEEP_CONFIG]
 
 
-@pytest.mark.xfail(strict=True, reason="wizard/checks/config.py and wizard/checks/security.py: a config nested some 300 "
-                   "levels deep ends each check in RecursionError ('the check itself failed ... report this as a bug') "
-                   "instead of a finding that names the file")
 def test_check_names_a_config_nested_500_deep(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = generated / "config" / "ejabberd.yml"
     config.write_text(DEEP_CONFIG)

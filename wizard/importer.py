@@ -14,7 +14,6 @@ report says where the wizard reads the password from instead.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,31 +22,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
-from ruamel.yaml.reader import ReaderError
 
 from presets import load as load_preset
 from wizard.answers import build_from, fill_preset, merge, plain
+from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
 from wizard.given import Given, Machine
 from wizard.model import Answers
 
-# An ejabberd.yml has a few thousand nodes at most; aliases may not expand past this
-# (a "billion laughs" file of a few lines would otherwise expand into gigabytes).
-MAX_NODES = 100_000
-# ... and nests a dozen levels deep; the YAML parser slows down with every level.
-MAX_DEPTH = 64
-# ... and has some 10 kB; reading stops beyond this.
-MAX_BYTES = 4 * 1024 * 1024
 KEPT = "kept as it is"
 
 # Where each role's host comes from, with ejabberd's default when the module names none.
@@ -155,8 +138,8 @@ def live_config(preset_name: str | None, saved: Given, machine: Machine | None =
 
 def import_config(path: Path) -> Imported:
     """Read ``path`` into answers; a file that cannot be read is an ``InputError`` naming file and line."""
-    text = _read_text(path)
-    config = _load(text, path)
+    text = read_config_text(path, "an ejabberd.yml to import")
+    config = load_config(text, path)
     reader = _Reader(config)
     reader.read()
     return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
@@ -164,79 +147,6 @@ def import_config(path: Path) -> Imported:
 
 
 # -- reading -----------------------------------------------------------------------
-
-
-def _read_text(path: Path) -> str:
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file; expected an ejabberd.yml to import") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; expected an ejabberd.yml to import") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB; an ejabberd config is far smaller")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
-
-
-def _load(text: str, path: Path) -> CommentedMap:
-    yaml = YAML(typ="rt")
-    try:
-        _check_expansion(yaml, text, path)
-        config = yaml.load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML: {error.problem or error.context}") from None
-    except ReaderError as error:  # a character YAML does not allow, e.g. a NUL byte
-        line = text[:error.position].count("\n") + 1
-        raise InputError(f"{path}:{line}: not valid YAML: {str(error).splitlines()[0]}") from None
-    except YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
-    except RecursionError:
-        raise InputError(f"{path}: nested too deeply to be an ejabberd config") from None
-    if not isinstance(config, CommentedMap):
-        kind = "empty" if config is None else "a list" if isinstance(config, list) else "a single value"
-        raise InputError(f"{path}: {kind}; expected an ejabberd config, a mapping of options (hosts:, listen:, ...)")
-    return config
-
-
-def _check_expansion(yaml: YAML, text: str, path: Path) -> None:
-    """Refuse documents that would expand past ``MAX_NODES`` nodes (aliases counted each time they are
-    used) or nest deeper than ``MAX_DEPTH``, from the parser's events alone."""
-    sizes: dict[str, int] = {}
-    open_nodes: list[list[Any]] = []  # [anchor, size so far] of each collection being read
-
-    def done(size: int, anchor: str | None, event: NodeEvent | CollectionEndEvent) -> None:
-        if anchor:
-            sizes[anchor] = size
-        if open_nodes:
-            open_nodes[-1][1] += size
-            if open_nodes[-1][1] > MAX_NODES:
-                raise InputError(f"{path}:{event.start_mark.line + 1}: the document grows past {MAX_NODES} nodes here "
-                                 "(aliases counted as often as they are used); an ejabberd config is far smaller")
-
-    for event in yaml.parse(io.StringIO(text)):
-        if isinstance(event, CollectionStartEvent):
-            open_nodes.append([event.anchor, 1])
-            if len(open_nodes) > MAX_DEPTH:
-                raise InputError(f"{path}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
-                                 "an ejabberd config is far flatter")
-        elif isinstance(event, CollectionEndEvent):
-            anchor, size = open_nodes.pop()
-            done(size, anchor, event)
-        elif isinstance(event, ScalarEvent):
-            done(1, event.anchor, event)
-        elif isinstance(event, AliasEvent):
-            if event.anchor not in sizes:
-                raise InputError(f"{path}:{event.start_mark.line + 1}: alias *{event.anchor} refers to a node it is part of")
-            done(sizes[event.anchor], None, event)
 
 
 # -- mapping -----------------------------------------------------------------------

@@ -15,13 +15,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from wizard.checks.beam import BeamError, exported_names
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.checks.installation import Installation, find
+from wizard.config_file import ConfigError, load_config, read_config_text
 from wizard.versions import Release
 
 found = finder("config", "install")
@@ -172,16 +171,10 @@ def _contrib(ctx: Context) -> list[Path]:
 
 def check_file(path: Path, known: Known | None, release: Release) -> list[Finding]:
     try:
-        document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        return [found("config.parse", Severity.ERROR, where, f"not valid YAML: {error.problem or error.context}",
-                      "fix the line, or generate the file again")]
-    except (YAMLError, OSError, UnicodeDecodeError) as error:
-        return [found("config.parse", Severity.ERROR, str(path), f"cannot be read: {error}", "generate the file again")]
-    if not isinstance(document, Mapping):
-        return [found("config.parse", Severity.ERROR, str(path), "is not a mapping of options", "generate the file again")]
+        document = load_config(read_config_text(path, "an ejabberd config"), path)
+    except ConfigError as error:
+        fix = "fix the line, or generate the file again" if error.where != str(path) else "generate the file again"
+        return [found("config.parse", Severity.ERROR, error.where, error.problem, fix)]
     walk = Walk(path, known, release)
     try:
         _options(walk, document, "")

@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from wizard.checks.config import config_files, located
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
+from wizard.config_file import ConfigError, load_config, read_config_text
 
 found = finder("config", "install")
 
@@ -97,11 +95,9 @@ def check_file(path: Path, forwarded: frozenset[int] = frozenset()) -> list[Find
     ``forwarded`` are the ports of listeners the web server forwards every request to (ports.http).
     """
     try:
-        options = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except (YAMLError, OSError, UnicodeDecodeError):
+        options = load_config(read_config_text(path, "an ejabberd config"), path)
+    except ConfigError:
         return []  # reported by the config check
-    if not isinstance(options, Mapping):
-        return []
     document = Document(path, options, forwarded)
     for judge in (_protocols, _ciphers, _starttls, _admin_listeners, _logging, _modules):
         judge(document)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from wizard.config_file import ConfigError, check_expansion
 from wizard.render.splice import TextEdits, Unspliceable
 from wizard.render.yamltext import dump, yaml_emitter
 
@@ -75,8 +77,9 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     """``theirs`` rendered onto the file text ``mine_text``; ``base`` is None when no earlier render is known."""
     yaml = yaml_emitter()
     try:
+        check_expansion(mine_text, Path("ejabberd.yml"), yaml)  # building a document recurses once per level
         mine, nodes = yaml.load(mine_text), yaml.compose(mine_text)
-    except YAMLError:
+    except (YAMLError, ConfigError):
         mine = nodes = None
     if not isinstance(mine, CommentedMap):
         # Not a mapping we can edit in place: the new rendering replaces it (the
