@@ -18,10 +18,10 @@ from textual.binding import Binding
 
 from screens.preset import PresetScreen
 from screens.sidebar import StepList
-from wizard.given import Given, Machine, saved_answers
 from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
+    from wizard.given import Given, Machine
     from wizard.importer import Imported
     from wizard.plan import Change
     from wizard.session import Session
@@ -51,9 +51,9 @@ class WizardApp(App[int]):
         self.checks_enabled = checks
         self.nameserver = nameserver
         self.imported = imported
-        self.saved = saved or Given()
-        self.machine = machine or Machine.current()
-        self.preset_name = preset_name or self.saved.get("preset")
+        self.saved = saved
+        self.machine = machine  # None: the account running the wizard, once a draft starts
+        self.preset_name = preset_name or (saved.get("preset") if saved else None)
         self.session: Session | None = None
         self.written_files = 0
         self.current = "preset"
@@ -173,6 +173,7 @@ class WizardApp(App[int]):
 
 def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
             import_from: Path | bool | None = None) -> int:
+    from wizard.given import saved_answers
     from wizard.plan import check_output_dir
 
     check_output_dir(out)
