@@ -27,6 +27,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
               import_from: Path | bool | None = None) -> int:
     check_output_dir(out)
     saved = saved_answers(out, answers_path)
+    print("".join(f"# {line}\n" for line in saved.migrated), end="")
     imported = read_import(import_from, preset_name, saved) if import_from is not None else None
     preset_name = preset_name or saved.get("preset") or _ask_preset()
     draft = Draft.start(presets.load(preset_name), imported.under(saved) if imported else saved)

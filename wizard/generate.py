@@ -29,6 +29,7 @@ class Proposal:
     out: Path
     interrupted: dict[str, Any] | None = None  # the journal of an earlier apply that did not finish
     imported: tuple[str, ...] = ()  # with --import: each part of the imported file that stays as it is
+    migrated: tuple[str, ...] = ()  # what reading an older answers file changed
 
     @property
     def pending(self) -> list[Change]:
@@ -88,11 +89,13 @@ def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwri
     check_output_dir(out)
     saved = saved_answers(out, answers_path)
     if import_from is None:
-        return proposal_for(build_from(preset, saved), out, overwrite_local_edits=overwrite_local_edits)
-    imported = importer.read(import_from, preset, saved)
-    answers, answered = imported.answers(preset, saved)
-    return proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits,
-                        start=imported.start(preset, answered))
+        proposal = proposal_for(build_from(preset, saved), out, overwrite_local_edits=overwrite_local_edits)
+    else:
+        imported = importer.read(import_from, preset, saved)
+        answers, answered = imported.answers(preset, saved)
+        proposal = proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits,
+                                start=imported.start(preset, answered))
+    return replace(proposal, migrated=saved.migrated)
 
 
 def _previous_answers(out: Path) -> Answers | None:
@@ -112,7 +115,7 @@ def _previous_answers(out: Path) -> Answers | None:
 
 def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
     proposal = propose(out, preset, answers_path, import_from=import_from)
-    _print_imported(proposal)
+    _print_notes(proposal)
     sys.stdout.write(proposal.diff_text())
     return 1 if proposal.pending else 0
 
@@ -123,7 +126,7 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
     proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from)
     if take:
         proposal = proposal.taking(take)
-    _print_imported(proposal)
+    _print_notes(proposal)
     if notice := proposal.notice():
         print(notice)
     pending = proposal.pending
@@ -144,8 +147,9 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
     return 0
 
 
-def _print_imported(proposal: Proposal) -> None:
-    for line in proposal.imported:
+def _print_notes(proposal: Proposal) -> None:
+    """What reading the answers changed and what an imported config keeps, before any diff."""
+    for line in (*proposal.migrated, *proposal.imported):
         print(f"# {line}")
 
 

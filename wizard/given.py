@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import InputError
+from wizard.migrations import migrate
 
 ANSWERS_FILE = "wizard.yml"
 # Answers nest four levels at most (a list of mappings in a section).
@@ -39,6 +40,7 @@ class Given:
 
     values: dict[str, Any] = field(default_factory=dict)
     source: str | None = None  # file name, when they came from a file
+    migrated: tuple[str, ...] = ()  # what reading an older version of the file changed, one line each
 
     def get(self, dotted: str) -> Any:
         node: Any = self.values
@@ -102,7 +104,8 @@ def read_answers_file(path: Path) -> Given:
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of sections (install:, domains:, ...), got {type(data).__name__}")
-    return Given(values=data, source=str(path))
+    migrated = migrate(data, str(path), data.lc.key("version")[0] + 1 if "version" in data else None)
+    return Given(values=data, source=str(path), migrated=tuple(migrated))
 
 
 def _check_events(events: Iterable[Any], path: Path) -> None:

@@ -14,9 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from wizard import validators as v
+from wizard.migrations import SCHEMA_VERSION
 from wizard.versions import check_supported
-
-SCHEMA_VERSION = 1
 
 Domain = Annotated[str, AfterValidator(v.domain)]
 Label = Annotated[str, AfterValidator(v.dns_label)]
@@ -426,6 +425,7 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, title="ejabberd-wizard answers")
 
+    # Older versions are brought up to this one as they are read (wizard.migrations).
     version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this answers format.")
     preset: str = Field(description="The preset these answers started from (see `ejabberd-wizard presets`).")
     install: Install
