@@ -133,8 +133,9 @@ ANSWERS_FILE_CASES = [
     Case("nested-500-deep-without-sections", b"[" * 500 + b"]" * 500 + b"\n", (":1: nested more than 16 levels deep",)),
     # Encodings
     Case("latin-1-byte", yaml_text('service: {admin_user: "j"}\n').replace(b'"j"', b'"j\xe9r\xf4me"'),
-         ("byte 116 is not UTF-8", "expected a UTF-8 text file")),
-    Case("utf-16-file", "preset: arch\n".encode("utf-16"), ("byte 0 is not UTF-8",)),
+         (":4: byte 116 is not UTF-8", "expected a UTF-8 text file")),
+    Case("utf-16-file", "preset: arch\n".encode("utf-16"), (":1: byte 0 is not UTF-8",)),
+    Case("larger-than-1-mib", yaml_text("# " + "x" * 1024 * 1024 + "\n"), ("larger than 1024 KiB",)),
     Case("nul-byte", yaml_text("ports: {c2s: 5222}\n\x00\n"), ("not valid YAML",)),
     Case("multi-line-value-in-duplicate-key", yaml_text('extra: "a\\nb"\nextra: 1\n'),
          ("duplicate key",)),
