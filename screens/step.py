@@ -72,8 +72,9 @@ class StepScreen(WizardScreen):
         # The errors and the rest are shown on resume, which follows.
         first = next((field for field in self.query(QuestionField) if field.display), None)
         if first:
-            # Now, not after a refresh as focus() does: the step list would have taken
-            # the focus first (AUTO_FOCUS), restyling the screen and its footer twice.
+            # Not focus(), which waits for the pending messages: by then the screen's
+            # AUTO_FOCUS has given the step list the focus, and the screen and its
+            # footer are restyled twice.
             self.set_focus(first.editor)
 
     def on_screen_resume(self) -> None:
