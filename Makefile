@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= ejabberd-deploy
 # The real programs the tests judge the generated files with (Debian 12 package names).
-SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick
+SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick curl
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test setup system-packages bench clean
