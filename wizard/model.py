@@ -212,7 +212,10 @@ class Tls(Section):
         "Switch off SSLv3, TLS 1.0 and 1.1 and compression; prefer the server's cipher order.",
         "tls",
     )
-    c2s_ciphers: Cipher = question("Client ciphers", "Only forward-secret AEAD ciphers for clients.", "tls")
+    c2s_ciphers: Cipher = question(
+        "Client ciphers",
+        "OpenSSL cipher list for clients: forward-secret (ECDHE/DHE), AEAD (GCM, ChaCha20) where clients allow.", "tls",
+    )
     s2s_ciphers: Cipher = question(
         "Server ciphers", "Ciphers for federation; may be a little wider than for clients, for old servers.", "tls"
     )
