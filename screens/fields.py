@@ -6,7 +6,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
@@ -15,7 +15,7 @@ from wizard.catalogue import Question
 from wizard.secrets import SecretQuestion
 
 
-class QuestionField(Vertical):
+class QuestionField(Grid):
     """Edits one answer; tells the screen with ``Edited`` when the user changes it."""
 
     class Edited(Message):
@@ -38,9 +38,8 @@ class QuestionField(Vertical):
         self._error = ""  # the error shown under the editor
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="question-row"):
-            yield Label(self.question.label, classes="question-label")
-            yield self._editor()
+        yield Label(self.question.label, classes="question-label")
+        yield self._editor()
         error = Static("", classes="question-error")
         error.display = False  # until there is one
         yield error
