@@ -37,7 +37,7 @@ def names() -> tuple[str, ...]:
 def load(name: str) -> Preset:
     if name not in names():
         raise InputError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
-    from ruamel.yaml import YAML  # not needed to paint the first screen
+    from ruamel.yaml import YAML  # when a preset is first read: listing them needs no YAML
     from ruamel.yaml.error import YAMLError
 
     source = DIRECTORY / f"{name}.yaml"
