@@ -75,6 +75,9 @@ class WizardApp(App[int]):
         else:
             self.push_screen(PresetScreen(name="preset"))
         self.call_after_refresh(self._resume_gc)
+        for change in self.saved.migrated if self.saved else ():
+            # An older wizard.yml: what reading it changed, until the next write saves it anew.
+            self.notify(change, title="Answers file of an older version", timeout=15)
 
     def on_unmount(self) -> None:
         self._resume_gc()  # in case the app ends before its first paint

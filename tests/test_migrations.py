@@ -92,3 +92,21 @@ def test_a_migration_applies_to_the_record_of_the_last_write_too(
     assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
     text = config.read_text()
     assert mine in text and "/admin: ejabberd_web_admin" not in text
+
+
+async def test_the_wizard_tells_what_migrating_its_answers_changed(tmp_path: Path, version_0: None) -> None:
+    from screens.app import WizardApp
+    from wizard.given import Machine, saved_answers
+
+    out = tmp_path / "d"
+    assert main(["generate", "--out", str(out), "--answers",
+                 str(write_answers(tmp_path / "a.yml", defaults("arch"))), "--yes"]) == 0
+    saved = out / "wizard.yml"
+    saved.write_text(saved.read_text().replace("version: 1", "version: 0").replace("admin_interface:", "admin_web:"))
+    app = WizardApp(out, None, saved_answers(out, None), Machine("isabell", "/home/isabell"), checks=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        [toast] = [toast for screen in app.screen_stack for toast in screen.query("Toast")]
+        shown = " ".join(str(toast.render()).split())
+        assert "Answers file of an older version" in shown and "security.admin_web is now security.admin_interface" in shown
+        assert app.session.draft.answers().security.admin_interface is True
