@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Button, ListView, Static
 
@@ -30,17 +31,23 @@ def edited_deployment(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return out, mine
 
 
+async def open_review(app: WizardApp, pilot: Any) -> ReviewScreen:
+    """The review screen once its proposal is shown."""
+    app.go_to("review")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    review = app.screen
+    assert isinstance(review, ReviewScreen) and review.proposal is not None
+    return review
+
+
 async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one_is_replaced(tmp_path: Path) -> None:
     out, mine = edited_deployment(tmp_path)
     # The answers change what both scripts hold.
     changed = Given(defaults("arch", service={"backup_dir": "/srv/backups"}, install={"config_dir": "/srv/etc"}))
     app = WizardApp(out, "arch", changed, MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.go_to("review")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and review.proposal is not None
+        review = await open_review(app, pilot)
         statuses = {change.path: change.status for change in review.proposal.changes}
         assert statuses["scripts/backup.sh"] is statuses["scripts/deploy.sh"] is Status.LOCAL_EDIT
         assert review.check_action("take", ()) is True
@@ -89,10 +96,6 @@ async def test_a_deployment_without_hand_edits_offers_no_choice(tmp_path: Path) 
     out = tmp_path / "d"
     app = WizardApp(out, "arch", Given(defaults("arch")), MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.go_to("review")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and review.proposal is not None
+        review = await open_review(app, pilot)
         assert review.check_action("take", ()) is False
         assert not review.query_one("#take", Button).display
