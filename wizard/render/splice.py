@@ -8,9 +8,11 @@ applies to, and this module splices a freshly rendered fragment into the file's
 own text at that node's place. Fragments are rendered by the wizard's emitter, at
 the column of the entries around them.
 
-Shapes a splice cannot express (flow-style collections edited inside, aliases,
-merge keys, an entry sharing its line with a ``-``) raise :class:`Unspliceable`;
-the caller then falls back to emitting the whole document.
+A flow collection (``{a: 1}``) is rendered again whole, in flow style; an alias
+that stands for a changed value is replaced where it stands, its anchor kept.
+What a splice cannot express (a key that only a merge key ``<<`` provides, an
+entry sharing its line with a ``-``, two changes to the same text) raises
+:class:`Unspliceable`, and the caller emits the whole document instead.
 """
 
 from __future__ import annotations
