@@ -9,6 +9,10 @@ first screen there, so the moment measured follows that screen's first layout
 and the callbacks it queued for after it, the footer's keys included; a first
 screen returned by ``get_default_screen`` would be measured before its footer is
 filled in, which is why the wizard does not use it to look faster here.
+
+A third app shows the widgets of the wizard's first screen (header, footer, two
+option lists) without the wizard, to tell what the wizard adds from what those
+widgets cost in any Textual app.
 """
 
 from __future__ import annotations
@@ -41,6 +45,33 @@ class Minimal(App):
 Minimal().run(headless=True)
 """
 
+# For comparison only (the goal is against MINIMAL): the widgets of the wizard's first
+# screen, without the wizard. The difference to it is what the wizard itself costs.
+SAME_WIDGETS = PAINTED + """
+from textual.app import App
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+
+class FirstScreen(Screen):
+    BINDINGS = [("ctrl+n", "next", "Next"), ("ctrl+b", "back", "Back"), ("ctrl+q", "quit", "Quit")]
+    def compose(self):
+        yield Header()
+        with Horizontal():
+            yield OptionList(*(f"step {number}" for number in range(11)))
+            with Vertical():
+                yield Static("Where will ejabberd run?")
+                yield OptionList("arch\\n  one line", "uberspace\\n  one line")
+        yield Footer()
+
+class SameWidgets(App):
+    def on_mount(self):
+        self.push_screen(FirstScreen())
+        self.call_after_refresh(painted, self)
+
+SameWidgets().run(headless=True)
+"""
+
 WIZARD = PAINTED + """
 import sys
 from pathlib import Path
@@ -65,19 +96,24 @@ def run(samples: int = 9) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         # Files, not `python -c`: Textual finds an app's CSS next to the file of its class.
         minimal_app, wizard_app, out = Path(scratch, "minimal_app.py"), Path(scratch, "first_paint.py"), str(Path(scratch, "out"))
+        same_app = Path(scratch, "same_widgets.py")
         minimal_app.write_text(MINIMAL)
+        same_app.write_text(SAME_WIDGETS)
         wizard_app.write_text(WIZARD)
-        _sample(minimal_app), _sample(wizard_app, out), _sample(wizard_app, out, "arch")  # warm the file cache
-        minimal, wizard, first_step = [], [], []
+        _sample(minimal_app), _sample(same_app), _sample(wizard_app, out), _sample(wizard_app, out, "arch")  # warm caches
+        minimal, same, wizard, first_step = [], [], [], []
         for _ in range(samples):  # interleaved, so machine noise hits all alike
             minimal.append(_sample(minimal_app))
+            same.append(_sample(same_app))
             wizard.append(_sample(wizard_app, out))
             first_step.append(_sample(wizard_app, out, "arch"))
-    minimal_s, wizard_s, step_s = (statistics.median(times) for times in (minimal, wizard, first_step))
+    minimal_s, same_s, wizard_s, step_s = (statistics.median(times) for times in (minimal, same, wizard, first_step))
     return {
         "minimal Textual app (s)": round(minimal_s, 3),
         "wizard, preset screen (s)": round(wizard_s, 3),
         "ratio (goal <= 1.2)": round(wizard_s / minimal_s, 2),
+        "same widgets, no wizard (s)": round(same_s, 3),
+        "ratio, same widgets / minimal": round(same_s / minimal_s, 2),
         "wizard --preset, first step (s)": round(step_s, 3),
         "ratio, first step": round(step_s / minimal_s, 2),
     }
