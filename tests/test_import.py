@@ -279,6 +279,53 @@ def test_entries_and_items_added_and_removed_leave_every_other_line_as_it_was(
     assert_runs_on_real_ejabberd(case, after, request)
 
 
+CIPHER_OPTIONS = {"c2s_ciphers": ("ejabberd_c2s", "ECDHE+AESGCM:!aNULL"), "s2s_ciphers": ("ejabberd_s2s_in", "ECDHE+AESGCM:!eNULL")}
+
+
+def effective(config: dict[str, Any], option: str) -> Any:
+    """What ejabberd uses for a cipher option: its first listener's own, else the global option,
+    macros expanded (None: ejabberd's default)."""
+    macros = config.get("define_macro") or {}
+    module = CIPHER_OPTIONS[option][0]
+    listener = next(item for item in config["listen"] if item.get("module") == module)
+    value = listener.get("ciphers", config.get(option))
+    return macros.get(value, value) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("option", sorted(CIPHER_OPTIONS))
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_changed_answer_takes_effect_whatever_the_files_macros_and_nothing_else_does(
+        case: Case, option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Debian shares one macro between client and server ciphers, the Arch guide names its own,
+    upstream's example sets none: the answer reaches the option ejabberd uses, and only that one."""
+    out, _ = import_into(tmp_path, case, capsys)
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    before = YAML(typ="safe").load((out / CONFIG).read_text())
+    new = CIPHER_OPTIONS[option][1]
+    changed = write_answers(tmp_path / "changed.yml", merge(saved, {"tls": {option: new}}))
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
+    after = YAML(typ="safe").load((out / CONFIG).read_text())
+    assert effective(after, option) == new
+    for other in set(CIPHER_OPTIONS) - {option}:
+        assert effective(after, other) == effective(before, other)
+
+
+def test_a_macro_shared_by_two_options_runs_on_real_ejabberd_once_one_changes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], ejabberd_node: Any, ejabberd_release: str) -> None:
+    case = next(case for case in CASES if case.name == "debian-12")
+    out, _ = import_into(tmp_path, case, capsys)
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    changed = write_answers(tmp_path / "changed.yml", merge(saved, {"tls": {"c2s_ciphers": "ECDHE+AESGCM:!aNULL"}}))
+    code, printed, _ = run(capsys, "diff", "--out", str(out), "--answers", str(changed))
+    # The shared macro takes the new value; the other option keeps the old one, written out.
+    assert code == 1 and config_diff(printed) == [
+        "-  'TLS_CIPHERS': \"HIGH:!aNULL:!eNULL:!3DES:@STRENGTH\"", "+  'TLS_CIPHERS': \"ECDHE+AESGCM:!aNULL\"",
+        "-s2s_ciphers: 'TLS_CIPHERS'", "+s2s_ciphers: \"HIGH:!aNULL:!eNULL:!3DES:@STRENGTH\""]
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
+    node = ejabberd_node((out / CONFIG).read_text())
+    assert node.error_lines() == [], node.log_tail()
+
+
 def _removed_lines(before: str, after: str) -> list[tuple[int, str]]:
     """The lines of ``before`` (0-based numbers) that ``after`` does not keep."""
     matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)

@@ -12,6 +12,11 @@ a key the new answers no longer produce is removed; everything the wizard never
 wrote stays. When nothing changes, the file's own text is returned byte for byte;
 otherwise each change is spliced into the file's own text (``wizard.render.splice``),
 so the lines of every option the answers did not change stay as they were.
+
+Macros (``define_macro``) are followed by meaning (``wizard.render.macros``): an answer
+whose macro's value changed counts as changed, the file's own macro names are used
+(or the values themselves in a file without macros), and an option that shared a
+changed macro with another but whose answer did not change keeps its old value.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.config_file import ConfigError, check_expansion
+from wizard.render import macros
 from wizard.render.splice import TextEdits, Unspliceable
 from wizard.render.yamltext import dump, yaml_emitter
 
@@ -46,8 +52,39 @@ class _Merge:
     result: MergeResult
     edits: TextEdits | None  # None once a change cannot be spliced
     know_base: bool
+    base_macros: macros.Macros = macros.Macros({})
+    theirs_macros: macros.Macros = macros.Macros({})
 
     flow_depth: int = 0  # inside a flow collection, which is spliced whole once merged
+
+    def unchanged(self, old: Any, new: Any, path: tuple[str, ...]) -> bool:
+        """Whether the answers left this value as it was: as written, and (outside the
+        macros themselves) once macros are expanded, as a macro's value may change under
+        an unchanged name."""
+        if not _same(old, new):
+            return False
+        return path[:1] == (macros.SECTION,) or self.base_macros.expand(old) == self.theirs_macros.expand(new)
+
+    def in_terms_of(self, document: Mapping[str, Any], value: Any, path: tuple[str, ...]) -> Any:
+        """``value`` of the new rendering, its macro names those the file defines with the
+        same value (its own name for one, or the value itself where it has none)."""
+        if path[:1] == (macros.SECTION,) or not self.theirs_macros.values:
+            return value
+        return self._translated(macros.Macros.of(document), copy.deepcopy(value))
+
+    def _translated(self, own: macros.Macros, value: Any) -> Any:
+        if isinstance(value, str) and value in self.theirs_macros.values:
+            meaning = self.theirs_macros.values[value]
+            if own.values.get(value) == meaning:
+                return value
+            return own.name_for(meaning) or macros.as_written(meaning)
+        if isinstance(value, CommentedMap):
+            for key in value:
+                value[key] = self._translated(own, value[key])
+        elif isinstance(value, CommentedSeq):
+            for index, item in enumerate(value):
+                value[index] = self._translated(own, item)
+        return value
 
     def record(self, path: tuple[str, ...], splice: Callable[[], None]) -> None:
         self.result.changed.append(".".join(path))
@@ -85,11 +122,16 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
         # Not a mapping we can edit in place: the new rendering replaces it (the
         # caller shows it as a change and backs up the old file).
         return MergeResult(dump(theirs), ["(whole file)"])
-    merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=base is not None)
     # Merge what the new rendering reads back as, so its comments sit where they
     # would in a file (ruamel attaches them differently to built and to read nodes).
     theirs = yaml.load(dump(theirs))
-    _merge_mapping(mine, nodes, base if base is not None else {}, theirs, (), merge)
+    know_base, base = base is not None, base if base is not None else {}
+    merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=know_base,
+                   base_macros=macros.Macros.of(base), theirs_macros=macros.Macros.of(theirs))
+    meant = macros.Macros.of(mine).expand(mine)
+    _merge_mapping(mine, nodes, base, theirs, (), merge)
+    if merge.result.changed and merge.know_base:
+        _keep_what_did_not_change(mine, nodes, base, theirs, meant, macros.Macros.of(mine), (), merge)
     if merge.result.changed:
         merge.result.text = _spliced(merge.edits, mine) or dump(mine)
     return merge.result
@@ -112,9 +154,11 @@ def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any
     for key, new in theirs.items():
         old = base.get(key, _MISSING) if isinstance(base, Mapping) else _MISSING
         here = (*path, str(key))
-        if merge.know_base and old is not _MISSING and _same(old, new):
+        if merge.know_base and old is not _MISSING and merge.unchanged(old, new, path):
             continue  # the answers did not change this: whatever the file has stays
         current = mine.get(key, _MISSING)
+        if path == () and key == macros.SECTION and current is _MISSING and merge.know_base:
+            continue  # a file without macros gets none: its options take the values themselves
         if isinstance(current, CommentedMap) and isinstance(new, Mapping):
             child = _value_node(node, key)
             if getattr(child, "flow_style", False):
@@ -125,12 +169,16 @@ def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any
                 _merge_mapping(current, child, old if isinstance(old, Mapping) else {}, new, here, merge)
         elif merge.know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) and _is_list_of_mappings(old):
             _merge_items(current, _value_node(node, key), old, new, here, merge)
+        elif current is _MISSING and path == (macros.SECTION,) and (own := macros.renamed(mine, base, theirs, key)):
+            mine[own] = new
+            merge.record((*path, str(own)), lambda: merge.edits.replace_value(node, own, new))
         elif current is _MISSING:
-            comment = _insert_in_rendered_order(mine, theirs, key)
+            new = merge.in_terms_of(mine, new, path)
+            comment = _insert_in_rendered_order(mine, theirs, key, new)
             rendered = list(theirs)
             merge.record(here, lambda: merge.edits.insert_entry(
                 node, key, new, comment, comment_from=theirs.lc.key(key)[1], after=rendered[:rendered.index(key)]))
-        elif not _same(current, new):
+        elif not _same(current, new := merge.in_terms_of(mine, new, path)):
             mine[key] = new
             _realign_comment(mine, theirs, key)
             merge.record(here, lambda: merge.edits.replace_value(node, key, new))
@@ -140,6 +188,27 @@ def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any
         if key not in theirs and key in mine:
             del mine[key]
             merge.record((*path, str(key)), lambda: merge.edits.delete_entry(node, key))
+
+
+def _keep_what_did_not_change(mine: CommentedMap, node: Node | None, base: Mapping[str, Any], theirs: Mapping[str, Any],
+                              meant: Any, now: macros.Macros, path: tuple[str, ...], merge: _Merge) -> None:
+    """Give back its meaning to an option the answers did not change but a changed macro
+    reached: the file shares one macro between options the wizard keeps apart (Debian's
+    TLS_CIPHERS for clients and servers). ``meant`` is the file's expanded meaning before
+    the merge, ``now`` its macros after it."""
+    for key, new in theirs.items():
+        old, current = base.get(key, _MISSING), mine.get(key, _MISSING)
+        if (path == () and key == macros.SECTION) or old is _MISSING or current is _MISSING:
+            continue
+        if not isinstance(meant, Mapping) or key not in meant:
+            continue
+        if isinstance(current, CommentedMap) and isinstance(new, Mapping) and isinstance(old, Mapping):
+            _keep_what_did_not_change(current, _value_node(node, key), old, new, meant[key], now, (*path, str(key)), merge)
+        elif isinstance(current, str) and current in now.values and merge.unchanged(old, new, path) \
+                and now.expand(current) != meant[key]:
+            kept = now.name_for(meant[key]) or macros.as_written(meant[key])
+            mine[key] = kept
+            merge.record((*path, str(key)), lambda: merge.edits.replace_value(node, key, kept))
 
 
 def _value_node(mapping: Node | None, key: Any) -> Node | None:
@@ -226,15 +295,15 @@ def _closest(item: Mapping[str, Any], candidates: list[Any], taken: set[int]) ->
     return best if best_score * 2 >= len(wanted) else None
 
 
-def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> Any:
-    """Add ``key`` after the nearest key that precedes it in the rendering, with its comments (returned)."""
+def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any, value: Any) -> Any:
+    """Add ``key: value`` after the nearest key that precedes it in the rendering, with its comments (returned)."""
     rendered = list(theirs)
     position = 0
     for earlier in reversed(rendered[:rendered.index(key)]):
         if earlier in mine:
             position = list(mine).index(earlier) + 1
             break
-    mine.insert(position, key, theirs[key])
+    mine.insert(position, key, value)
     comment = getattr(theirs, "ca", None) and theirs.ca.items.get(key)
     if comment:
         mine.ca.items[key] = copy.deepcopy(comment)
