@@ -285,11 +285,9 @@ CIPHER_OPTIONS = {"c2s_ciphers": ("ejabberd_c2s", "ECDHE+AESGCM:!aNULL"), "s2s_c
 def effective(config: dict[str, Any], option: str) -> Any:
     """What ejabberd uses for a cipher option: its first listener's own, else the global option,
     macros expanded (None: ejabberd's default)."""
-    macros = config.get("define_macro") or {}
-    module = CIPHER_OPTIONS[option][0]
-    listener = next(item for item in config["listen"] if item.get("module") == module)
-    value = listener.get("ciphers", config.get(option))
-    return macros.get(value, value) if isinstance(value, str) else value
+    config = expanded(config)
+    listener = next(item for item in config["listen"] if item.get("module") == CIPHER_OPTIONS[option][0])
+    return listener.get("ciphers", config.get(option))
 
 
 @pytest.mark.parametrize("option", sorted(CIPHER_OPTIONS))
@@ -308,6 +306,56 @@ def test_a_changed_answer_takes_effect_whatever_the_files_macros_and_nothing_els
     assert effective(after, option) == new
     for other in set(CIPHER_OPTIONS) - {option}:
         assert effective(after, other) == effective(before, other)
+
+
+def expanded(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as ejabberd reads it: every value naming a macro replaced by the macro's value."""
+    macros = config.get("define_macro") or {}
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return macros.get(value, value)
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    return {key: walk(value) for key, value in config.items() if key != "define_macro"}
+
+
+def client_listener(config: dict[str, Any]) -> dict[str, Any]:
+    return next(item for item in config["listen"] if item.get("module") == "ejabberd_c2s" and not item.get("tls"))
+
+
+# An answer, a new value, and where ejabberd reads it (listener options win over global ones).
+EFFECTS = {
+    "protocol_options": ({"tls": {"protocol_options": ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_2"]}},
+                         lambda config: client_listener(config).get("protocol_options", config.get("c2s_protocol_options")),
+                         ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_2"]),
+    "client-port": ({"ports": {"c2s": 15222}}, lambda config: client_listener(config)["port"], 15222),
+    "upload-size": ({"upload": {"max_size": 12345}},
+                    lambda config: config["modules"].get("mod_http_upload", {}).get("max_size"), 12345),
+    "loglevel": ({"security": {"loglevel": "error"}}, lambda config: config.get("loglevel"), "error"),
+    "starttls": ({"tls": {"starttls_required": False}}, lambda config: client_listener(config).get("starttls_required"),
+                 False),
+    "dhfile": ({"tls": {"dhfile": "/etc/new-dh.pem"}},
+               lambda config: client_listener(config).get("dhfile", config.get("c2s_dhfile")), "/etc/new-dh.pem"),
+}
+
+
+@pytest.mark.parametrize("effect", sorted(EFFECTS))
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_every_changed_answer_reaches_what_ejabberd_reads(case: Case, effect: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    change, read, new = EFFECTS[effect]
+    out, _ = import_into(tmp_path, case, capsys)
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    if effect == "upload-size" and not saved["upload"]["enabled"]:
+        new = None  # a file without HTTP upload: the size has nowhere to go, and nothing adds the module
+    changed = write_answers(tmp_path / "changed.yml", merge(saved, change))
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
+    assert read(expanded(YAML(typ="safe").load((out / CONFIG).read_text()))) == new
 
 
 def test_a_macro_shared_by_two_options_runs_on_real_ejabberd_once_one_changes(
