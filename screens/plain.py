@@ -22,6 +22,8 @@ from wizard.plan import BACKUP_DIR, check_output_dir
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import STEPS
 
+TAKE_CHOICE = "Take the wizard's version"
+
 
 def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
               import_from: Path | bool | None = None) -> int:
@@ -54,7 +56,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
         print(f"\n{out}: up to date, nothing to write.")
         return 0
     print()
-    print(proposal.diff_text(), end="")
+    print(proposal.diff_text(take=f"“{TAKE_CHOICE}” in the question after the diff"), end="")
     proposal = _keep_or_take(proposal)
     pending = proposal.pending
     if not pending:
@@ -93,12 +95,12 @@ def _keep_or_take(proposal: Proposal) -> Proposal:
             choice = questionary.select(
                 f"{change.path} was edited by hand since the wizard wrote it:",
                 choices=[questionary.Choice("Keep mine", "keep"),
-                         questionary.Choice(f"Take the wizard's version (mine goes to {BACKUP_DIR}/)", "take"),
+                         questionary.Choice(f"{TAKE_CHOICE} (mine goes to {BACKUP_DIR}/)", "take"),
                          questionary.Choice("Show the diff again", "diff")],
                 default="keep").unsafe_ask()
             if choice != "diff":
                 break
-            print(change.masked_diff(), end="")
+            print(change.masked_diff(take=f"“{TAKE_CHOICE}” in the question after the diff"), end="")
         if choice == "take":
             taken.add(change.path)
     return proposal.taking(taken)

@@ -126,7 +126,8 @@ class ReviewScreen(WizardScreen):
         elif change.status is Status.UNCHANGED:
             diff.update(f"{change.path}: unchanged")
         else:
-            diff.update(Syntax(change.masked_diff(), "diff", theme="ansi_dark", word_wrap=False))
+            diff.update(Syntax(change.masked_diff(take=f"the button “{TAKE_LABEL}”"), "diff", theme="ansi_dark",
+                               word_wrap=False))
 
     @on(ListView.Highlighted, "#files")
     def _file_highlighted(self, event: ListView.Highlighted) -> None:

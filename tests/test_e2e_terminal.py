@@ -117,6 +117,7 @@ def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep
         shown = terminal.history()
     assert "TERMINAL-EXIT=0" in screen
     assert "overwrite  scripts/backup.sh" in shown and "   edited  scripts/deploy.sh" in shown
+    assert "kept as it is; to replace it with the version below: “Take the wizard's version”" in shown
     assert (out / "scripts/deploy.sh").read_text() == mine["scripts/deploy.sh"]
     assert "/srv/backups" in (out / "scripts/backup.sh").read_text()
     assert "echo my own step" not in (out / "scripts/backup.sh").read_text()

@@ -118,7 +118,8 @@ def test_each_hand_edited_file_is_kept_or_taken_on_its_own(tmp_path: Path, capsy
     assert generate(out, elsewhere, "--take", "scripts/backup.sh") == 0
     printed = capsys.readouterr().out
     assert "scripts/backup.sh: edited by hand since the wizard wrote it; replaced by the version below" in printed
-    assert "scripts/deploy.sh: edited by hand since the wizard wrote it; kept as it is (--take scripts/deploy.sh" in printed
+    assert ("scripts/deploy.sh: edited by hand since the wizard wrote it; kept as it is; to replace it with the version "
+            "below: --take scripts/deploy.sh\n") in printed
     assert "overwrite  scripts/backup.sh" in printed and "   edited  scripts/deploy.sh" in printed
     assert "/srv/backups" in backup.read_text() and "my own step" not in backup.read_text()
     assert deploy.read_text() == mine[deploy]

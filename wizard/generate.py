@@ -48,8 +48,9 @@ class Proposal:
             raise InputError(f"--take {unknown[0]}: not a file edited by hand in {self.out}; those are: {edited}")
         return replace(self, changes=[change.taking(change.path in paths) for change in self.changes])
 
-    def diff_text(self) -> str:
-        return "".join(change.masked_diff() for change in self.changes if change.status is not Status.UNCHANGED)
+    def diff_text(self, take: str | None = None) -> str:
+        """Every change's masked diff; ``take`` as in ``Change.masked_diff``."""
+        return "".join(change.masked_diff(take) for change in self.changes if change.status is not Status.UNCHANGED)
 
     def summary(self) -> str:
         return "\n".join(f"{change.status.value:>9}  {change.path}" for change in self.changes)

@@ -69,14 +69,17 @@ class Change:
             return self
         return replace(self, status=Status.OVERWRITE if take else Status.LOCAL_EDIT)
 
-    def masked_diff(self) -> str:
-        """A unified diff with every secret replaced by a mask (new files in full)."""
+    def masked_diff(self, take: str | None = None) -> str:
+        """A unified diff with every secret replaced by a mask (new files in full).
+
+        ``take``: how the front end takes the wizard's version of a hand-edited file.
+        """
         old = mask(self.old, self.planned.secrets) if self.old is not None else ""
         new = mask(self.planned.content, self.planned.secrets)
         header = ""
         if self.status is Status.LOCAL_EDIT:
-            header = (f"# {self.path}: edited by hand since the wizard wrote it; kept as it is "
-                      f"(--take {self.path} takes the version below)\n")
+            header = (f"# {self.path}: edited by hand since the wizard wrote it; kept as it is"
+                      f"; to replace it with the version below: {take or f'--take {self.path}'}\n")
         elif self.status is Status.OVERWRITE:
             header = (f"# {self.path}: edited by hand since the wizard wrote it; replaced by the version below "
                       f"(yours goes to {BACKUP_DIR}/)\n")
