@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.syntax import Syntax
 from rich.table import Table
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
@@ -19,6 +19,9 @@ from wizard.steps import STEPS
 
 TAKE_LABEL = "Take the wizard's version"
 KEEP_LABEL = "Keep my version"
+# Below this width the file list goes above the diff: side by side, the diff would get a
+# third of an 80-column terminal.
+SIDE_BY_SIDE_WIDTH = 110
 
 
 class ReviewScreen(WizardScreen):
@@ -46,6 +49,9 @@ class ReviewScreen(WizardScreen):
         yield Static(id="status")
         yield ProgressBar(id="progress", show_eta=False)
         yield Button("Write", id="write", variant="success", disabled=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < SIDE_BY_SIDE_WIDTH, "-narrow")
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
