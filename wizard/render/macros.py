@@ -72,6 +72,7 @@ def as_written(value: Any) -> Any:
 
 
 def plain(node: Any) -> Any:
+    """A YAML document's data as plain dicts, lists and strings (ruamel's own types compare by more)."""
     if isinstance(node, Mapping):
         return {str(key): plain(value) for key, value in node.items()}
     if isinstance(node, (list, tuple)):

@@ -33,6 +33,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.config_file import ConfigError, check_expansion
 from wizard.render import macros
+from wizard.render.macros import plain
 from wizard.render.splice import TextEdits, Unspliceable
 from wizard.render.yamltext import dump, yaml_emitter
 
@@ -284,12 +285,12 @@ def _pair(base: list[Any], theirs: list[Any]) -> dict[int, int]:
 
 def _closest(item: Mapping[str, Any], candidates: list[Any], taken: set[int]) -> int | None:
     """The candidate sharing the most entries with ``item`` (at least half of them), if any."""
-    wanted = {str(key): _plain(value) for key, value in item.items()}
+    wanted = {str(key): plain(value) for key, value in item.items()}
     best, best_score = None, 0
     for index, candidate in enumerate(candidates):
         if id(candidate) in taken or not isinstance(candidate, Mapping):
             continue
-        score = sum(1 for key, value in candidate.items() if wanted.get(str(key), _MISSING) == _plain(value))
+        score = sum(1 for key, value in candidate.items() if wanted.get(str(key), _MISSING) == plain(value))
         if score > best_score:
             best, best_score = index, score
     return best if best_score * 2 >= len(wanted) else None
@@ -311,15 +312,5 @@ def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key
 
 
 def _same(a: Any, b: Any) -> bool:
-    return _plain(a) == _plain(b)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, Mapping):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, (list, tuple)):
-        return [_plain(item) for item in node]
-    if isinstance(node, str):
-        return str(node)
-    return node
+    return plain(a) == plain(b)
 
