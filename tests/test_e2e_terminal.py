@@ -103,7 +103,8 @@ def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep
             assert "Traceback" not in screen, screen
             terminal.send("Enter")
             screen = _settled(terminal, screen, deadline)
-        if "scripts/backup.sh was edited by hand" not in terminal.screen():
+        # Let an early Enter land before deciding whether the first file's question is still open.
+        if "scripts/backup.sh was edited by hand" not in _settled(terminal, screen, deadline, change=0.0):
             terminal.send("Enter")  # keep mine
         terminal.wait_for("scripts/backup.sh was edited by hand")
         terminal.send("Down", "Down", "Enter")  # show the diff again, then the same question
