@@ -109,3 +109,18 @@ def test_option_names_come_from_the_installed_beam_files(tmp_path: Path, version
     assert {"loglevel", "certfiles", "hosts", "modules", "listen"} <= names
     assert "module_info" not in names and "module" not in names
     assert "history_size" in exported_names(installation.ebin / "mod_muc_opt.beam")
+
+
+def test_stun_announced_without_a_listener_is_named(tmp_path: Path, version: str) -> None:
+    """The Uberspace guide's mod_stun_disco announces ports no ejabberd_stun listener serves."""
+    guide = (Path(__file__).parent / "data" / "configs" / "uberspace-guide.yml").read_text()
+    stun = [f for f in config_findings(tmp_path, version, guide) if f.check == "config.stun"]
+    assert [(f.severity, f.subject.split(": ", 1)[1]) for f in stun] == [
+        (Severity.WARNING, f"modules.mod_stun_disco.services.{index}") for index in range(3)]
+    assert "isabell.example port 40137/udp" in stun[0].message and "ejabberd_stun listener on port 40137" in stun[0].fix
+    # What the wizard writes has the listeners it announces.
+    answers = answers_for(version, tmp_path)
+    with_stun = ejabberd_config.render(answers.model_copy(update={"compliance": answers.compliance.model_copy(
+        update={"stun": True})}), None)
+    assert "mod_stun_disco" in with_stun
+    assert not [f for f in config_findings(tmp_path, version, with_stun) if f.check == "config.stun"]

@@ -138,6 +138,31 @@ class Walk:
                                    f"{what} {name} is not known to ejabberd {release}; it refuses to start", fix))
 
 
+def _announced_stun(walk: Walk, document: Mapping[str, Any]) -> None:
+    """STUN services that mod_stun_disco announces on this server's own hosts need an
+    ejabberd_stun listener on their port (the Uberspace guide announces them without one):
+    clients would try to reach a port where nothing answers."""
+    modules = document.get("modules")
+    disco = modules.get("mod_stun_disco") if isinstance(modules, Mapping) else None
+    services = disco.get("services") if isinstance(disco, Mapping) else None
+    if not isinstance(services, list):
+        return  # without services it announces its own listeners
+    hosts = {str(host) for host in document.get("hosts") or []}
+    served = {(listener.get("port"), str(listener.get("transport", "udp"))) for listener in document.get("listen") or []
+              if isinstance(listener, Mapping) and listener.get("module") == "ejabberd_stun"}
+    for index, service in enumerate(services):
+        if not isinstance(service, Mapping) or str(service.get("host")) not in hosts:
+            continue
+        port, transport = service.get("port"), str(service.get("transport", "udp"))
+        if isinstance(port, int) and (port, transport) not in served:
+            walk.findings.append(found(
+                "config.stun", Severity.WARNING, walk.where(disco, "services", f"modules.mod_stun_disco.services.{index}"),
+                f"announces {service.get('type', 'stun')} on {service.get('host')} port {port}/{transport}, "
+                "but no ejabberd_stun listener answers there",
+                f"add an ejabberd_stun listener on port {port} ({transport}), or leave out services: mod_stun_disco "
+                "then announces the listeners it has"))
+
+
 def config_files(ctx: Context) -> list[Path]:
     candidates = [ctx.out / "config" / "ejabberd.yml", Path(ctx.answers.install.config_dir) / "ejabberd.yml"]
     unique: dict[Path, Path] = {}
@@ -181,6 +206,7 @@ def check_file(path: Path, known: Known | None, release: Release) -> list[Findin
     except (BeamError, OSError) as error:
         walk.findings.append(found("config.names", Severity.INFO, str(path),
                                    f"the installed ejabberd's option list could not be read: {error}"))
+    _announced_stun(walk, document)
     if not walk.findings:
         against = f"ejabberd {known.installation.version}" if known else "the deprecation list"
         walk.findings.append(found("config.file", Severity.OK, str(path), f"parses; every name checked against {against}"))
