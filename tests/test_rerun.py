@@ -225,18 +225,26 @@ def test_two_writers_cannot_write_at_once(tmp_path: Path) -> None:
     assert _generate_in_subprocess(out, answers).returncode == 0
 
 
+# Equal client and server ciphers give two macros one value, as Debian's single TLS_CIPHERS does.
+CIPHERS = st.sampled_from(["ECDHE+AESGCM:!aNULL", "ECDHE+CHACHA20:!aNULL", "HIGH:!aNULL:!eNULL"])
+
+
+def _answer_values(loglevels: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({
+        "max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(loglevels), "mam": st.booleans(),
+        "stun": st.booleans(), "c2s": st.integers(20000, 30000), "upload": st.booleans(),
+        "c2s_ciphers": CIPHERS, "s2s_ciphers": CIPHERS})
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    first=st.fixed_dictionaries({"max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(["info", "warning"]),
-                                 "mam": st.booleans(), "stun": st.booleans(), "c2s": st.integers(20000, 30000)}),
-    second=st.fixed_dictionaries({"max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(["info", "error"]),
-                                  "mam": st.booleans(), "stun": st.booleans(), "c2s": st.integers(20000, 30000)}),
-)
+@given(first=_answer_values(["info", "warning"]), second=_answer_values(["info", "error"]))
 def test_changing_answers_equals_generating_the_final_answers_directly(tmp_path_factory: Any, first: dict,
                                                                        second: dict) -> None:
     def answers(values: dict) -> dict:
-        return defaults("arch", upload={"max_size": values["max_size"]}, security={"loglevel": values["loglevel"]},
-                        compliance={"mam": values["mam"], "stun": values["stun"]}, ports={"c2s": values["c2s"]})
+        return defaults("arch", upload={"enabled": values["upload"], "max_size": values["max_size"]},
+                        security={"loglevel": values["loglevel"]},
+                        compliance={"mam": values["mam"], "stun": values["stun"]}, ports={"c2s": values["c2s"]},
+                        tls={"c2s_ciphers": values["c2s_ciphers"], "s2s_ciphers": values["s2s_ciphers"]})
 
     base = tmp_path_factory.mktemp("prop")
     stepwise, direct = base / "stepwise", base / "direct"
