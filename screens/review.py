@@ -148,8 +148,15 @@ class ReviewScreen(WizardScreen):
 
     @on(Button.Pressed, "#take")
     def action_take(self) -> None:
-        """Switch the shown hand-edited file between the user's version and the wizard's."""
-        if self.proposal is None or self.shown is None or not self.shown.edited_by_hand:
+        """Switch the shown hand-edited file between the user's version and the wizard's;
+        with another file shown, show the first hand-edited one (the key works from anywhere)."""
+        if self.proposal is None or not self.proposal.local_edits:
+            return
+        if self.shown is None or not self.shown.edited_by_hand:
+            files = self.query_one("#files", ListView)
+            files.index = self.proposal.changes.index(self.proposal.local_edits[0])
+            files.focus()
+            files.scroll_visible()
             return
         self.taken ^= {self.shown.path}
         self._show(self.proposal, keep_highlight=True)

@@ -55,8 +55,12 @@ async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one
         files = review.query_one("#files", ListView)
         take = review.query_one("#take", Button)
         names = [item.name for item in files.children]
-        files.index = names.index("scripts/deploy.sh")
+        # The key, pressed while another file is shown, shows the first hand-edited one.
+        assert not review.shown.edited_by_hand
+        await pilot.press("ctrl+t")
         await pilot.pause()
+        assert review.shown.path == "scripts/deploy.sh" and files.has_focus
+        assert {change.path for change in review.proposal.changes if change.status is Status.OVERWRITE} == set()
         assert take.display and str(take.label) == TAKE_LABEL
         assert ("kept as it is; to replace it with the version below: the button “Take the wizard's version”"
                 in review.query_one("#diff", Static).content.code)
