@@ -233,7 +233,7 @@ def _answer_values(loglevels: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({
         "max_size": st.integers(1, 10**9), "loglevel": st.sampled_from(loglevels), "mam": st.booleans(),
         "stun": st.booleans(), "c2s": st.integers(20000, 30000), "upload": st.booleans(),
-        "c2s_ciphers": CIPHERS, "s2s_ciphers": CIPHERS})
+        "c2s_ciphers": CIPHERS, "s2s_ciphers": CIPHERS, "use_macros": st.booleans()})
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -244,7 +244,8 @@ def test_changing_answers_equals_generating_the_final_answers_directly(tmp_path_
         return defaults("arch", upload={"enabled": values["upload"], "max_size": values["max_size"]},
                         security={"loglevel": values["loglevel"]},
                         compliance={"mam": values["mam"], "stun": values["stun"]}, ports={"c2s": values["c2s"]},
-                        tls={"c2s_ciphers": values["c2s_ciphers"], "s2s_ciphers": values["s2s_ciphers"]})
+                        tls={"c2s_ciphers": values["c2s_ciphers"], "s2s_ciphers": values["s2s_ciphers"],
+                             "use_macros": values["use_macros"]})
 
     base = tmp_path_factory.mktemp("prop")
     stepwise, direct = base / "stepwise", base / "direct"

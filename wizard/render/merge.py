@@ -158,8 +158,8 @@ def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any
         if merge.know_base and old is not _MISSING and merge.unchanged(old, new, path):
             continue  # the answers did not change this: whatever the file has stays
         current = mine.get(key, _MISSING)
-        if path == () and key == macros.SECTION and current is _MISSING and merge.know_base:
-            continue  # a file without macros gets none: its options take the values themselves
+        if path == () and key == macros.SECTION and current is _MISSING and old is not _MISSING:
+            continue  # a file without the wizard's macros gets none: its options take the values themselves
         if isinstance(current, CommentedMap) and isinstance(new, Mapping):
             child = _value_node(node, key)
             if getattr(child, "flow_style", False):
