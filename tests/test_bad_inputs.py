@@ -149,6 +149,10 @@ ANSWERS_FILE_CASES = [
     Case("boolean-as-word", {"tls": {"starttls_required": "perhaps"}}, ("tls.starttls_required", "valid boolean")),
     Case("integer-as-word", {"database": {"pool_size": "five"}}, ("database.pool_size", "valid integer")),
     Case("schema-version-2", {"version": 2}, ("version: 2 was written by a newer ejabberd-wizard",)),
+    Case("schema-version-huge-string", {"version": HUGE}, ("version: 'aaaa", "is not a version of the answers format"),
+         only=lambda err: len(err) < 300),
+    Case("port-as-huge-string", {"ports": {"c2s": HUGE}}, ("ports.c2s", "valid integer", "(got 'aaaa"),
+         only=lambda err: len(err) < 300),
     Case("preset-as-number", yaml_text("").replace(b"preset: arch", b"preset: 42"), ("preset: expected a preset name",)),
     # Unknown keys
     Case("unknown-section", {"domain": {"hosts": [HOST]}}, ("domain: unknown key", "expected one of: version, preset")),

@@ -20,7 +20,7 @@ from ruamel.yaml.representer import RoundTripRepresenter
 
 from presets import Preset
 from presets import load as load_preset
-from wizard.errors import InputError
+from wizard.errors import InputError, shown
 from wizard.given import ANSWERS_FILE, Given, Machine, read_answers_file, saved_answers  # noqa: F401 (re-exported)
 from wizard.model import SCHEMA_VERSION, Answers
 
@@ -78,7 +78,7 @@ def describe_error(error: ValidationError, given: Given) -> tuple[str, str]:
     elif kind == "missing":
         message = "missing; this answer is required"
     else:
-        message = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {first['input']!r})"
+        message = f"{first['msg'][0].lower()}{first['msg'][1:]} (got {shown(first['input'])})"
     field_name = ".".join(str(p) for p in path) or "answers"
     if given.source:
         line = given.line_of(path)

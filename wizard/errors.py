@@ -13,3 +13,9 @@ class InputError(Exception):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+def shown(value: object) -> str:
+    """A value quoted for a message, cut short: an error line stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

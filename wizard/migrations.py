@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wizard.errors import InputError
+from wizard.errors import InputError, shown
 
 SCHEMA_VERSION = 1
 
@@ -31,10 +31,10 @@ def migrate(values: dict[str, Any], source: str, line: int | None = None) -> lis
     oldest = min(MIGRATIONS, default=SCHEMA_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < oldest:
         readable = f"{oldest} to {SCHEMA_VERSION}" if oldest < SCHEMA_VERSION else str(SCHEMA_VERSION)
-        raise InputError(f"{where}: version: {version!r} is not a version of the answers format; expected {readable}",
+        raise InputError(f"{where}: version: {shown(version)} is not a version of the answers format; expected {readable}",
                          field="version")
     if version > SCHEMA_VERSION:
-        raise InputError(f"{where}: version: {version} was written by a newer ejabberd-wizard, which this one "
+        raise InputError(f"{where}: version: {shown(version)} was written by a newer ejabberd-wizard, which this one "
                          f"cannot read (it reads versions up to {SCHEMA_VERSION}); update ejabberd-wizard",
                          field="version")
     notes = []

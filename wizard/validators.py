@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import idna
 
+from wizard.errors import shown
+
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Characters that would break out of a YAML scalar, an ini value or a shell word
 # even when quoted; paths and free text must not contain them.
@@ -21,12 +23,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Other scripts' full stops, which IDNA reads as dots: the U-label would not be the name DNS sees.
 _OTHER_DOTS = re.compile(r"[\u3002\uff0e\uff61]")
 PATH_MAX = 4096
-
-
-def shown(value: object) -> str:
-    """A value quoted for a message, cut short: an error line stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def domain(value: str) -> str:
