@@ -135,7 +135,7 @@ ANSWERS_FILE_CASES = [
     Case("latin-1-byte", yaml_text('service: {admin_user: "j"}\n').replace(b'"j"', b'"j\xe9r\xf4me"'),
          (":4: byte 116 is not UTF-8", "expected a UTF-8 text file")),
     Case("utf-16-file", "preset: arch\n".encode("utf-16"), (":1: byte 0 is not UTF-8",)),
-    Case("larger-than-1-mib", yaml_text("# " + "x" * 1024 * 1024 + "\n"), ("larger than 1024 KiB",)),
+    Case("larger-than-1-mib", yaml_text("# " + "x" * 1024 * 1024 + "\n"), ("larger than 1 MiB; an answers file takes a few kB",)),
     Case("nul-byte", yaml_text("ports: {c2s: 5222}\n\x00\n"), ("not valid YAML",)),
     Case("multi-line-value-in-duplicate-key", yaml_text('extra: "a\\nb"\nextra: 1\n'),
          ("duplicate key",)),
@@ -561,7 +561,7 @@ FLAG_CASES = [
     (["generate", "--out", "{out}", "--preset", "nosuch"], ("--preset: unknown preset 'nosuch'", "arch, uberspace")),
     (["diff", "--out", "{out}", "--preset", "../presets/arch"], ("unknown preset '../presets/arch'",)),
     (["generate", "--out", "{out}", "--preset", "arch"], ("domains.hosts: missing; this answer is required",)),
-    (["generate", "--out", "{out}", "--answers", "{tmp}/missing.yml"], ("missing.yml: no such answers file",)),
+    (["generate", "--out", "{out}", "--answers", "{tmp}/missing.yml"], ("missing.yml: no such file; expected an answers file",)),
     (["generate", "--out", "{out}", "--answers", "{tmp}"], (": is a directory; expected an answers file",)),
     (["generate", "--out", "{out}", "--answers", ""], (".: is a directory; expected an answers file",)),
     (["plain", "--out", "{out}", "--preset", "nosuch"], ("--preset: unknown preset 'nosuch'",)),
@@ -614,7 +614,7 @@ def test_the_console_script_answers_bad_input_in_one_line(tmp_path: Path) -> Non
         (("check", "--answers", str(bomb), "--nameserver", "x:0"), "'0' is not a port"),
         # A name that is not UTF-8, as a shell passes it.
         (("generate", "--out", str(tmp_path / "d"), "--answers", os.fsencode(tmp_path) + b"/\xff.yml"),
-         "no such answers file"),
+         "no such file; expected an answers file"),
     ]
     for argv, expected in cases:
         run_console_script(*argv).check(expected)

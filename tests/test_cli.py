@@ -192,7 +192,7 @@ def test_out_that_is_a_file_or_missing_answers_exit_2(tmp_path: Path, answers_fi
     code, _, err = run(capsys, "generate", "--out", str(a_file), "--answers", str(answers_file), "--yes")
     assert code == 2 and "is a file" in err and a_file.read_text() == "mine"
     code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(tmp_path / "nope.yml"))
-    assert code == 2 and "no such answers file" in err
+    assert code == 2 and "no such file; expected an answers file" in err
     code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--bogus")
     assert code == 2 and "unrecognized arguments" in err
 

@@ -18,7 +18,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent, ScalarEvent
 from ruamel.yaml.reader import ReaderError
 
-from wizard.errors import InputError
+from wizard.errors import FileError
+from wizard.textfile import read_text
 
 # An ejabberd.yml has a few thousand nodes at most; aliases may not expand past this
 # (a "billion laughs" file of a few lines would otherwise expand into gigabytes).
@@ -29,32 +30,9 @@ MAX_DEPTH = 64
 MAX_BYTES = 4 * 1024 * 1024
 
 
-class ConfigError(InputError):
-    """A config that cannot be read: ``where`` (the file, and the line when known) and the ``problem``."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where, self.problem = where, problem
-
-
 def read_config_text(path: Path, expected: str) -> str:
     """The text of the config at ``path``, which should be ``expected`` (for the messages)."""
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(str(path), f"no such file; expected {expected}") from None
-    except IsADirectoryError:
-        raise ConfigError(str(path), f"is a directory; expected {expected}") from None
-    except OSError as error:
-        raise ConfigError(str(path), f"cannot read: {error.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(str(path), f"larger than {MAX_BYTES // 1024 // 1024} MiB; an ejabberd config is far smaller")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise ConfigError(f"{path}:{line}", f"byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
+    return read_text(path, expected=expected, limit=MAX_BYTES, usual_size="an ejabberd config is far smaller")
 
 
 def load_config(text: str, path: Path) -> CommentedMap:
@@ -66,17 +44,17 @@ def load_config(text: str, path: Path) -> CommentedMap:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}", f"not valid YAML: {error.problem or error.context}") from None
+        raise FileError(f"{path}{where}", f"not valid YAML: {error.problem or error.context}") from None
     except ReaderError as error:  # a character YAML does not allow, e.g. a NUL byte
         line = text[:error.position].count("\n") + 1
-        raise ConfigError(f"{path}:{line}", f"not valid YAML: {str(error).splitlines()[0]}") from None
+        raise FileError(f"{path}:{line}", f"not valid YAML: {str(error).splitlines()[0]}") from None
     except YAMLError as error:
-        raise ConfigError(str(path), f"not valid YAML: {str(error).splitlines()[0]}") from None
+        raise FileError(str(path), f"not valid YAML: {str(error).splitlines()[0]}") from None
     except RecursionError:
-        raise ConfigError(str(path), "nested too deeply to be an ejabberd config") from None
+        raise FileError(str(path), "nested too deeply to be an ejabberd config") from None
     if not isinstance(config, CommentedMap):
         kind = "empty" if config is None else "a list" if isinstance(config, list) else "a single value"
-        raise ConfigError(str(path), f"{kind}; expected an ejabberd config, a mapping of options (hosts:, listen:, ...)")
+        raise FileError(str(path), f"{kind}; expected an ejabberd config, a mapping of options (hosts:, listen:, ...)")
     return config
 
 
@@ -92,14 +70,14 @@ def check_expansion(text: str, path: Path, yaml: YAML | None = None) -> None:
         if open_nodes:
             open_nodes[-1][1] += size
             if open_nodes[-1][1] > MAX_NODES:
-                raise ConfigError(f"{path}:{event.start_mark.line + 1}", f"the document grows past {MAX_NODES} nodes here "
+                raise FileError(f"{path}:{event.start_mark.line + 1}", f"the document grows past {MAX_NODES} nodes here "
                                  "(aliases counted as often as they are used); an ejabberd config is far smaller")
 
     for event in (yaml or YAML(typ="rt")).parse(io.StringIO(text)):
         if isinstance(event, CollectionStartEvent):
             open_nodes.append([event.anchor, 1])
             if len(open_nodes) > MAX_DEPTH:
-                raise ConfigError(f"{path}:{event.start_mark.line + 1}", f"nested more than {MAX_DEPTH} levels deep; "
+                raise FileError(f"{path}:{event.start_mark.line + 1}", f"nested more than {MAX_DEPTH} levels deep; "
                                  "an ejabberd config is far flatter")
         elif isinstance(event, CollectionEndEvent):
             anchor, size = open_nodes.pop()
@@ -108,5 +86,5 @@ def check_expansion(text: str, path: Path, yaml: YAML | None = None) -> None:
             done(1, event.anchor, event)
         elif isinstance(event, AliasEvent):
             if event.anchor not in sizes:
-                raise ConfigError(f"{path}:{event.start_mark.line + 1}", f"alias *{event.anchor} refers to a node it is part of")
+                raise FileError(f"{path}:{event.start_mark.line + 1}", f"alias *{event.anchor} refers to a node it is part of")
             done(sizes[event.anchor], None, event)

@@ -15,6 +15,14 @@ class InputError(Exception):
         self.field = field
 
 
+class FileError(InputError):
+    """A file that cannot be read or used: ``where`` it is (the file, and the line when known) and the ``problem``."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+
 def shown(value: object) -> str:
     """A value quoted for a message, cut short: an error line stays one readable line."""
     text = repr(value)

@@ -16,6 +16,7 @@ from typing import Any
 
 from wizard.errors import InputError
 from wizard.migrations import migrate
+from wizard.textfile import read_text
 
 ANSWERS_FILE = "wizard.yml"
 # Answers nest four levels at most (a list of mappings in a section).
@@ -74,22 +75,7 @@ class Given:
 
 def read_answers_file(path: Path) -> Given:
     """Read an answers file; any problem is an ``InputError`` naming the file and line."""
-    try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such answers file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; expected an answers file (YAML)") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(f"{path}: larger than {MAX_BYTES // 1024} KiB; an answers file is a few kB")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: byte {error.start} is not UTF-8; expected a UTF-8 text file") from None
+    text = read_text(path, expected="an answers file (YAML)", limit=MAX_BYTES, usual_size="an answers file takes a few kB")
     # Imported here: the first screen of the wizard is painted before any file is read.
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError

@@ -20,7 +20,8 @@ from ruamel.yaml.comments import CommentedBase
 from wizard.checks.beam import BeamError, exported_names
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.checks.installation import Installation, find
-from wizard.config_file import ConfigError, load_config, read_config_text
+from wizard.config_file import load_config, read_config_text
+from wizard.errors import FileError
 from wizard.versions import Release
 
 found = finder("config", "install")
@@ -197,7 +198,7 @@ def _contrib(ctx: Context) -> list[Path]:
 def check_file(path: Path, known: Known | None, release: Release) -> list[Finding]:
     try:
         document = load_config(read_config_text(path, "an ejabberd config"), path)
-    except ConfigError as error:
+    except FileError as error:
         fix = "fix the line, or generate the file again" if error.where != str(path) else "generate the file again"
         return [found("config.parse", Severity.ERROR, error.where, error.problem, fix)]
     walk = Walk(path, known, release)

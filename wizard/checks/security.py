@@ -24,7 +24,8 @@ from typing import Any
 
 from wizard.checks.config import config_files, located
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.config_file import ConfigError, load_config, read_config_text
+from wizard.config_file import load_config, read_config_text
+from wizard.errors import FileError
 
 found = finder("config", "install")
 
@@ -96,7 +97,7 @@ def check_file(path: Path, forwarded: frozenset[int] = frozenset()) -> list[Find
     """
     try:
         options = load_config(read_config_text(path, "an ejabberd config"), path)
-    except ConfigError:
+    except FileError:
         return []  # reported by the config check
     document = Document(path, options, forwarded)
     for judge in (_protocols, _ciphers, _starttls, _admin_listeners, _logging, _modules):

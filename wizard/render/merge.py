@@ -31,7 +31,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from wizard.config_file import ConfigError, check_expansion
+from wizard.config_file import check_expansion
+from wizard.errors import FileError
 from wizard.render import macros
 from wizard.render.macros import plain
 from wizard.render.splice import TextEdits, Unspliceable
@@ -117,7 +118,7 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     try:
         check_expansion(mine_text, Path("ejabberd.yml"), yaml)  # building a document recurses once per level
         mine, nodes = yaml.load(mine_text), yaml.compose(mine_text)
-    except (YAMLError, ConfigError):
+    except (YAMLError, FileError):
         mine = nodes = None
     if not isinstance(mine, CommentedMap):
         # Not a mapping we can edit in place: the new rendering replaces it (the
