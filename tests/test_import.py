@@ -26,6 +26,7 @@ from tests.answers_helpers import ACCOUNT, write_answers, write_secret
 from tests.support.components import require
 from tests.support.ejabberd_node import EjabberdNode
 from wizard.answers import merge
+from wizard.catalogue import by_path
 from wizard.cli import main
 from wizard.given import Given, Machine
 from wizard.importer import import_config
@@ -49,6 +50,8 @@ class Case:
     new: Any
     unmapped: tuple[str, ...]  # what the import reports as kept
     answers: dict[str, Any] = field(default_factory=dict)  # beyond the preset and the account
+    unset: tuple[str, ...] = ()  # the answers the report calls the preset's: the file does not set them
+    added: tuple[str, ...] = ()  # the lines the first import adds to the file
 
     @property
     def path(self) -> Path:
@@ -57,33 +60,50 @@ class Case:
 
 EXAMPLE_HOST = {"domains": {"hosts": ["example.test"]}}  # for files that serve 'localhost'
 UBERSPACE_DATABASE = {"database": {"password_source": "file", "password_file": "db-password"}}
+STUN_LISTENERS = ("  - port: 40137  # STUN over UDP", '    ip: "::"', "    transport: udp", "    module: ejabberd_stun",
+                  "    use_turn: false", "  - port: 40137  # STUN over TCP", '    ip: "::"', "    transport: tcp",
+                  "    module: ejabberd_stun", "    use_turn: false", "  - port: 40138  # STUN over TLS", '    ip: "::"',
+                  "    transport: tcp", "    module: ejabberd_stun", "    tls: true", "    use_turn: false")
+PRESETS_ANSWERS = "not set in the file, so these answers are the preset's and ejabberd uses its own defaults until you change one"
 
 CASES = [
     Case("debian-12", "arch", {"security": {"loglevel": "debug"}}, ("loglevel",), "info", "debug",
          ("log_rotate_count", "hosts", "disable_sasl_mechanisms", "acl.admin.user", "api_permissions.admin access.who.oauth",
           "shaper.fast", "modules.mod_muc.default_room_options.mam", "modules.mod_pres_counter", "modules.mod_sic"),
-         EXAMPLE_HOST),
+         EXAMPLE_HOST, ("domains.proxy", "domains.upload", "ports.proxy65", "ports.stuns", "security.password_strength")),
     Case("upstream-23.01", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True,
          ("hosts", "api_permissions.admin access.who.oauth", "modules.mod_http_upload.put_url",
           "modules.mod_http_upload.custom_headers"),
-         EXAMPLE_HOST),
+         EXAMPLE_HOST, ("ports.stuns", "tls.cert_file", "tls.key_file", "tls.protocol_options", "tls.c2s_ciphers",
+                        "tls.s2s_ciphers", "upload.docroot", "upload.file_mode", "upload.dir_mode", "upload.max_size",
+                        "upload.thumbnail", "upload.secret_length", "service.admin_user")),
     Case("uberspace-guide", "uberspace", {"upload": {"max_size": 209715200}}, ("modules", "mod_http_upload", "max_size"),
-         104857600, 209715200, ("auth_method", "sql_password"), UBERSPACE_DATABASE),
+         104857600, 209715200, ("auth_method", "sql_password"), UBERSPACE_DATABASE, ("database.port",),
+         # The guide announces STUN without a listener: the import adds them (and mod_stun_disco's default lifetime).
+         STUN_LISTENERS + ("    credentials_lifetime: 12h",)),
     Case("arch-guide", "arch", {"upload": {"quota_max_days": 14}}, ("modules", "mod_http_upload_quota", "max_days"), 7, 14,
          ("access_rules.register", "modules.mod_http_upload.get_url", "modules.mod_pubsub.ignore_pep_from_offline",
-          "modules.mod_pubsub.last_item_cache", "modules.mod_pubsub.plugins")),
+          "modules.mod_pubsub.last_item_cache", "modules.mod_pubsub.plugins"), {},
+         ("domains.proxy", "ports.proxy65", "upload.file_mode", "upload.dir_mode", "upload.max_size", "upload.thumbnail",
+          "upload.secret_length")),
     Case("macros", "arch", {"tls": {"c2s_ciphers": "ECDHE+AESGCM:!aNULL"}}, ("define_macro", "TLS_CIPHERS"),
          "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5", "ECDHE+AESGCM:!aNULL",
          ("define_macro.LOG_LEVEL", "define_macro.STANZA_LIMIT", "define_macro.ADMINS", "define_macro.UPLOAD_LIMIT",
-          "shaper.normal", "shaper.fast")),
+          "shaper.normal", "shaper.fast"), {},
+         ("upload.file_mode", "upload.dir_mode", "upload.secret_length", "security.password_strength")),
     Case("comments", "arch", {"security": {"loglevel": "warning"}}, ("loglevel",), "info", "warning",
-         ("shaper.normal", "shaper.fast")),
-    Case("flow", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True, ()),
+         ("shaper.normal", "shaper.fast"), {},
+         ("tls.protocol_options", "tls.c2s_ciphers", "tls.s2s_ciphers", "upload.file_mode", "upload.dir_mode",
+          "upload.thumbnail")),
+    Case("flow", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True, (), {},
+         ("upload.secret_length",)),
     Case("thirdparty", "arch", {"security": {"loglevel": "debug"}}, ("loglevel",), "info", "debug",
          ("log_rotate_count", "language", "max_fsm_queue", "registration_timeout", "s2s_access", "host_config",
           "listen.3", "acl.bad_servers", "access_rules.s2s", "shaper.normal", "shaper.fast", "modules.mod_block_strangers",
           "modules.mod_default_rooms", "modules.mod_legacy_auth", "modules.mod_pres_counter", "modules.mod_sic",
-          "modules.mod_stats", "modules.mod_time")),
+          "modules.mod_stats", "modules.mod_time"), {},
+         ("domains.proxy", "domains.pubsub", "domains.upload", "ports.proxy65", "ports.http", "ports.http_ip",
+          "tls.protocol_options", "tls.c2s_ciphers", "tls.s2s_ciphers", "security.password_strength")),
 ]
 IDS = [case.name for case in CASES]
 
@@ -155,12 +175,18 @@ def with_option(data: dict[str, Any], option: tuple[str, ...], value: Any) -> di
 def test_import_renders_the_file_byte_identical_and_reports_what_it_keeps(
         case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, printed = import_into(tmp_path, case, capsys)
-    assert (out / CONFIG).read_bytes() == case.path.read_bytes()
-    # The report comes first, one line per kept part, naming the file and line.
-    report = [line for line in printed.splitlines() if line.startswith(f"# {case.path}:")]
+    written = (out / CONFIG).read_text()
+    if not case.added:
+        assert (out / CONFIG).read_bytes() == case.path.read_bytes()
+    assert _removed_lines(case.path.read_text(), written) == []
+    assert _added_lines(case.path.read_text(), written) == list(case.added)
+    # The report comes first: one line per kept part, naming the file and line, then the preset's answers.
+    report = [line for line in printed.splitlines() if line.startswith(f"# {case.path}")]
     assert printed.splitlines()[:len(report)] == report
-    assert tuple(line.split(": ", 1)[1].split(": ", 1)[0] for line in report) == case.unmapped
-    assert all(line.split(":")[1].isdigit() and line.endswith(("kept as it is", "kept as they are")) for line in report)
+    kept = [line for line in report if line.endswith(("kept as it is", "kept as they are"))]
+    assert tuple(line.split(": ", 1)[1].split(": ", 1)[0] for line in kept) == case.unmapped
+    assert all(line.split(":")[1].isdigit() for line in kept)
+    assert report[-1] == f"# {case.path}: {PRESETS_ANSWERS}: {', '.join(case.unset)}"
 
     # Nothing left to do: neither with the import again nor from the saved answers.
     answers = write_answers(tmp_path / "same.yml", answers_for(case))
@@ -171,7 +197,7 @@ def test_import_renders_the_file_byte_identical_and_reports_what_it_keeps(
     fresh = out_dir(tmp_path, case, "fresh")
     code, printed, _ = run(capsys, "diff", "--out", str(fresh), "--answers", str(answers), "--import", str(case.path))
     assert code == 1
-    assert [line[1:] for line in config_diff(printed)] == mask(case.path.read_text(), ()).splitlines()
+    assert [line[1:] for line in config_diff(printed)] == mask(written, ()).splitlines()
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -230,8 +256,8 @@ def test_a_changed_import_keeps_everything_else_and_runs_on_real_ejabberd(
         ejabberd_release: str) -> None:
     out, _ = import_into(tmp_path, case, capsys, case.change)
     written = (out / CONFIG).read_text()
-    # Only the option changed, whatever the layout: the rest is the file's own.
-    original = YAML(typ="safe").load(case.path.read_text())
+    # Only the option changed, whatever the layout: the rest is what the import writes unchanged.
+    original = YAML(typ="safe").load((import_into(tmp_path, case, capsys, name="unchanged")[0] / CONFIG).read_text())
     assert YAML(typ="safe").load(written) == with_option(original, case.option, case.new)
     # The answers are for the release installed here, which the file runs on.
     assert YAML(typ="safe").load((out / "wizard.yml").read_text())["install"]["version"] == ejabberd_release
@@ -273,9 +299,8 @@ def test_entries_and_items_added_and_removed_leave_every_other_line_as_it_was(
         assert (f"port: {old_port}" in line or "mod_http_upload" in line or number in upload_lines), (number, line)
     config = YAML(typ="safe").load(after)
     assert not set(UPLOAD_ENTRIES) & set(config["modules"]) and "mod_stun_disco" in config["modules"]
-    assert 15222 in {item["port"] for item in config["listen"]}
-    if not saved["compliance"]["stun"]:  # the Uberspace guide announces STUN without a listener; that stays so
-        assert saved["ports"]["stun"] in {item["port"] for item in config["listen"]}
+    # Every file announcing STUN has its listener now (the Uberspace guide's since the import).
+    assert {15222, saved["ports"]["stun"]} <= {item["port"] for item in config["listen"]}
     assert_runs_on_real_ejabberd(case, after, request)
 
 
@@ -378,6 +403,13 @@ def _removed_lines(before: str, after: str) -> list[tuple[int, str]]:
     """The lines of ``before`` (0-based numbers) that ``after`` does not keep."""
     matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
     return [(number, matcher.a[number]) for tag, start, end, _, _ in matcher.get_opcodes() if tag in ("delete", "replace")
+            for number in range(start, end)]
+
+
+def _added_lines(before: str, after: str) -> list[str]:
+    """The lines of ``after`` that ``before`` does not have."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    return [matcher.b[number] for tag, _, _, start, end in matcher.get_opcodes() if tag in ("insert", "replace")
             for number in range(start, end)]
 
 
@@ -507,7 +539,8 @@ def test_the_database_password_stays_in_the_file_and_out_of_the_answers(tmp_path
     out, printed = import_into(tmp_path, case, capsys)
     assert UBERSPACE_DB_PASSWORD not in printed and UBERSPACE_DB_PASSWORD not in (out / "wizard.yml").read_text()
     assert "sql_password: a secret is never an answer: put the password into database.password_file" in printed
-    assert (out / CONFIG).read_bytes() == case.path.read_bytes()
+    written = (out / CONFIG).read_text()
+    assert _removed_lines(case.path.read_text(), written) == [] and UBERSPACE_DB_PASSWORD in written
     # Another password in the password file is a change of the config, never shown.
     write_secret(out / "db-password", "a-new-password")
     code, printed, _ = run(capsys, "diff", "--out", str(out))
@@ -621,3 +654,137 @@ def test_under_puts_the_answers_file_over_the_import_for_the_front_ends() -> Non
     given = imported.under(Given({"preset": "arch", "security": {"loglevel": "debug"}}, "answers.yml"))
     assert given.get("security.loglevel") == "debug" and given.get("ports.http") == 5443
     assert given.get("preset") == "arch" and given.source == "answers.yml"
+
+
+# -- what the file does not set -------------------------------------------------------
+
+
+def test_the_report_names_the_answers_that_are_the_presets_and_your_own_ones_are_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Upstream's example sets no ciphers: wizard.yml has the preset's, ejabberd its defaults, and the report says so;
+    ciphers of the user's own are written at once."""
+    case = next(case for case in CASES if case.name == "upstream-23.01")
+    out, printed = import_into(tmp_path, case, capsys)
+    named = next(line for line in printed.splitlines() if PRESETS_ANSWERS in line).rsplit(": ", 1)[1].split(", ")
+    assert "tls.c2s_ciphers" in named and "tls.use_macros" not in named  # how the file is written, not what ejabberd does
+    assert not [key for key in named if key.startswith(("install.", "service.")) and key != "service.admin_user"]
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    assert saved["tls"]["c2s_ciphers"] and "c2s_ciphers" not in YAML(typ="safe").load((out / CONFIG).read_text())
+
+    own = "ECDHE+AESGCM:!aNULL"
+    fresh = out_dir(tmp_path, case, "own")
+    answers = write_answers(tmp_path / "own.yml", answers_for(case, {"tls": {"c2s_ciphers": own}}))
+    code, printed, _ = run(capsys, "generate", "--out", str(fresh), "--answers", str(answers), "--import", str(case.path),
+                           "--yes")
+    assert code == 0
+    assert YAML(typ="safe").load((fresh / CONFIG).read_text())["c2s_ciphers"] == own
+    assert _added_lines(case.path.read_text(), (fresh / CONFIG).read_text()) == [f'c2s_ciphers: "{own}"']
+    line = next(line for line in printed.splitlines() if PRESETS_ANSWERS in line)
+    assert "tls.c2s_ciphers" not in line and "tls.s2s_ciphers" in line
+
+
+def test_plain_modes_answers_confirmed_as_shown_are_still_the_presets() -> None:
+    """Plain mode sets every answer the user confirms with Enter: the report names the same answers as generate's."""
+    from presets import load as load_preset
+    from wizard.catalogue import QUESTIONS
+    from wizard.draft import Draft
+
+    case = next(case for case in CASES if case.name == "comments")
+    imported = import_config(case.path)
+    draft = Draft.start(load_preset(case.preset), imported.under(Given(answers_for(case))), MACHINE)
+    for question in QUESTIONS:
+        if question.applies(draft.values()):
+            draft.set(question, draft.value(question))
+    report = imported.start(case.preset, Given(draft.given), MACHINE).report
+    assert report[-1] == f"{case.path}: {PRESETS_ANSWERS}: {', '.join(case.unset)}"
+    # One answer changed in the wizard is the user's: written, so no longer named.
+    draft.set(by_path("tls.c2s_ciphers"), "ECDHE+AESGCM:!aNULL")
+    report = imported.start(case.preset, Given(draft.given), MACHINE).report
+    assert "tls.c2s_ciphers" not in report[-1] and "tls.s2s_ciphers" in report[-1]
+
+
+# A value for each answer ejabberd.yml cannot say (install.version is the installed release, read elsewhere).
+OUTSIDE = {
+    "install": {"method": "source", "prefix": "/opt/ejabberd", "user": "other", "home": "/home/other",
+                "config_dir": "/srv/etc", "ejabberdctl": "/opt/bin/ejabberdctl", "spool_dir": "/srv/spool",
+                "log_dir": "/srv/log"},
+    "domains": {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"},
+    "database": {"password_source": "file", "password_file": "/srv/db-password"},
+    "compliance": {"alternative_connections": False},
+    "tls": {"use_macros": True},
+    "service": {"manager": "supervisord", "web_server": "uberspace", "unit_path": "/srv/unit.ini",
+                "web_root": "/srv/www", "backup_dir": "/srv/backups"},
+}
+
+
+def test_the_answers_the_report_leaves_out_change_nothing_ejabberd_reads() -> None:
+    from wizard.answers import build_from
+    from wizard.importer import OUTSIDE_THE_CONFIG
+    from wizard.render.ejabberd_config import document
+    from wizard.render.macros import plain
+
+    assert {f"{section}.{name}" for section, names in OUTSIDE.items() for name in names} == OUTSIDE_THE_CONFIG - {
+        "install.version"}
+    base = {"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": ["example.test"]},
+            "database": {"backend": "mysql"}, "tls": {"use_macros": False}}
+    before = document(build_from(None, Given(base), MACHINE), "pw")
+    for section, names in OUTSIDE.items():
+        for name, value in names.items():
+            after = document(build_from(None, Given(merge(base, {section: {name: value}})), MACHINE), "pw")
+            assert expanded(plain(after)) == expanded(plain(before)), f"{section}.{name}"
+
+
+# -- STUN announced without a listener -------------------------------------------------
+
+
+def test_stun_announced_without_a_listener_gets_them_in_the_diff_and_the_report_says_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = next(case for case in CASES if case.name == "uberspace-guide")
+    fresh = out_dir(tmp_path, case)
+    answers = write_answers(tmp_path / "answers.yml", answers_for(case))
+    code, printed, _ = run(capsys, "diff", "--out", str(fresh), "--answers", str(answers), "--import", str(case.path))
+    assert code == 1 and "+  - port: 40138  # STUN over TLS" in printed
+    services_line = 1 + case.path.read_text().splitlines().index("    services:")
+    assert (f"# {case.path}:{services_line}: modules.mod_stun_disco.services: announces STUN on 40137/udp, 40137/tcp, "
+            "40138/tcp but no ejabberd_stun listener answers there; the diff adds the listeners compliance.stun: true "
+            "stands for (answer compliance.stun: false to remove the announcement instead)") in printed.splitlines()
+    # Once written, the STUN answers reach both the listeners and what is announced.
+    out, _ = import_into(tmp_path, case, capsys)
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    changed = write_answers(tmp_path / "changed.yml", merge(saved, {"ports": {"stun": 40139}}))
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
+    config = YAML(typ="safe").load((out / CONFIG).read_text())
+    assert [item["port"] for item in config["listen"] if item["module"] == "ejabberd_stun"] == [40139, 40139, 40138]
+    assert [item["port"] for item in config["modules"]["mod_stun_disco"]["services"]] == [40139, 40139, 40138]
+
+
+def test_stun_answered_off_removes_the_announcement_without_a_listener(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    case = next(case for case in CASES if case.name == "uberspace-guide")
+    out, printed = import_into(tmp_path, case, capsys, {"compliance": {"stun": False}})
+    config = YAML(typ="safe").load((out / CONFIG).read_text())
+    assert "mod_stun_disco" not in config["modules"]
+    assert not [item for item in config["listen"] if item["module"] == "ejabberd_stun"]
+    assert "; with compliance.stun: false the diff removes the announcement" in printed
+
+
+def test_stun_announced_otherwise_than_the_wizard_writes_is_kept_with_what_to_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the UDP service, and a lifetime of the user's own: the wizard cannot tell which listeners are meant."""
+    case = next(case for case in CASES if case.name == "uberspace-guide")
+    text = case.path.read_text()
+    tcp_and_tls = text.index('      - host: "isabell.example"\n        port: 40137\n        type: stun\n        transport: tcp')
+    text = text[:tcp_and_tls] + text[text.index("  mod_vcard:"):]
+    text = text.replace("  mod_stun_disco:\n", "  mod_stun_disco:\n    credentials_lifetime: 1h\n")
+    path = tmp_path / "stun-udp.yml"
+    path.write_text(text)
+    out = out_dir(tmp_path, case)
+    answers = write_answers(tmp_path / "answers.yml", answers_for(case))
+    code, printed, err = run(capsys, "generate", "--out", str(out), "--answers", str(answers), "--import", str(path),
+                             "--yes")
+    assert code == 0, err
+    assert (out / CONFIG).read_text() == text
+    warning = next(line for line in printed.splitlines() if "mod_stun_disco.services" in line)
+    assert warning.endswith("announces STUN on 40137/udp but no ejabberd_stun listener answers there; kept as it is: "
+                            "add an ejabberd_stun listener on each port, or leave out services so that mod_stun_disco "
+                            "announces the listeners there are")

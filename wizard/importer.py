@@ -8,6 +8,11 @@ in the file: the imported file becomes the file the three-way merge
 its base. Answers equal to the imported ones therefore change nothing, byte for
 byte, and a changed answer changes only the options it renders.
 
+What the file does not set is taken to be the preset's: the report names those answers
+(ejabberd goes by its own defaults for them until one is changed), and an answer of the
+user's own for one of them is written. One file no answers render is completed instead:
+STUN announced without a listener gets the listeners, shown in the diff and the report.
+
 Secrets are never copied into answers: ``sql_password`` stays in the file and the
 report says where the wizard reads the password from instead.
 """
@@ -26,6 +31,7 @@ from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
 
 from presets import load as load_preset
 from wizard.answers import build_from, fill_preset, merge, plain
+from wizard.catalogue import QUESTIONS, by_path, model_defaults
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
 from wizard.given import Given, Machine
@@ -53,6 +59,20 @@ SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", 
 SECRET = ("a secret is never an answer: put the password into database.password_file (mode 0600) "
           "or, for my_print_defaults, into ~/.my.cnf; " + KEPT)
 WEB_HANDLERS = frozenset({"mod_bosh", "ejabberd_http_ws", "mod_http_upload"})
+CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
+# Answers no ejabberd.yml can say, so the report never counts them among those the file does not
+# set: where and how ejabberd is installed (its release is the installed one's, not the file's),
+# the service around it, the addresses of the DNS records, where the wizard reads the database
+# password from, what host-meta announces, and tls.use_macros, which says how the file is
+# written, not what ejabberd does (tests/test_import.py checks that none changes what ejabberd reads).
+OUTSIDE_THE_CONFIG = frozenset({
+    "install.method", "install.version", "install.prefix", "install.user", "install.home", "install.config_dir",
+    "install.ejabberdctl", "install.spool_dir", "install.log_dir", "domains.ipv4", "domains.ipv6",
+    "database.password_source", "database.password_file", "compliance.alternative_connections", "tls.use_macros",
+    "service.manager", "service.web_server", "service.unit_path", "service.web_root", "service.backup_dir",
+})
+CONFIG_ANSWERS = tuple(question.path for question in QUESTIONS if question.path not in OUTSIDE_THE_CONFIG)
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -62,9 +82,23 @@ class Unmapped:
     key: str  # dotted path in the config, e.g. "modules.mod_http_upload.get_url"
     why: str
     line: int | None = None  # 1-based, in the imported file
+    answers: tuple[str, ...] = ()  # the answers this part of the file speaks of, e.g. ("tls.cert_file",)
 
     def __str__(self) -> str:
         return f"{self.key}: {self.why}"
+
+
+@dataclass(frozen=True)
+class UnservedStun:
+    """STUN that mod_stun_disco announces on the file's own hosts while no ejabberd_stun
+    listener runs at all (the Uberspace guide's config): calls are sent where nothing answers."""
+
+    services: tuple[str, ...]  # "40137/udp", as announced
+    line: int | None  # of the services option
+
+    def problem(self) -> str:
+        return (f"modules.mod_stun_disco.services: announces STUN on {', '.join(self.services)} "
+                "but no ejabberd_stun listener answers there")
 
 
 @dataclass(frozen=True)
@@ -86,6 +120,7 @@ class Imported:
     unmapped: list[Unmapped]
     config: CommentedMap = field(repr=False)
     mapped: frozenset[str] = frozenset()  # the dotted config keys that answers were read from
+    unserved_stun: UnservedStun | None = None
 
     def under(self, saved: Given) -> Given:
         """These answers with the answers file's on top, for the front ends."""
@@ -111,15 +146,96 @@ class Imported:
         return answers, given
 
     def start(self, preset_name: str | None, answered: Given, machine: Machine | None = None) -> Start:
-        """The file and its answers for the merge: the imported ones over everything else answered."""
+        """The file and its answers for the merge: the imported ones over everything else answered.
+
+        What the file does not set is taken to be the preset's (``_base``), and an announced STUN
+        without listeners to be none (``_stun``): the merge then writes the user's own answers for
+        them, shown in the diff, while the preset's stay out of the file, as the report says.
+        """
         from wizard.render.ejabberd_config import document
 
-        base = _build(preset_name, [answered, self.given], machine or Machine.current(), self.path)
-        notes = self.unmapped + _unwritten(self.config, document(base, None), self.mapped,
-                                           {note.key for note in self.unmapped})
+        machine = machine or Machine.current()
+        unset = self._unset()
+        base, layers, own, written = self._base(preset_name, answered, unset, machine)
+        rendered = document(base, None)
+        base, stun_note = self._stun(preset_name, answered, base, layers, rendered, machine)
+        noted = {note.key for note in self.unmapped} | ({"modules.mod_stun_disco"} if stun_note else set())
+        notes = self.unmapped + _unwritten(self.config, rendered, self.mapped, noted)
         notes.sort(key=lambda note: note.line or 0)
-        report = tuple(f"{self.path}:{note.line}: {note}" if note.line else f"{self.path}: {note}" for note in notes)
-        return Start(self.text, base, report)
+        report = [self._where(note.line) + f": {note}" for note in notes]
+        if stun_note:
+            report.append(stun_note)
+        report += self._unset_line(base, [key for key in unset if key not in own],
+                                   "so these answers are the preset's and ejabberd uses its own defaults until you change one")
+        if not written:
+            report += self._unset_line(base, own, "and your answers for them are in wizard.yml but not written to the "
+                                       "config until you change one")
+        return Start(self.text, base, tuple(report))
+
+    def _where(self, line: int | None) -> str:
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def _unset(self) -> list[str]:
+        """The answers ejabberd.yml could say that this file does not: neither read from it nor
+        named by one of the parts it keeps (those say it otherwise, and are reported as kept)."""
+        spoken = {answer for note in self.unmapped for answer in note.answers}
+        return [key for key in CONFIG_ANSWERS if _lookup(self.given.values, key) is _ABSENT and key not in spoken]
+
+    def _base(self, preset_name: str | None, answered: Given, unset: list[str],
+              machine: Machine) -> tuple[Answers, list[Given], list[str], bool]:
+        """The answers the file is taken to be rendered from, their layers, which of ``unset`` the
+        user answered otherwise than the preset, and whether the merge writes those.
+
+        Unset answers are the preset's in the base: taking the user's would make their answer
+        look as if the file already said it, and nothing would write it.
+        """
+        preset = _preset_values(preset_name, answered, machine)
+        own = [key for key in unset if _lookup(answered.values, key) not in (_ABSENT, _lookup(preset, key))]
+        layers = [Given(_without(plain(answered.values), own)), self.given]
+        try:
+            return _build(preset_name, layers, machine, self.path), layers, own, True
+        except InputError:
+            # Without them the answers do not hold together (a domain no preset has, a port the
+            # preset's value would share): the file is taken to say them, as the report then tells.
+            layers = [answered, self.given]
+            return _build(preset_name, layers, machine, self.path), layers, own, False
+
+    def _stun(self, preset_name: str | None, answered: Given, base: Answers, layers: list[Given],
+              rendered: Mapping[str, Any], machine: Machine) -> tuple[Answers, str | None]:
+        """The base with an announced STUN but no listener read as what it is, and the report's line on it.
+
+        No answer renders such a file: compliance.stun is a STUN server and its announcement.
+        Whichever answer stands, the merge has to write what the file lacks of it, visibly in
+        the diff, or it never would (a listener missing from the file reads as one the user
+        removed). With compliance.stun true the base is taken without STUN, so the listeners
+        come; with false, with it, so the announcement goes. Where the file announces otherwise
+        than the wizard writes (more services, other options), the wizard cannot tell what the
+        listeners should be: the file is kept as it is and the line says what to do by hand.
+        """
+        stun = self.unserved_stun
+        if stun is None:
+            return base, None
+        where = self._where(stun.line)
+        if _lookup(answered.values, "compliance.stun") is False:
+            return base, f"{where}: {stun.problem()}; with compliance.stun: false the diff removes the announcement"
+        if not _agrees(_options(self.config.get("modules")).get("mod_stun_disco"),
+                       rendered["modules"].get("mod_stun_disco")):
+            return base, (f"{where}: {stun.problem()}; {KEPT}: add an ejabberd_stun listener on each port, or leave out "
+                          "services so that mod_stun_disco announces the listeners there are")
+        base = _build(preset_name, [*layers, Given({"compliance": {"stun": False}})], machine, self.path)
+        return base, (f"{where}: {stun.problem()}; the diff adds the listeners compliance.stun: true stands for "
+                      "(answer compliance.stun: false to remove the announcement instead)")
+
+    def _unset_line(self, base: Answers, unset: list[str], what: str) -> list[str]:
+        """The line naming answers the file does not set (section by section), and ``what`` that means.
+
+        Only answers that matter with these answers are named (no upload directory when upload
+        is off, no STUN port without STUN): the others would not reach ejabberd even when changed.
+        """
+        values, used = base.model_dump(mode="json"), base.ports.services(base)
+        keys = [key for key in unset if by_path(key).applies(values) and
+                (not key.startswith("ports.") or key.removeprefix("ports.") in (*used, "listen_ip", "http_ip"))]
+        return [f"{self.path}: not set in the file, {what}: {', '.join(keys)}"] if keys else []
 
 
 def read(source: Path | bool, preset_name: str | None, saved: Given, machine: Machine | None = None) -> Imported:
@@ -142,8 +258,11 @@ def import_config(path: Path) -> Imported:
     config = load_config(text, path)
     reader = _Reader(config)
     reader.read()
+    unserved = None
+    if reader.announced_stun and not reader.stun_listeners:
+        unserved = UnservedStun(tuple(reader.announced_stun), reader.announced_line)
     return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
-                    frozenset(reader.mapped))
+                    frozenset(reader.mapped), unserved)
 
 
 # -- reading -----------------------------------------------------------------------
@@ -204,6 +323,9 @@ class _Reader:
         self.labels: dict[str, str] = {}
         self.hosts: list[str] = []
         self.c2s: Mapping[str, Any] | None = None  # the STARTTLS client listener
+        self.announced_stun: list[str] = []  # "port/transport" that mod_stun_disco announces on the file's own hosts
+        self.announced_line: int | None = None
+        self.stun_listeners = False
 
     # -- primitives
 
@@ -227,7 +349,8 @@ class _Reader:
         except ValidationError as error:
             if where:
                 message = str(error.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
-                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}", line)
+                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}", line,
+                          (answer,))
             return False
         section, name = answer.split(".")
         target = self.given.setdefault(section, CommentedMap())
@@ -242,8 +365,8 @@ class _Reader:
             self.mapped.add(where)
         return True
 
-    def keep(self, key: str, why: str, line: int | None = None) -> None:
-        self.unmapped.append(Unmapped(key, why, line))
+    def keep(self, key: str, why: str, line: int | None = None, answers: tuple[str, ...] = ()) -> None:
+        self.unmapped.append(Unmapped(key, why, line, answers))
 
     # -- the config
 
@@ -307,7 +430,8 @@ class _Reader:
         name = self.label(self.get(options, key))
         where = f"modules.{module}.{key}"
         if name is None:
-            self.keep(where, f"not one name <subdomain>.@HOST@ as the wizard writes it; {KEPT}", _line(options, key))
+            self.keep(where, f"not one name <subdomain>.@HOST@ as the wizard writes it; {KEPT}", _line(options, key),
+                      (f"domains.{role}",))
         elif self.put(f"domains.{role}", name, options, key, where):
             self.labels[role] = name
 
@@ -330,7 +454,7 @@ class _Reader:
         elif url is not None:
             self.keep("modules.mod_http_upload.put_url",
                       f"{url!r} is not https://<subdomain>.@HOST@/<path> as the wizard writes it; {KEPT}",
-                      _line(options, "put_url"))
+                      _line(options, "put_url"), ("domains.upload", "upload.path"))
         for option in UPLOAD_OPTIONS:
             if option in options:
                 self.put(f"upload.{option}", self.get(options, option), options, option, f"modules.mod_http_upload.{option}")
@@ -341,7 +465,7 @@ class _Reader:
         elif "@" in str(origin):
             self.keep("modules.mod_http_upload.custom_headers",
                       f"the origin {origin!r} is a template; the wizard writes one literal origin; {KEPT}",
-                      _line(options, "custom_headers"))
+                      _line(options, "custom_headers"), ("upload.cors_origin",))
         else:
             self.put("upload.cors_origin", origin, options, "custom_headers", "modules.mod_http_upload.custom_headers")
         quota = _options(modules.get("mod_http_upload_quota"))
@@ -369,10 +493,14 @@ class _Reader:
 
     def read_stun_services(self, modules: Mapping[str, Any]) -> None:
         """The STUN ports mod_stun_disco announces (the listeners, read later, say it too when there are any)."""
-        services = self.get(_options(modules.get("mod_stun_disco")), "services")
+        options = _options(modules.get("mod_stun_disco"))
+        services = self.get(options, "services")
         seen: set[str] = set()
         for service in services if isinstance(services, list) else []:
             kind = self.get(service, "type")
+            if kind in ("stun", "stuns") and self.get(service, "host") in (*self.hosts, "@HOST@"):
+                self.announced_stun.append(f"{self.get(service, 'port')}/{self.get(service, 'transport', 'udp')}")
+                self.announced_line = _line(options, "services")
             if kind in ("stun", "stuns") and kind not in seen:
                 seen.add(kind)
                 self.put(f"ports.{kind}", self.get(service, "port"), service, "port", "modules.mod_stun_disco.services")
@@ -391,14 +519,14 @@ class _Reader:
                 self.put("security.registration", "captcha", options, "captcha_protected", "modules.mod_register")
             else:
                 self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
-                          _line(options, "captcha_protected"))
+                          _line(options, "captcha_protected"), ("security.registration",))
         elif ip_access == "trusted_network" or access in ("none", "deny"):
             self.put("security.registration", "closed", modules, "mod_register", "modules.mod_register")
         elif access == "all" and ip_access is None:
             self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
         else:
             self.keep("modules.mod_register", f"who may register depends on access rules the wizard does not write; {KEPT}",
-                      _line(modules, "mod_register"))
+                      _line(modules, "mod_register"), ("security.registration",))
 
     def read_listeners(self) -> None:
         listen = self.get(self.config, "listen")
@@ -416,6 +544,7 @@ class _Reader:
                 self.keep(where, f"port {port}: a second {role} listener; the wizard writes one; {KEPT}", _line(listen, index))
             elif self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
                 roles.setdefault(role, (port, options, index))
+        self.stun_listeners = "stun" in roles or "stuns" in roles
         for optional in ("c2s_tls", "s2s_tls"):
             if optional not in roles:
                 self.put(f"ports.{optional}", None, self.config, "listen")
@@ -473,7 +602,7 @@ class _Reader:
                 self.put(f"tls.{answer}", values[0], *found[0], names[0])
             else:
                 self.keep(names[-1], f"differs from {names[0]}; the wizard writes one value for both; {KEPT}",
-                          _line(*found[-1]))
+                          _line(*found[-1]), (f"tls.{answer}",))
         options = [place for found in used.values() for place in found]
         if options:
             self.put("tls.use_macros", any(self.uses_macro(node, key) for node, key in options), *options[0])
@@ -494,12 +623,12 @@ class _Reader:
             return
         line = _line(self.config, "certfiles")
         if not isinstance(files, list) or not all(isinstance(path, str) for path in files):
-            self.keep("certfiles", f"expected a list of file names; {KEPT}", line)
+            self.keep("certfiles", f"expected a list of file names; {KEPT}", line, CERTIFICATE_ANSWERS)
             return
         templates = _certificate_templates([str(path) for path in files], self.hosts, self.labels)
         if templates is None:
             self.keep("certfiles", "the files follow no pattern of {name} (each domain and subdomain) or {host} "
-                      f"(each domain) that the wizard can write; {KEPT}", line)
+                      f"(each domain) that the wizard can write; {KEPT}", line, CERTIFICATE_ANSWERS)
             return
         cert, key = templates
         if self.put("tls.cert_file", cert, self.config, "certfiles", "certfiles"):
@@ -517,7 +646,7 @@ class _Reader:
             self.put("security.scram", password_format == "scram", config, "auth_password_format", "auth_password_format")
         else:
             self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
-                      _line(config, "auth_password_format"))
+                      _line(config, "auth_password_format"), ("security.scram",))
         if "captcha_cmd" in config:
             self.put("security.captcha_cmd", self.get(config, "captcha_cmd"), config, "captcha_cmd", "captcha_cmd")
         self.read_admin()
@@ -533,7 +662,7 @@ class _Reader:
             self.put("service.admin_user", local, admin, "user", "acl.admin.user")
         else:
             self.keep("acl.admin.user", f"the wizard writes one admin account on the main domain; {KEPT}",
-                      _line(admin, "user"))
+                      _line(admin, "user"), ("service.admin_user",))
 
     def read_database(self) -> None:
         config = self.config
@@ -550,7 +679,7 @@ class _Reader:
             self.put("database.new_schema", self.get(config, schema, False), config, schema, schema)
         else:
             self.keep("sql_type", f"{sql_type!r}: the wizard writes MySQL/MariaDB or Mnesia only; {KEPT}",
-                      _line(config, "sql_type"))
+                      _line(config, "sql_type"), ("database.backend",))
         if "sql_password" in config:
             self.keep("sql_password", SECRET, _line(config, "sql_password"))
         expected = "sql" if sql_type == "mysql" else "internal"
@@ -615,6 +744,36 @@ def _build(preset_name: str | None, layers: list[Given], machine: Machine, impor
                 line = layer.line_of(path)
                 raise InputError(f"{layer.source}{f':{line}' if line else ''}: {error}", field=error.field) from None
         raise InputError(f"{error} (with the answers imported from {imported})", field=error.field) from None
+
+
+def _preset_values(preset_name: str | None, answered: Given, machine: Machine) -> dict[str, Any]:
+    """Every answer as the preset alone gives it (filled in from the answers given), by section."""
+    name = preset_name or answered.get("preset")
+    if not isinstance(name, str):
+        return model_defaults()  # building the answers names the missing preset
+    return merge(model_defaults(), fill_preset(load_preset(name), answered, machine))
+
+
+def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
+    """The answer at ``section.name``, or ``_ABSENT`` (an answer may be given as None)."""
+    section, name = dotted.split(".")
+    inside = values.get(section)
+    return plain(inside[name]) if isinstance(inside, Mapping) and name in inside else _ABSENT
+
+
+def _without(values: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    for key in keys:
+        section, name = key.split(".")
+        values.get(section, {}).pop(name, None)
+    return values
+
+
+def _agrees(mine: Any, rendered: Any) -> bool:
+    """Whether the file's module options are the wizard's, where both have one (the wizard's
+    others the merge adds, the file's others it keeps)."""
+    if not isinstance(mine, Mapping) or not isinstance(rendered, Mapping):
+        return False
+    return all(_value(value) == _value(rendered[key]) for key, value in mine.items() if key in rendered)
 
 
 def _gives(given: Given, path: tuple[str | int, ...]) -> bool:
