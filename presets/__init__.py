@@ -9,6 +9,7 @@ main domain). They are filled in when answers are built (``wizard.answers``).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,34 @@ DIRECTORY = Path(__file__).parent
 @functools.cache
 def names() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in DIRECTORY.glob("*.yaml")))
+
+
+# A description on one line of its own, as plain text: ``description: Some words``
+# at the start of a line, starting with a letter, two words at least (one word may
+# be a YAML boolean or null), with nothing YAML reads as structure or a comment.
+_PLAIN_DESCRIPTION = re.compile(r"description: (?P<text>[^\W\d_][^\t#:]* [^\t#:]*[^\s:])")
+
+
+@functools.cache
+def describe(name: str) -> str:
+    """The preset's one-line description, for listing the presets before one is chosen.
+
+    The first screen lists every preset: reading the description line of each file,
+    rather than parsing the files, keeps the YAML library's import (most of the time
+    that listing takes) for the step that needs it. A description written any other
+    way (quoted, folded over lines, with a comment) is read by the parser.
+    """
+    if name not in names():
+        return load(name).description  # the error of an unknown preset
+    lines = (DIRECTORY / f"{name}.yaml").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        found = _PLAIN_DESCRIPTION.fullmatch(line)
+        if found:
+            following = next((later for later in lines[number + 1:] if later.strip()), "")
+            if not following[:1].isspace():  # an indented line would continue the text
+                return found["text"]
+            break
+    return load(name).description
 
 
 @functools.cache

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 ALL_STEPS: list[tuple[str, str]] = [("preset", "Preset"), *STEPS, ("review", "Review")]
 
+# Moving between steps: nothing to move to before a preset is chosen.
+NAVIGATION = frozenset({"next", "back", "jump", "review"})
+
 
 class WizardApp(App[int]):
     # Absolute, so that subclasses defined elsewhere (tests, benchmarks) find it too.
@@ -57,7 +60,6 @@ class WizardApp(App[int]):
         self.session: Session | None = None
         self.written_files = 0
         self.current = "preset"
-        self.sub_title = str(out)
         self._gc_paused = False
 
     def on_load(self) -> None:
@@ -87,6 +89,10 @@ class WizardApp(App[int]):
             self._gc_paused = False
             gc.enable()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden, not refused: the footer of the first screen shows only what works there.
+        return self.session is not None or action not in NAVIGATION
+
     # -- steps ----------------------------------------------------------------
 
     def step_titles(self) -> list[tuple[str, str]]:
@@ -108,6 +114,7 @@ class WizardApp(App[int]):
         preset = presets.load(name)
         if self.session is None:
             self.session = Session(Draft.start(preset, self.saved, self.machine), self.out, imported=self.imported)
+            self.refresh_bindings()
         else:
             self.session.draft.preset = preset
         self.preset_name = name

@@ -1,4 +1,9 @@
-"""What every screen of the wizard shares: header, the step list, the footer."""
+"""What every screen of the wizard shares: the step list and the footer.
+
+No title bar: the person typed the program's name, the footer says what each key
+does, and at 80x24 the row is worth more to the questions. Where the files go is
+said where it matters, on the first screen and the review.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from screens.sidebar import StepList
 
@@ -23,9 +28,11 @@ class WizardScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Header()
         with Horizontal(id="body"):
-            yield StepList(self.wizard.step_titles(), self.step, self.wizard.step_states())
+            if self.wizard.session is not None:
+                # Before a preset is chosen there is no step to go to, so no list of them:
+                # the first screen names the steps in its introduction instead.
+                yield StepList(self.wizard.step_titles(), self.step, self.wizard.step_states())
             with Vertical(id="content"):
                 yield from self.compose_content()
         yield Footer()
@@ -37,7 +44,8 @@ class WizardScreen(Screen[None]):
         self.refresh_states()
 
     def refresh_states(self) -> None:
-        self.query_one(StepList).show_states(self.wizard.step_states())
+        for step_list in self.query(StepList):
+            step_list.show_states(self.wizard.step_states())
 
     def on_step_list_jump(self, message: StepList.Jump) -> None:
         self.wizard.go_to(message.step)

@@ -7,10 +7,11 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Markdown, Static
 
 
 class DoneScreen(Screen[None]):
+    CSS_PATH = "done.tcss"
     BINDINGS = [("ctrl+q", "app.quit", "Quit"), ("escape", "app.quit", "Quit")]
 
     def __init__(self, out: Path, written: int) -> None:
@@ -19,7 +20,6 @@ class DoneScreen(Screen[None]):
         self.written = written
 
     def compose(self) -> ComposeResult:
-        yield Header()
         yield Static(f"[b green]✓ Wrote {self.written} file(s) to {self.out}[/]", id="done-status")
         with VerticalScroll(id="next-steps"):
             yield Markdown((self.out / "README.md").read_text(encoding="utf-8"))

@@ -112,7 +112,7 @@ def _ask_secret(secret: SecretQuestion) -> str:
 
 
 def _ask_preset() -> str:
-    choices = [questionary.Choice(f"{name}: {presets.load(name).description}", value=name) for name in presets.names()]
+    choices = [questionary.Choice(f"{name}: {presets.describe(name)}", value=name) for name in presets.names()]
     return questionary.select("Which kind of host?", choices=choices).unsafe_ask()
 
 

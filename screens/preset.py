@@ -9,6 +9,7 @@ from textual.widgets.option_list import Option
 
 import presets
 from screens.base import WizardScreen
+from wizard.steps import STEPS
 
 
 class PresetScreen(WizardScreen):
@@ -17,11 +18,15 @@ class PresetScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("Where will ejabberd run?", classes="step-heading")
-        yield Static("The preset fills in every answer for that kind of host; you can change each one after.",
-                     classes="step-intro")
+        # The steps are named here as well as in the step list: before a preset is chosen
+        # there is no step list.
+        steps = ", ".join(title for _, title in STEPS)
+        yield Static(f"The preset fills in every answer for that kind of host; you can change each one in the steps "
+                     f"that follow: {steps}, Review. Nothing is written before the review, and then only to "
+                     f"{self.wizard.out}. Choose with the arrow keys and Enter.", classes="step-intro")
         # With their descriptions from the start: filled in after the first paint, they
         # cost as much to read and then a second layout and paint of the screen.
-        yield OptionList(*(Option(f"{name}\n  {presets.load(name).description}", id=name) for name in presets.names()),
+        yield OptionList(*(Option(f"{name}\n  {presets.describe(name)}", id=name) for name in presets.names()),
                          id="presets")
 
     def on_mount(self) -> None:

@@ -25,6 +25,7 @@ SIDE_BY_SIDE_WIDTH = 110
 
 
 class ReviewScreen(WizardScreen):
+    CSS_PATH = "review.tcss"
     step = "review"
     BINDINGS = [("ctrl+w", "write", "Write"), ("ctrl+t", "take", "Keep/take file")]
 

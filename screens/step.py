@@ -33,6 +33,8 @@ CHECK_DELAY = 0.6
 
 
 class StepScreen(WizardScreen):
+    CSS_PATH = ["questions.tcss", "step.tcss"]
+
     def __init__(self, step: str, title: str) -> None:
         super().__init__(name=step)
         self.step = step

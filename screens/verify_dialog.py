@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 class VerifyDialog(ModalScreen[None]):
     """The same tests as `ejabberd-wizard verify`, against the deployed server."""
 
+    CSS_PATH = ["questions.tcss", "verify_dialog.tcss"]
+
     BINDINGS = [("escape", "dismiss", "Close")]
 
     def __init__(self, jid: str) -> None:

@@ -176,6 +176,38 @@ async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_p
         assert field(app, "install.method").editor.value == "source"
 
 
+async def test_the_first_screen_offers_only_what_works_before_a_preset_is_chosen(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    from screens.sidebar import StepList
+
+    def footer_keys() -> set[str]:
+        return {binding.action for _, binding, enabled, _ in app.screen.active_bindings.values() if enabled
+                and binding.show} if app.screen.query(Footer) else set()
+
+    out = tmp_path / "out"
+    app = WizardApp(out, None, Given(), MACHINE, checks=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        intro = str(app.screen.query_one(".step-intro", Static).render())
+        assert str(out) in intro and "Installation" in intro
+        assert not app.screen.query(StepList)  # no step to go to yet
+        assert footer_keys() == {"quit"}
+        await pilot.press("ctrl+n", "f2", "ctrl+r", "ctrl+b")  # hidden, and doing nothing
+        await pilot.pause()
+        assert app.current == "preset" and app.session is None
+
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current == "install" and app.screen.query(StepList)
+        assert {"next", "back", "jump", "review", "quit"} <= footer_keys()
+        await pilot.press("ctrl+b")  # back to the preset screen: now with the steps to go to
+        await pilot.pause()
+        assert app.current == "preset" and app.screen.query(StepList)
+        assert "next" in footer_keys()
+    assert not out.exists()
+
+
 async def test_each_step_shows_the_findings_of_its_checks_as_they_arrive(tmp_path: Path) -> None:
     import socket
 
