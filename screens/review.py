@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -41,6 +42,9 @@ class ReviewScreen(WizardScreen):
         yield Static("Review", classes="step-heading")
         with VerticalScroll(id="review"):
             yield Static(id="summary")
+            # With --import: what of the imported file stays as it is, and which answers it does not set.
+            yield Static("The imported configuration", classes="step-subheading imported")
+            yield Static(id="imported", classes="imported")
             yield Static("Files of the deployment directory", classes="step-subheading")
             with Horizontal(id="files-and-diff"):
                 yield ListView(id="files")
@@ -104,6 +108,8 @@ class ReviewScreen(WizardScreen):
         for change in proposal.changes:
             files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
         self.refresh_bindings()
+        self.query_one("#imported", Static).update(Text("\n".join(proposal.imported)))  # paths are not markup
+        self.query(".imported").set(display=bool(proposal.imported))
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
         blocking = self.wizard.session.blocking_error()

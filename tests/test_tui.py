@@ -307,3 +307,7 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
         proposal = app.screen.proposal
         config = next(change for change in proposal.changes if change.path == "config/ejabberd.yml")
         assert config.planned.content == imported_file.read_text()
+        # The import report, as generate and plain mode print it, is on the review too.
+        shown = str(app.screen.query_one("#imported", Static).render())
+        assert proposal.imported and all(line in shown for line in proposal.imported)
+        assert "not set in the file" in shown and app.screen.query_one("#imported").display
