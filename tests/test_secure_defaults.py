@@ -4,8 +4,9 @@
   TLS 1.2+, forward-secret ciphers of the guides, STARTTLS required, the web admin and the
   HTTP API on loopback only, hide_sensitive_log_data, show_os: false, registration closed or
   behind a CAPTCHA with a password strength, no MQTT, upload modes 0640/2750.
-- Real ejabberd started with it refuses to authenticate clients before STARTTLS and serves
-  neither the admin nor the API on the public web listener.
+- Real ejabberd started with it refuses to authenticate clients before STARTTLS, serves
+  neither the admin nor the API on the public web listener, and registers no account in-band,
+  not even from loopback, while its users can still change their passwords.
 - `check` reports each weakening of a live ejabberd.yml, with its fix.
 - Secrets: never in the answers, a diff, the terminal, another readable file or a command line.
 - Modes: what the wizard writes and what its scripts set never widen beyond what the guides ask.
@@ -13,9 +14,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import html
-import ipaddress
 import json
 import os
 import re
@@ -32,6 +34,7 @@ from typing import Any
 import pymysql
 import pytest
 from ruamel.yaml import YAML
+from slixmpp.exceptions import IqError, IqTimeout
 from textual.widgets import Input, ListView
 
 import presets
@@ -56,6 +59,7 @@ from wizard.cli import main
 from wizard.model import Answers
 from wizard.render import deployment, ejabberd_config
 from wizard.secrets import Secrets
+from wizard.verify.client import LoginError, Session, Tls
 
 PRESETS = presets.names()
 HOST = "example.test"
@@ -158,11 +162,9 @@ def test_logs_and_version_answers_keep_private_things_private(preset_config: tup
 def test_registration_is_closed_with_a_password_strength(preset_config: tuple[str, dict[str, Any]]) -> None:
     _, config = preset_config
     register = config["modules"]["mod_register"]
-    # Closed: only from loopback, i.e. the admin's own tools on the server.
-    rule = config["access_rules"][register["ip_access"]]
-    assert rule == {"allow": "loopback"}
-    assert all(ipaddress.ip_network(net).is_loopback for net in config["acl"]["loopback"]["ip"])
-    assert register["password_strength"] >= 32
+    # Closed to every address, loopback too: on shared hosting every user of the host reaches it.
+    assert register["access"] == "none" and "ip_access" not in register
+    assert register["password_strength"] >= 32  # what a password change takes
 
 
 def test_registration_by_captcha_is_captcha_protected() -> None:
@@ -214,7 +216,7 @@ def _http_status(port: int, path: str) -> int:
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_real_ejabberd_wants_starttls_and_keeps_admin_off_the_public_listener(preset: str, ejabberd_node: Any) -> None:
+def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_registration_closed(preset: str, ejabberd_node: Any) -> None:
     require("/usr/sbin/ejabberdctl")
     # Mnesia: the database does not change any of this, and needs no server here.
     answers = answers_of(preset, install={"version": installed_ejabberd_version()}, database={"backend": "mnesia"})
@@ -236,7 +238,54 @@ def test_real_ejabberd_wants_starttls_and_keeps_admin_off_the_public_listener(pr
     assert _http_status(public_web, "/admin/") == 404
     assert _http_status(public_web, "/api/status") == 404
     assert _http_status(admin_port, "/admin/") == 401  # there, but asks for the admin's credentials
+
+    # Registration is closed to clients on this machine too, and a user still changes a password.
+    client_port, domain = node.port_for(answers.ports.c2s), node.hosts[0]
+    node.register("alice", domain, "alice-first-password-0123")
+    registered, changed = asyncio.run(_register_and_change_password(client_port, domain))
+    assert registered == "the server offers no in-band registration", registered
+    assert node.ctl("registered_users", domain).stdout.split() == ["alice"]
+    assert changed is None and node.ctl("check_password", "alice", domain, "alice-second-password-0123").returncode == 0
+    # The API on loopback is every local user's to reach (on shared hosting, every user of the host):
+    # it answers only the admin, not a request without credentials, nor a user who is not the admin.
+    api = f"http://127.0.0.1:{admin_port}/api/registered_users"
+    assert _api_status(api, {"host": domain}) in (401, 403)
+    assert _api_status(api, {"host": domain}, f"alice@{domain}:alice-second-password-0123") == 403
+    node.register(answers.service.admin_user, domain, "the-admins-password-0123")
+    assert _api_status(api, {"host": domain}, f"{answers.service.admin_user}@{domain}:the-admins-password-0123") == 200
     assert node.error_lines() == []
+
+
+def _api_status(url: str, body: dict[str, str], login: str | None = None) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    if login:
+        request.add_header("Authorization", "Basic " + base64.b64encode(login.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+async def _register_and_change_password(port: int, domain: str) -> tuple[str, str | None]:
+    """In-band registration from loopback (the error it ends in), then alice's password change (its error, if any)."""
+    tls = Tls(insecure=True)  # the test node's self-signed certificate
+    address = ("127.0.0.1", port)
+    try:
+        intruder = await Session.open(f"intruder@{domain}", "intruder-password-0123", address, tls, 15, register=True)
+    except LoginError as refused:
+        registered = str(refused)
+    else:
+        await intruder.close()
+        registered = "registered"
+    alice = await Session.open(f"alice@{domain}", "alice-first-password-0123", address, tls, 15)
+    try:
+        await alice.client.plugin["xep_0077"].change_password("alice-second-password-0123", timeout=15)
+    except (IqError, IqTimeout) as error:
+        return registered, repr(error)
+    finally:
+        await alice.close()
+    return registered, None
 
 
 # -- check: a live config that weakens the defaults ------------------------------------------
@@ -310,13 +359,17 @@ WEAKENINGS: list[tuple[str, Callable[[Any], None], list[tuple[str, Severity]]]] 
      [("config.security.admin_exposed", Severity.ERROR)]),
     ("show_os on", _set("modules.mod_version.show_os", True), [("config.security.show_os", Severity.WARNING)]),
     ("IP addresses in the logs", _set("hide_sensitive_log_data", False), [("config.security.logs", Severity.WARNING)]),
-    ("registration open, without a CAPTCHA", _set("modules.mod_register.ip_access", "all"),
+    ("registration open, without a CAPTCHA", lambda d: d["modules"]["mod_register"].pop("access"),
      [("config.security.registration", Severity.WARNING)]),
     ("registration open, without password strength",
-     lambda d: (d["modules"]["mod_register"].__setitem__("ip_access", "all"),
+     lambda d: (d["modules"]["mod_register"].pop("access"),
                 d["modules"]["mod_register"].__setitem__("captcha_protected", True),
                 d["modules"]["mod_register"].pop("password_strength")),
      [("config.security.password_strength", Severity.WARNING)]),
+    ("registration from loopback (upstream's trusted_network)",
+     lambda d: (d["modules"]["mod_register"].pop("access"),
+                d["modules"]["mod_register"].__setitem__("ip_access", "trusted_network")),
+     [("config.security.registration_loopback", Severity.WARNING)]),
     ("MQTT on", _set("modules.mod_mqtt", {}), [("config.security.mqtt", Severity.WARNING)]),
     ("servers without STARTTLS", _set("s2s_use_starttls", "optional"), [("config.security.s2s_starttls", Severity.WARNING)]),
 ]
@@ -348,6 +401,15 @@ def test_check_flags_what_debian_ships_as_its_default_config() -> None:
     # Debian 12's ejabberd serves /admin and /api on "::" and runs an MQTT broker.
     assert {(f.check, f.severity) for f in findings} >= {("config.security.admin_exposed", Severity.ERROR),
                                                            ("config.security.mqtt", Severity.WARNING)}
+
+
+@pytest.mark.parametrize("name", ["upstream-23.01", "uberspace-guide"])
+def test_check_flags_registration_from_loopback_in_the_configs_people_start_from(name: str) -> None:
+    """Upstream's example and the Uberspace guide 'close' registration with ip_access: trusted_network."""
+    config = Path(__file__).parent / "data" / "configs" / f"{name}.yml"
+    registration = [f for f in check_file(config) if f.check == "config.security.registration_loopback"]
+    assert [f.severity for f in registration] == [Severity.WARNING]
+    assert "access: none" in registration[0].fix and "shared hosting" in registration[0].message
 
 
 # -- secrets -----------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 The wizard writes TLS 1.2 and newer with forward-secret ciphers, STARTTLS required from
 clients and servers, the web admin and the HTTP API on a loopback listener of their own,
-hide_sensitive_log_data, no OS in version answers, registration closed or behind a CAPTCHA
-with a password strength, and no MQTT. A file edited by hand, or an older one still live,
+hide_sensitive_log_data, no OS in version answers, registration closed (to loopback too) or
+behind a CAPTCHA with a password strength, and no MQTT. A file edited by hand, or an older one still live,
 can lose any of that: each loss is one finding, with the line that restores it.
 
 Errors are what exposes passwords or the server's administration to the network (old TLS,
@@ -262,19 +262,55 @@ def _registration(document: Document, modules: Mapping[str, Any], dotted: str) -
     options = options if isinstance(options, Mapping) else {}
     subject = document.where(modules, "mod_register", f"{dotted}.mod_register")
     # Without its own access rules, mod_register lets everyone register from everywhere.
-    restricted = any(not _allows_everyone(document, document.get(options, key)) for key in ("access", "ip_access"))
-    if restricted:
+    if not _allows_everyone(document, document.get(options, "access")):
+        return  # who may register is restricted ('none': nobody)
+    ip_access = document.get(options, "ip_access")
+    if not _allows_everyone(document, ip_access):
+        if _loopback_only(document, ip_access):
+            document.add("registration_loopback", Severity.WARNING, subject,
+                         "anyone who can reach this machine's loopback may register accounts: every program on it, "
+                         "and on shared hosting every user of the host",
+                         "mod_register: {access: none}; the admin creates accounts with ejabberdctl "
+                         "(answers: security.registration: closed)")
         return
     if document.get(options, "captcha_protected") is not True:
         document.add("registration", Severity.WARNING, subject,
                      "anyone may register accounts, without a CAPTCHA: spammers will",
-                     "mod_register: {ip_access: trusted_network} to close it, or captcha_protected: true with "
+                     "mod_register: {access: none} to close it, or captcha_protected: true with "
                      "captcha_cmd (answers: security.registration: closed or captcha)")
     strength = document.get(options, "password_strength")
     if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength <= 0:
         document.add("password_strength", Severity.WARNING, subject,
                      "registration takes any password, however weak",
                      "mod_register: {password_strength: 32} (answers: security.password_strength)")
+
+
+def _loopback_only(document: Document, rule: Any) -> bool:
+    """Whether an access rule (by name) lets in only addresses of this machine, as upstream's
+    'trusted_network' does: 'allow' of one acl whose networks are all loopback."""
+    rules, acls = document.options.get("access_rules"), document.options.get("acl")
+    body = rules.get(rule) if isinstance(rules, Mapping) and isinstance(rule, str) else None
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    if not isinstance(body, Mapping) or list(body) != ["allow"] or not isinstance(acls, Mapping):
+        return False
+    acl = acls.get(document.value(body["allow"]))
+    networks = acl.get("ip") if isinstance(acl, Mapping) and list(acl) == ["ip"] else None
+    networks = [networks] if isinstance(networks, str) else networks
+    return isinstance(networks, list) and bool(networks) and all(_is_loopback_network(net) for net in networks)
+
+
+def _is_loopback_network(network: Any) -> bool:
+    try:
+        parsed = ipaddress.ip_network(str(network), strict=False)
+    except ValueError:
+        return False
+    return all(_is_loopback_address(address) for address in (parsed.network_address, parsed.broadcast_address))
+
+
+def _is_loopback_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as upstream's acl lists it
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _allows_everyone(document: Document, rule: Any) -> bool:

@@ -358,11 +358,13 @@ def _proxy65(answers: Answers, sql: bool) -> CommentedMap:
 
 def _register(answers: Answers) -> CommentedMap:
     security = answers.security
-    # 'trusted_network' allows registration from loopback only: the admin's tools.
-    options = mapping(
-        ip_access="trusted_network" if security.registration == "closed" else "all",
-        access_from="deny",
-    )
+    # Closed is 'access: none': no in-band registration from anywhere, and none announced.
+    # Loopback ('ip_access: trusted_network', upstream's default) is not only the admin's:
+    # every program of the machine, and on shared hosting every user of the host, can reach
+    # it. The admin creates accounts with ejabberdctl, which needs no mod_register; users
+    # still change their passwords through it.
+    options = mapping(access="none") if security.registration == "closed" else mapping(ip_access="all")
+    options["access_from"] = "deny"
     if security.registration == "captcha":
         options["captcha_protected"] = True
     if security.password_strength:

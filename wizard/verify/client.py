@@ -27,6 +27,8 @@ from slixmpp.xmlstream.handler import Callback  # noqa: E402
 from slixmpp.xmlstream.matcher import MatchXPath  # noqa: E402
 
 STREAM_FEATURES = "{http://etherx.jabber.org/streams}features"
+REGISTER_FEATURE = "{http://jabber.org/features/iq-register}register"  # XEP-0077 §8
+SASL_MECHANISMS = "{urn:ietf:params:xml:ns:xmpp-sasl}mechanisms"
 
 
 class LoginError(Exception):
@@ -106,6 +108,11 @@ class Session:
             raise LoginError(f"no login as {jid} at {address[0]}:{address[1]} within {timeout:.0f}s") from None
         except LoginError:
             await session.close()
+            offered = {child.tag for child in seen[-1]} if seen else set()
+            if register and SASL_MECHANISMS in offered and REGISTER_FEATURE not in offered:
+                # Ready to log in, without registration: slixmpp went on to log in, and failed
+                # as the unknown account it is.
+                raise LoginError("the server offers no in-band registration") from None
             raise
         session.features = list(seen[-1]) if seen else []
         return session

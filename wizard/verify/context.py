@@ -144,9 +144,10 @@ class Context:
     async def throwaway(self) -> Session:
         """A fresh account for tests that leave data only removing the account removes.
 
-        Created by in-band registration (allowed e.g. from the server's own
-        loopback address) or, when the tester is an admin, by the XEP-0133
-        add-user command; removed again after the last test.
+        Created by in-band registration, where the server allows it (the wizard's
+        configs do not: registration 'closed' is closed to every address), or, when
+        the tester is an admin, by the XEP-0133 add-user command; removed again after
+        the last test.
         """
         return await self.once("throwaway", self._make_throwaway)
 
@@ -162,8 +163,8 @@ class Context:
             except IqFailure as admin:
                 raise Untestable(
                     f"needs a throwaway account, and none could be made ({registration}; "
-                    f"as an admin: {admin.condition}); run verify on the server (--server localhost) "
-                    "or as an admin account"
+                    f"as an admin: {admin.condition}); run verify as an admin account, which makes one "
+                    "with the add-user command"
                 ) from None
             try:
                 session = await Session.open(jid, password, main.address, main.tls, main.timeout)
