@@ -97,6 +97,12 @@ CASES = [
           "upload.thumbnail")),
     Case("flow", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True, (), {},
          ("upload.secret_length",)),
+    Case("external-turn", "arch", {"security": {"loglevel": "warning"}}, ("loglevel",), "info", "warning",
+         ("api_permissions.admin access.who.oauth", "modules.mod_http_upload.put_url",
+          "modules.mod_http_upload.custom_headers", "modules.mod_stun_disco.secret", "modules.mod_stun_disco.services"),
+         {}, ("ports.stuns", "tls.protocol_options", "tls.c2s_ciphers",
+              "tls.s2s_ciphers", "upload.docroot", "upload.file_mode", "upload.dir_mode", "upload.max_size",
+              "upload.thumbnail", "upload.secret_length", "service.admin_user")),
     Case("thirdparty", "arch", {"security": {"loglevel": "debug"}}, ("loglevel",), "info", "debug",
          ("log_rotate_count", "language", "max_fsm_queue", "registration_timeout", "s2s_access", "host_config",
           "listen.3", "acl.bad_servers", "access_rules.s2s", "shaper.normal", "shaper.fast", "modules.mod_block_strangers",
@@ -788,3 +794,154 @@ def test_stun_announced_otherwise_than_the_wizard_writes_is_kept_with_what_to_do
     assert warning.endswith("announces STUN on 40137/udp but no ejabberd_stun listener answers there; kept as it is: "
                             "add an ejabberd_stun listener on each port, or leave out services so that mod_stun_disco "
                             "announces the listeners there are")
+
+
+# -- STUN and TURN of other hosts -------------------------------------------------------
+
+EXTERNAL = next(case for case in CASES if case.name == "external-turn")
+TURN_HOST = "turn.example.net"
+OWN_UDP_LISTENER = ('  -\n    port: 3478\n    ip: "::"\n    transport: udp\n    module: ejabberd_stun\n'
+                    "    ## TURN is coturn's, on turn.example.net (see mod_stun_disco).\n    use_turn: false\n")
+
+
+def own_stun_service(port: int, transport: str, kind: str) -> str:
+    return (f'      - host: "example.net"\n        port: {port}\n        transport: {transport}\n        type: {kind}\n'
+            "        restricted: false\n")
+
+
+def own_stun_listener(port: int, tls: bool) -> str:
+    lines = ["  -", f"    port: {port}", '    ip: "::"', "    transport: tcp", *(["    tls: true"] if tls else []),
+             "    module: ejabberd_stun", "    use_turn: false"]
+    return "\n".join(lines) + "\n"
+
+
+# The corpus file announces only the TURN server elsewhere (ejabberd announces its own UDP
+# listener by itself); "mixed" lists ejabberd's own services after it, as the wizard writes
+# them, with their listeners; "tls-only" only its own STUN over TLS.
+STUN_VARIANTS = {
+    "other-host-only": ((), ()),
+    "mixed": ((own_stun_service(3478, "udp", "stun"), own_stun_service(3478, "tcp", "stun"),
+               own_stun_service(5349, "tcp", "stuns")), (own_stun_listener(3478, False), own_stun_listener(5349, True))),
+    "tls-only": ((own_stun_service(5349, "tcp", "stuns"),), (own_stun_listener(5349, True),)),
+}
+
+
+def stun_variant(tmp_path: Path, name: str) -> Path:
+    """The corpus file with ejabberd's own STUN services and listeners of ``name`` added."""
+    services, listeners = STUN_VARIANTS[name]
+    text = EXTERNAL.path.read_text()
+    last_service, mqtt = "        restricted: true\n  mod_vcard:", "  -\n    port: 1883\n"
+    assert text.count(last_service) == 1 and text.count(mqtt) == 1
+    text = text.replace(last_service, "        restricted: true\n" + "".join(services) + "  mod_vcard:")
+    text = text.replace(mqtt, "".join(listeners) + mqtt)
+    path = tmp_path / f"{name}.yml"
+    path.write_text(text)
+    return path
+
+
+def services_of(config: dict[str, Any], *, other_hosts: bool) -> list[dict[str, Any]]:
+    services = config["modules"]["mod_stun_disco"]["services"]
+    return [service for service in services if (service["host"] == TURN_HOST) == other_hosts]
+
+
+def test_services_of_other_hosts_give_no_stun_answer_and_are_reported_as_kept(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The TURN server elsewhere announces STUN on 80 and 443: neither is a port of this ejabberd."""
+    lines = EXTERNAL.path.read_text().splitlines()
+    first = 1 + lines.index(f"        host: {TURN_HOST}")
+    imported = import_config(EXTERNAL.path)
+    assert imported.given.get("ports.stun") == 3478  # ejabberd's own listener
+    assert imported.given.get("ports.stuns") is None  # no own STUN over TLS: the preset's, as the report says
+    out, printed = import_into(tmp_path, EXTERNAL, capsys)
+    assert (out / CONFIG).read_bytes() == EXTERNAL.path.read_bytes()
+    assert (f"# {EXTERNAL.path}:{first}: modules.mod_stun_disco.services: {TURN_HOST} 80/udp stun, 80/udp turn, "
+            "80/tcp turn, 443/tcp stuns, 443/tcp turns: not a host of this file, so taken to be another server's: "
+            "no answer takes their ports, a changed STUN answer leaves them alone, and compliance.stun: false removes "
+            "them with mod_stun_disco; kept as they are") in printed.splitlines()
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    assert (saved["ports"]["stun"], saved["ports"]["stuns"]) == (3478, 5349)
+
+    # Without ejabberd's own listener, nothing in the file says a STUN port: both are the preset's.
+    text = EXTERNAL.path.read_text()
+    assert text.count(OWN_UDP_LISTENER) == 1
+    path = tmp_path / "no-listener.yml"
+    path.write_text(text.replace(OWN_UDP_LISTENER, ""))
+    answers = write_answers(tmp_path / "answers.yml", answers_for(EXTERNAL))
+    code, printed, err = run(capsys, "generate", "--out", str(tmp_path / "no-listener"), "--answers", str(answers),
+                             "--import", str(path), "--yes")
+    assert code == 0, err
+    assert (tmp_path / "no-listener" / CONFIG).read_text() == path.read_text()
+    saved = YAML(typ="safe").load((tmp_path / "no-listener" / "wizard.yml").read_text())
+    assert (saved["ports"]["stun"], saved["ports"]["stuns"]) == (3478, 5349)
+    named = next(line for line in printed.splitlines() if PRESETS_ANSWERS in line).rsplit(": ", 1)[1].split(", ")
+    assert {"ports.stun", "ports.stuns"} <= set(named)
+    assert sum("modules.mod_stun_disco.services" in line for line in printed.splitlines()) == 1
+
+
+@pytest.mark.parametrize("variant", sorted(STUN_VARIANTS))
+def test_a_changed_stun_port_changes_the_servers_own_stun_and_keeps_the_other_hosts(
+        variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
+        ejabberd_release: str) -> None:
+    path = stun_variant(tmp_path, variant)
+    answers = write_answers(tmp_path / "answers.yml", answers_for(EXTERNAL))
+    out = tmp_path / "deploy"
+    code, _, err = run(capsys, "generate", "--out", str(out), "--answers", str(answers), "--import", str(path), "--yes")
+    assert code == 0, err
+    before = (out / CONFIG).read_text()
+    assert before == path.read_text()
+    saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    assert (saved["ports"]["stun"], saved["ports"]["stuns"]) == (3478, 5349)
+    changed = write_answers(tmp_path / "changed.yml", merge(saved, {"ports": {"stun": 3479}, "compliance": {"stun": True}}))
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
+    after = (out / CONFIG).read_text()
+
+    # Only the port lines of ejabberd's own STUN change: each listener and service of it over UDP or TCP.
+    own = len(STUN_VARIANTS[variant][0]) - sum("stuns" in service for service in STUN_VARIANTS[variant][0])
+    listeners = 1 + sum("tls: true" not in listener for listener in STUN_VARIANTS[variant][1])
+    assert [line.strip() for _, line in _removed_lines(before, after)] == ["port: 3478"] * (listeners + own)
+    assert [line.strip() for line in _added_lines(before, after)] == ["port: 3479"] * (listeners + own)
+    config, original = YAML(typ="safe").load(after), YAML(typ="safe").load(before)
+    assert services_of(config, other_hosts=True) == services_of(original, other_hosts=True)
+    assert [(item["port"], item.get("tls", False)) for item in config["listen"] if item["module"] == "ejabberd_stun"] == \
+        [(3479, False)] * listeners + [(5349, True)] * (len(STUN_VARIANTS[variant][1]) + 1 - listeners)
+    assert {(item["type"], item["port"]) for item in services_of(config, other_hosts=False)} <= {("stun", 3479),
+                                                                                                 ("stuns", 5349)}
+    assert_runs_on_real_ejabberd(EXTERNAL, after, request)
+
+
+def test_own_stun_announced_without_a_listener_next_to_another_hosts_is_kept_with_what_to_do(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Adding the listeners would rewrite services whole (the wizard's base has no mod_stun_disco
+    then), which would drop the other host's: the file is kept and the report says what to do."""
+    text = stun_variant(tmp_path, "mixed").read_text()
+    text = text.replace(OWN_UDP_LISTENER, "").replace("".join(STUN_VARIANTS["mixed"][1]), "")
+    assert "ejabberd_stun" not in text
+    path = tmp_path / "unserved.yml"
+    path.write_text(text)
+    answers = write_answers(tmp_path / "answers.yml", answers_for(EXTERNAL))
+    code, printed, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--import",
+                             str(path), "--yes")
+    assert code == 0, err
+    assert (tmp_path / "d" / CONFIG).read_text() == text
+    lines = [line for line in printed.splitlines() if "modules.mod_stun_disco.services" in line]
+    assert len(lines) == 2
+    assert lines[0].endswith(f"{TURN_HOST} 80/udp stun, 80/udp turn, 80/tcp turn, 443/tcp stuns, 443/tcp turns: not a "
+                             "host of this file, so taken to be another server's: no answer takes their ports, a "
+                             "changed STUN answer leaves them alone, and compliance.stun: false removes them with "
+                             "mod_stun_disco; kept as they are")
+    assert lines[1].endswith("announces STUN on 3478/udp, 3478/tcp, 5349/tcp but no ejabberd_stun listener answers "
+                             "there; kept as it is: add an ejabberd_stun listener on each port, or leave out this server's "
+                             "services so that mod_stun_disco announces the listeners there are")
+
+
+def test_stun_answered_off_removes_the_other_hosts_services_with_mod_stun_disco_as_the_report_says(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, printed = import_into(tmp_path, EXTERNAL, capsys, {"compliance": {"stun": False}})
+    assert "compliance.stun: false removes them with mod_stun_disco; kept as they are" in printed
+    written = (out / CONFIG).read_text()
+    config = YAML(typ="safe").load(written)
+    assert "mod_stun_disco" not in config["modules"]
+    assert not [item for item in config["listen"] if item["module"] == "ejabberd_stun"]
+    # In the diff, every line of them.
+    hosts = [(number, line) for number, line in enumerate(EXTERNAL.path.read_text().splitlines()) if f"host: {TURN_HOST}" in line]
+    assert len(hosts) == 5 and set(hosts) <= set(_removed_lines(EXTERNAL.path.read_text(), written))

@@ -13,6 +13,10 @@ What the file does not set is taken to be the preset's: the report names those a
 user's own for one of them is written. One file no answers render is completed instead:
 STUN announced without a listener gets the listeners, shown in the diff and the report.
 
+Services that mod_stun_disco announces for hosts that are not the file's (a TURN server on
+another machine) are the user's: no answer is read from them, the report says they are kept,
+and the merge leaves them as they are when a STUN answer changes the server's own.
+
 Secrets are never copied into answers: ``sql_password`` stays in the file and the
 report says where the wizard reads the password from instead.
 """
@@ -95,6 +99,7 @@ class UnservedStun:
 
     services: tuple[str, ...]  # "40137/udp", as announced
     line: int | None  # of the services option
+    other_hosts: bool = False  # services of other hosts are announced too
 
     def problem(self) -> str:
         return (f"modules.mod_stun_disco.services: announces STUN on {', '.join(self.services)} "
@@ -220,8 +225,11 @@ class Imported:
             return base, f"{where}: {stun.problem()}; with compliance.stun: false the diff removes the announcement"
         if not _agrees(_options(self.config.get("modules")).get("mod_stun_disco"),
                        rendered["modules"].get("mod_stun_disco")):
+            # So it is with another host's services: without STUN in the base, the merge would
+            # write services whole, without them.
+            services = "this server's services" if stun.other_hosts else "services"
             return base, (f"{where}: {stun.problem()}; {KEPT}: add an ejabberd_stun listener on each port, or leave out "
-                          "services so that mod_stun_disco announces the listeners there are")
+                          f"{services} so that mod_stun_disco announces the listeners there are")
         base = _build(preset_name, [*layers, Given({"compliance": {"stun": False}})], machine, self.path)
         return base, (f"{where}: {stun.problem()}; the diff adds the listeners compliance.stun: true stands for "
                       "(answer compliance.stun: false to remove the announcement instead)")
@@ -260,7 +268,7 @@ def import_config(path: Path) -> Imported:
     reader.read()
     unserved = None
     if reader.announced_stun and not reader.stun_listeners:
-        unserved = UnservedStun(tuple(reader.announced_stun), reader.announced_line)
+        unserved = UnservedStun(tuple(reader.announced_stun), reader.announced_line, reader.other_hosts)
     return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
                     frozenset(reader.mapped), unserved)
 
@@ -321,11 +329,13 @@ class _Reader:
         self.unmapped: list[Unmapped] = []
         self.mapped: set[str] = set()
         self.labels: dict[str, str] = {}
-        self.hosts: list[str] = []
+        self.hosts: list[str] = []  # the file's hosts, when they are answers
+        self.file_hosts: list[str] = []  # the file's hosts, whatever they are (e.g. 'localhost')
         self.c2s: Mapping[str, Any] | None = None  # the STARTTLS client listener
         self.announced_stun: list[str] = []  # "port/transport" that mod_stun_disco announces on the file's own hosts
         self.announced_line: int | None = None
         self.stun_listeners = False
+        self.other_hosts = False  # mod_stun_disco announces services of other hosts
 
     # -- primitives
 
@@ -385,6 +395,7 @@ class _Reader:
         hosts = self.get(self.config, "hosts")
         if hosts is None:
             return
+        self.file_hosts = [str(host) for host in hosts if isinstance(host, str)] if isinstance(hosts, list) else []
         if self.put("domains.hosts", hosts, self.config, "hosts", "hosts"):
             self.hosts = [str(host) for host in hosts]
 
@@ -492,18 +503,48 @@ class _Reader:
             self.put(f"compliance.{kind}_addresses", [], modules, "mod_disco")
 
     def read_stun_services(self, modules: Mapping[str, Any]) -> None:
-        """The STUN ports mod_stun_disco announces (the listeners, read later, say it too when there are any)."""
+        """The STUN ports mod_stun_disco announces on the file's own hosts (the listeners, read
+        later, say it too when there are any).
+
+        A service on another host (a TURN server on another machine, such as a coturn) is not
+        this ejabberd's: its ports are no answer, and it stays in the file as it is, reported in
+        one line. The merge keeps such items too (``wizard.render.merge``): a changed STUN answer
+        changes only the server's own services.
+        """
         options = _options(modules.get("mod_stun_disco"))
         services = self.get(options, "services")
+        services = services if isinstance(services, list) else []
+        own_hosts = (*self.file_hosts, "@HOST@")
         seen: set[str] = set()
-        for service in services if isinstance(services, list) else []:
-            kind = self.get(service, "type")
-            if kind in ("stun", "stuns") and self.get(service, "host") in (*self.hosts, "@HOST@"):
-                self.announced_stun.append(f"{self.get(service, 'port')}/{self.get(service, 'transport', 'udp')}")
+        others: dict[str, list[str]] = {}  # host: "80/udp turn", as announced
+        first_other: int | None = None
+        for index, service in enumerate(services):
+            if not isinstance(service, Mapping):
+                continue
+            # ejabberd's defaults: type stun, 3478 or 5349 (TLS), UDP or TCP (TLS).
+            kind = str(self.get(service, "type", "stun"))
+            tls = kind in ("stuns", "turns")
+            port = self.get(service, "port", 5349 if tls else 3478)
+            transport = self.get(service, "transport", "tcp" if tls else "udp")
+            host = self.get(service, "host")
+            if host not in own_hosts:
+                others.setdefault(str(host), []).append(f"{port}/{transport} {kind}")
+                first_other = first_other or _line(services, index)
+                continue
+            if kind in ("stun", "stuns"):
+                self.announced_stun.append(f"{port}/{transport}")
                 self.announced_line = _line(options, "services")
-            if kind in ("stun", "stuns") and kind not in seen:
-                seen.add(kind)
-                self.put(f"ports.{kind}", self.get(service, "port"), service, "port", "modules.mod_stun_disco.services")
+                if kind not in seen:
+                    seen.add(kind)
+                    self.put(f"ports.{kind}", port, service, "port", "modules.mod_stun_disco.services")
+        self.other_hosts = bool(others)
+        if others:
+            announced = "; ".join(f"{host} {', '.join(items)}" for host, items in others.items())
+            self.keep("modules.mod_stun_disco.services",
+                      f"{announced}: not {'a host' if len(others) == 1 else 'hosts'} of this file, so taken to be "
+                      "another server's: no answer takes their ports, a changed STUN answer leaves them alone, and "
+                      "compliance.stun: false removes them with mod_stun_disco; kept as they are",
+                      first_other or _line(options, "services"))
 
     def read_registration(self, modules: Mapping[str, Any]) -> None:
         if "mod_register" not in modules:

@@ -56,6 +56,7 @@ class _Merge:
     know_base: bool
     base_macros: macros.Macros = macros.Macros({})
     theirs_macros: macros.Macros = macros.Macros({})
+    hosts: frozenset[str] = frozenset()  # the server's own names, as an item's ``host`` gives them
 
     flow_depth: int = 0  # inside a flow collection, which is spliced whole once merged
 
@@ -129,7 +130,8 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     theirs = yaml.load(dump(theirs))
     know_base, base = base is not None, base if base is not None else {}
     merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=know_base,
-                   base_macros=macros.Macros.of(base), theirs_macros=macros.Macros.of(theirs))
+                   base_macros=macros.Macros.of(base), theirs_macros=macros.Macros.of(theirs),
+                   hosts=_own_hosts(mine, base, theirs))
     meant = macros.Macros.of(mine).expand(mine)
     _merge_mapping(mine, nodes, base, theirs, (), merge)
     if merge.result.changed and merge.know_base:
@@ -242,19 +244,21 @@ def _is_list_of_mappings(node: Any) -> bool:
 def _merge_items(mine: CommentedSeq, node: Node | None, base: list[Any], theirs: list[Any], path: tuple[str, ...],
                  merge: _Merge) -> None:
     """Merge lists of mappings (``listen:``) item by item: a listener of the user's own
-    stays, and a changed port changes only that listener's port line."""
+    stays, and a changed port changes only that listener's port line. An item for another
+    host than the server's (a TURN server elsewhere that mod_stun_disco announces) is the
+    user's too, however much it looks like one the wizard wrote."""
     # The file's items by identity, as deleting shifts the indexes of the later ones.
     item_nodes = dict(zip(map(id, mine), node.value)) if isinstance(node, SequenceNode) else {}
     original = [id(item) for item in mine]
-    base_to_theirs = _pair(base, theirs)
-    claimed: set[int] = set()
+    items = list(mine)
+    base_to_theirs = _pairs(base, theirs)
+    base_to_mine = _pairs(base, items, {id(item) for item in items if _for_another_host(item, merge.hosts)})
     for base_index, base_item in enumerate(base):
-        mine_index = _closest(base_item, mine, claimed)
-        theirs_index = base_to_theirs.get(base_index)
-        if mine_index is None:
+        if base_index not in base_to_mine:
             continue  # the user removed the wizard's item: leave it removed
-        item = mine[mine_index]
-        claimed.add(id(item))
+        item = items[base_to_mine[base_index]]
+        mine_index = next(index for index, other in enumerate(mine) if other is item)
+        theirs_index = base_to_theirs.get(base_index)
         if theirs_index is None:
             del mine[mine_index]  # the answers no longer produce it
             merge.record(path, lambda: merge.edits.delete_item(node, original.index(id(item))))
@@ -272,29 +276,41 @@ def _merge_items(mine: CommentedSeq, node: Node | None, base: list[Any], theirs:
             merge.record(path, lambda: merge.edits.append_item(node, item))
 
 
-def _pair(base: list[Any], theirs: list[Any]) -> dict[int, int]:
-    """Which rendered item became which: each base item to its most similar new item."""
-    taken: set[int] = set()
-    pairs = {}
-    for index, item in enumerate(base):
-        match = _closest(item, theirs, taken)
-        if match is not None:
-            taken.add(id(theirs[match]))
-            pairs[index] = match
+def _own_hosts(*documents: Any) -> frozenset[str]:
+    """The names an item's ``host`` may give for the server itself: its hosts (the file's and
+    both renderings'), and ``@HOST@``."""
+    names = {"@HOST@"}
+    for document in documents:
+        hosts = document.get("hosts") if isinstance(document, Mapping) else None
+        if isinstance(hosts, list):
+            names.update(str(host) for host in hosts if isinstance(host, str))
+    return frozenset(names)
+
+
+def _for_another_host(item: Any, hosts: frozenset[str]) -> bool:
+    host = item.get("host") if isinstance(item, Mapping) else None
+    return isinstance(host, str) and host not in hosts
+
+
+def _pairs(items: list[Any], candidates: list[Any], taken: set[int] | None = None) -> dict[int, int]:
+    """Which candidate each item became: the one sharing the most entries with it (at least half
+    of them), the closest pairs first, so that an item like two others gets the one it is more
+    like (a STUN listener over TCP must not take the one over TLS from it). ``taken``: the ids
+    of candidates that are no item's."""
+    scored = []
+    for index, item in enumerate(items):
+        wanted = {str(key): plain(value) for key, value in item.items()}
+        for number, candidate in enumerate(candidates):
+            if id(candidate) in (taken or ()) or not isinstance(candidate, Mapping):
+                continue
+            score = sum(1 for key, value in candidate.items() if wanted.get(str(key), _MISSING) == plain(value))
+            if score and score * 2 >= len(wanted):
+                scored.append((-score, index, number))
+    pairs: dict[int, int] = {}
+    for _, index, number in sorted(scored):
+        if index not in pairs and number not in pairs.values():
+            pairs[index] = number
     return pairs
-
-
-def _closest(item: Mapping[str, Any], candidates: list[Any], taken: set[int]) -> int | None:
-    """The candidate sharing the most entries with ``item`` (at least half of them), if any."""
-    wanted = {str(key): plain(value) for key, value in item.items()}
-    best, best_score = None, 0
-    for index, candidate in enumerate(candidates):
-        if id(candidate) in taken or not isinstance(candidate, Mapping):
-            continue
-        score = sum(1 for key, value in candidate.items() if wanted.get(str(key), _MISSING) == plain(value))
-        if score > best_score:
-            best, best_score = index, score
-    return best if best_score * 2 >= len(wanted) else None
 
 
 def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key: Any, value: Any) -> Any:
