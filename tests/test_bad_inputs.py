@@ -507,7 +507,7 @@ PLAIN_CASES = [
     ("database.pool_size", "0", "greater than or equal to 1"),
     ("compliance.support_addresses", "xmpp:@example.org", "expected xmpp:someone@example.org"),
     ("security.captcha_cmd", "captcha.sh", "is not an absolute path"),
-    ("security.registration", "invite", "'closed', 'captcha' or 'open'"),
+    ("security.registration", "invite", "'closed', 'loopback', 'captcha' or 'open'"),
     ("service.manager", "runit", "'supervisord' or 'systemd'"),
     ("service.backup_dir", "./backups", "is not an absolute path"),
 ]

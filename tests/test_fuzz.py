@@ -116,7 +116,7 @@ def hostile_answers(draw: st.DrawFn) -> dict[str, Any]:
     preset = draw(st.sampled_from(presets.names()))
     hosts = draw(st.lists(domains(), min_size=1, max_size=2, unique=True))
     mysql = draw(st.booleans())
-    registration = draw(st.sampled_from(["closed", "captcha", "open"]))
+    registration = draw(st.sampled_from(["closed", "loopback", "captcha", "open"]))
     cert_file, key_file = draw(certificate_paths())
     answers = defaults(preset, hosts[0])
     answers.update({

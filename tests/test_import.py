@@ -459,8 +459,26 @@ def test_the_uberspace_guide_maps_to_the_uberspace_answers() -> None:
     assert answers["compliance"]["abuse_addresses"] == ["mailto:abuse@isabell.example"]
     assert answers["security"] == {
         "hide_sensitive_log_data": True, "admin_interface": True, "show_os": False, "scram": True, "loglevel": "warning",
-        "mqtt": False, "registration": "closed", "password_strength": 0, "captcha_cmd": None}
+        "mqtt": False, "registration": "loopback", "password_strength": 0, "captcha_cmd": None}
     assert answers["service"]["admin_user"] == "admin"
+
+
+def test_registration_from_loopback_is_read_as_it_is_said_to_weaken_and_closed_when_answered(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Uberspace guide 'closes' registration with upstream's ip_access: trusted_network, which every
+    user of a shared host reaches: read as what it is, said in the report, closed by answering closed."""
+    from wizard.importer import LOOPBACK_REGISTRATION
+
+    case = next(case for case in CASES if case.name == "uberspace-guide")
+    out, printed = import_into(tmp_path, case, capsys)
+    line = 1 + case.path.read_text().splitlines().index("    ip_access: trusted_network")
+    assert f"# {case.path}:{line}: {LOOPBACK_REGISTRATION}" in printed.splitlines()
+    assert YAML(typ="safe").load((out / "wizard.yml").read_text())["security"]["registration"] == "loopback"
+
+    out, _ = import_into(tmp_path, case, capsys, {"security": {"registration": "closed"}}, name="closed")
+    written = (out / CONFIG).read_text()
+    assert YAML(typ="safe").load(written)["modules"]["mod_register"] == {"access": "none"}
+    assert _removed_lines(case.path.read_text(), written) == [(line - 1, "    ip_access: trusted_network")]
 
 
 def test_the_arch_guide_maps_macros_globs_and_registration() -> None:

@@ -63,6 +63,9 @@ SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", 
 SECRET = ("a secret is never an answer: put the password into database.password_file (mode 0600) "
           "or, for my_print_defaults, into ~/.my.cnf; " + KEPT)
 WEB_HANDLERS = frozenset({"mod_bosh", "ejabberd_http_ws", "mod_http_upload"})
+LOOPBACK_REGISTRATION = ("modules.mod_register.ip_access: trusted_network lets every program on this machine register "
+                         "accounts, and on shared hosting every user of the host; read as security.registration: "
+                         "loopback, answer closed to close it")
 CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
 # Answers no ejabberd.yml can say, so the report never counts them among those the file does not
 # set: where and how ejabberd is installed (its release is the installed one's, not the file's),
@@ -126,6 +129,7 @@ class Imported:
     config: CommentedMap = field(repr=False)
     mapped: frozenset[str] = frozenset()  # the dotted config keys that answers were read from
     unserved_stun: UnservedStun | None = None
+    cautions: tuple[tuple[int | None, str], ...] = ()  # read as answers, but weakening the server: (line, what)
 
     def under(self, saved: Given) -> Given:
         """These answers with the answers file's on top, for the front ends."""
@@ -168,6 +172,7 @@ class Imported:
         notes = self.unmapped + _unwritten(self.config, rendered, self.mapped, noted)
         notes.sort(key=lambda note: note.line or 0)
         report = [self._where(note.line) + f": {note}" for note in notes]
+        report += [f"{self._where(line)}: {caution}" for line, caution in self.cautions]
         if stun_note:
             report.append(stun_note)
         report += self._unset_line(base, [key for key in unset if key not in own],
@@ -270,7 +275,7 @@ def import_config(path: Path) -> Imported:
     if reader.announced_stun and not reader.stun_listeners:
         unserved = UnservedStun(tuple(reader.announced_stun), reader.announced_line, reader.other_hosts)
     return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
-                    frozenset(reader.mapped), unserved)
+                    frozenset(reader.mapped), unserved, tuple(reader.cautions))
 
 
 # -- reading -----------------------------------------------------------------------
@@ -327,6 +332,7 @@ class _Reader:
         self.macros: Mapping[str, Any] = macros if isinstance(macros, Mapping) else {}
         self.given = CommentedMap()
         self.unmapped: list[Unmapped] = []
+        self.cautions: list[tuple[int | None, str]] = []  # what the file does that weakens it, by line
         self.mapped: set[str] = set()
         self.labels: dict[str, str] = {}
         self.hosts: list[str] = []  # the file's hosts, when they are answers
@@ -561,9 +567,12 @@ class _Reader:
             else:
                 self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
                           _line(options, "captcha_protected"), ("security.registration",))
-        elif ip_access == "trusted_network" or access in ("none", "deny"):
+        elif access in ("none", "deny"):
             self.put("security.registration", "closed", modules, "mod_register", "modules.mod_register")
-        elif access == "all" and ip_access is None:
+        elif access == "all" and ip_access == "trusted_network":
+            if self.put("security.registration", "loopback", modules, "mod_register", "modules.mod_register"):
+                self.cautions.append((_line(options, "ip_access"), LOOPBACK_REGISTRATION))
+        elif access == "all" and ip_access in (None, "all"):
             self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
         else:
             self.keep("modules.mod_register", f"who may register depends on access rules the wizard does not write; {KEPT}",

@@ -386,10 +386,11 @@ class Security(Section):
         "Log level", "'warning' for production; 'info' or 'debug' while testing.", "security"
     )
     mqtt: bool = question("MQTT broker", "ejabberd's MQTT service; off unless you need it.", "security")
-    registration: Literal["closed", "captcha", "open"] = question(
+    registration: Literal["closed", "loopback", "captcha", "open"] = question(
         "Account registration",
-        "'closed': only the admin creates accounts; 'captcha': anyone, after solving a CAPTCHA; "
-        "'open': anyone, which invites spammers.",
+        "'closed': only the admin creates accounts (ejabberdctl); 'loopback': also any program on this machine, "
+        "upstream's default, but on shared hosting every user of the host; 'captcha': anyone, after solving a "
+        "CAPTCHA; 'open': anyone, which invites spammers.",
         "security",
     )
     password_strength: int = question(

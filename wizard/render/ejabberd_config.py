@@ -363,7 +363,8 @@ def _register(answers: Answers) -> CommentedMap:
     # every program of the machine, and on shared hosting every user of the host, can reach
     # it. The admin creates accounts with ejabberdctl, which needs no mod_register; users
     # still change their passwords through it.
-    options = mapping(access="none") if security.registration == "closed" else mapping(ip_access="all")
+    options = {"closed": mapping(access="none"), "loopback": mapping(ip_access="trusted_network")}.get(
+        security.registration, mapping(ip_access="all"))
     options["access_from"] = "deny"
     if security.registration == "captcha":
         options["captcha_protected"] = True
