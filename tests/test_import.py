@@ -481,6 +481,20 @@ def test_registration_from_loopback_is_read_as_it_is_said_to_weaken_and_closed_w
     assert _removed_lines(case.path.read_text(), written) == [(line - 1, "    ip_access: trusted_network")]
 
 
+@pytest.mark.parametrize("registration", ["closed", "loopback", "open"])
+def test_each_registration_the_wizard_writes_is_read_back_as_its_answer(tmp_path: Path, registration: str) -> None:
+    from wizard.answers import build_from
+    from wizard.render.ejabberd_config import render
+
+    answers = build_from(None, Given({"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": ["example.test"]},
+                                      "security": {"registration": registration}}), MACHINE)
+    written = tmp_path / "ejabberd.yml"
+    written.write_text(render(answers, None))
+    imported = import_config(written)
+    assert imported.given.get("security.registration") == registration
+    assert not [note for note in imported.unmapped if note.key.startswith("modules.mod_register")]
+
+
 def test_the_arch_guide_maps_macros_globs_and_registration() -> None:
     answers = imported_answers("arch-guide", "arch")
     assert answers["domains"]["hosts"] == ["cnjabber.net", "wehack.space"] and answers["domains"]["upload"] == "file"
