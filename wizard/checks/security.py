@@ -3,8 +3,8 @@
 The wizard writes TLS 1.2 and newer with forward-secret ciphers, STARTTLS required from
 clients and servers, the web admin and the HTTP API on a loopback listener of their own,
 hide_sensitive_log_data, no OS in version answers, registration closed (to loopback too) or
-behind a CAPTCHA with a password strength, and no MQTT. A file edited by hand, or an older one still live,
-can lose any of that: each loss is one finding, with the line that restores it.
+behind a CAPTCHA with a password strength, and no MQTT. A file edited by hand, or an older one
+still live, can lose any of that: each loss is one finding, with the line that restores it.
 
 Errors are what exposes passwords or the server's administration to the network (old TLS,
 broken ciphers, clients without STARTTLS, the admin or the API on a public address); the

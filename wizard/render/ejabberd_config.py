@@ -361,8 +361,8 @@ def _register(answers: Answers) -> CommentedMap:
     # Closed is 'access: none': no in-band registration from anywhere, and none announced.
     # Loopback ('ip_access: trusted_network', upstream's default) is not only the admin's:
     # every program of the machine, and on shared hosting every user of the host, can reach
-    # it. The admin creates accounts with ejabberdctl, which needs no mod_register; users
-    # still change their passwords through it.
+    # it: that is the answer 'loopback', for who wants it. The admin creates accounts with
+    # ejabberdctl, which needs no mod_register; users still change their passwords through it.
     options = {"closed": mapping(access="none"), "loopback": mapping(ip_access="trusted_network")}.get(
         security.registration, mapping(ip_access="all"))
     options["access_from"] = "deny"

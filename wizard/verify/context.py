@@ -144,8 +144,8 @@ class Context:
     async def throwaway(self) -> Session:
         """A fresh account for tests that leave data only removing the account removes.
 
-        Created by in-band registration, where the server allows it (the wizard's
-        configs do not: registration 'closed' is closed to every address), or, when
+        Created by in-band registration where the server allows it (not with the
+        wizard's registration 'closed', which is closed to every address), or, when
         the tester is an admin, by the XEP-0133 add-user command; removed again after
         the last test.
         """
