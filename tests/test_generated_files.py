@@ -187,3 +187,19 @@ def test_answers_with_shell_metacharacters_come_out_quoted(tmp_path: Path, prese
     assert not pwned.exists()
     config = YAML(typ="safe").load((out / "config" / "ejabberd.yml").read_text())
     assert config["modules"]["mod_http_upload"]["docroot"] == NASTY
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("admin_interface", [True, False])
+def test_the_readme_says_who_makes_accounts_when_registration_is_closed(tmp_path: Path, preset: str,
+                                                                       admin_interface: bool) -> None:
+    readme = {}
+    for registration in ("closed", "captcha"):
+        security = {"registration": registration, "admin_interface": admin_interface,
+                    "captcha_cmd": "/usr/share/ejabberd/captcha.sh" if registration == "captcha" else None}
+        database = {"password_source": "file", "password_file": "db-password"} if preset == "uberspace" else {}
+        out = generate(tmp_path, defaults(preset, "example.test", security=security, database=database),
+                       name=registration)
+        readme[registration] = (out / "README.md").read_text()
+    where = "create the other accounts there (Virtual Hosts" if admin_interface else "create accounts with `ejabberdctl"
+    assert where in readme["closed"] and "Registration is closed" not in readme["captcha"]

@@ -132,13 +132,19 @@ def _admin_step(answers: Answers, run_as: str | None = None) -> tuple[str, list[
 
 
 def _tunnel_step(answers: Answers, host: str) -> tuple[str, list[str]]:
+    # With registration closed, nobody but the admin makes accounts: say where.
+    closed = answers.security.registration == "closed"
     if not answers.security.admin_interface:
-        return ("Web admin", ["The web admin interface is switched off."])
+        return ("Web admin", ["The web admin interface is switched off."
+                              + (" Registration is closed: create accounts with `ejabberdctl register`." if closed else "")])
     port = answers.ports.admin_http
     return ("Reach the web admin through an SSH tunnel", [
         "It listens on loopback only. From your own computer:",
         *_code(f"ssh -L {port}:127.0.0.1:{port} {host} -N"),
         f"then open http://127.0.0.1:{port}/admin and log in as `{answers.admin_jid}`.",
+        *([f"Registration is closed: create the other accounts there (Virtual Hosts, `{answers.domains.main}`, Users).",
+           "`ejabberdctl register` works too, but shows the password to other users of the machine while it runs."]
+          if closed else []),
     ])
 
 
