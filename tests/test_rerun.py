@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -17,6 +18,7 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import defaults, deployment_files, installed_ejabberd_version, snapshot, write_answers
 from wizard.apply import locked
 from wizard.cli import main
+from wizard.plan import APPLIED_CONFIG, RECORDS, WRITTEN_RECORD, digest
 
 CONFIG = "config/ejabberd.yml"
 
@@ -156,6 +158,49 @@ def test_rollback_restores_the_last_write(tmp_path: Path) -> None:
             assert restored[path] == content, path
     assert not (out / "scripts" / "database.sh").exists()
     assert main(["rollback", "--out", str(tmp_path / "empty")]) == 2
+
+
+def _as_an_older_wizard_wrote_it(out: Path) -> None:
+    """Make ``out`` what a wizard whose renderer wrote upstream's loopback registration for 'closed'
+    left behind: that config, recorded as its own rendering and as the file it wrote."""
+    for path in (out / CONFIG, out / APPLIED_CONFIG):
+        older = path.read_text().replace("    access: none\n", "    ip_access: trusted_network\n")
+        assert older != path.read_text()
+        path.write_text(older)
+    written = json.loads((out / WRITTEN_RECORD).read_text())
+    (out / WRITTEN_RECORD).write_text(json.dumps({**written, CONFIG: digest((out / CONFIG).read_text())}))
+
+
+def test_a_change_of_the_wizards_own_rendering_reaches_the_file_and_the_hand_edits_stay(tmp_path: Path) -> None:
+    out, answers = tmp_path / "d", defaults("arch")
+    assert generate(out, answers) == 0
+    _as_an_older_wizard_wrote_it(out)
+    edited = hand_edit(out / CONFIG)
+    assert generate(out, answers) == 0
+    after = (out / CONFIG).read_text()
+    # The newer rendering closes registration; every line of the user's stays.
+    assert YAML(typ="safe").load(after)["modules"]["mod_register"]["access"] == "none"
+    assert after == edited.replace("    ip_access: trusted_network\n", "    access: none\n")
+
+    # A deployment written before the rendering was recorded: the difference reads as the user's.
+    _as_an_older_wizard_wrote_it(out)
+    (out / APPLIED_CONFIG).unlink()
+    older = (out / CONFIG).read_text()
+    assert generate(out, answers) == 0
+    assert (out / CONFIG).read_text() == older
+
+
+def test_rollback_restores_the_records_of_the_write_before_and_removes_those_it_made(tmp_path: Path) -> None:
+    out = tmp_path / "d"
+    assert generate(out, defaults("arch")) == 0
+    first = {record: (out / record).read_text() for record in RECORDS}
+    assert generate(out, defaults("arch", security={"registration": "captcha",
+                                                    "captcha_cmd": "/usr/share/ejabberd/captcha.sh"})) == 0
+    assert (out / APPLIED_CONFIG).read_text() != first[APPLIED_CONFIG]
+    assert main(["rollback", "--out", str(out)]) == 0
+    assert {record: (out / record).read_text() for record in RECORDS} == first
+    assert main(["rollback", "--out", str(out)]) == 0  # the first write: it made them
+    assert not [record for record in RECORDS if (out / record).exists()]
 
 
 def _generate_in_subprocess(out: Path, answers: Path, env: dict[str, str] | None = None,

@@ -26,7 +26,17 @@ from typing import Any
 
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE
-from wizard.plan import APPLIED_ANSWERS, BACKUP_DIR, WRITTEN_RECORD, Change, Status, digest, read_written_record
+from wizard.plan import (
+    APPLIED_ANSWERS,
+    APPLIED_CONFIG,
+    BACKUP_DIR,
+    RECORDS,
+    WRITTEN_RECORD,
+    Change,
+    Status,
+    digest,
+    read_written_record,
+)
 
 LOCK_FILE = ".wizard.lock"
 JOURNAL = ".wizard-apply.json"
@@ -36,11 +46,12 @@ _CRASH_AFTER = "EJABBERD_WIZARD_TEST_CRASH_AFTER"
 
 
 def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None] | None = None,
-          applied_answers: str | None = None) -> list[Change]:
+          applied_answers: str | None = None, applied_config: str | None = None) -> list[Change]:
     """Write the new and changed files of ``changes`` into ``out``; returns what was written.
 
-    ``applied_answers`` (the answers as wizard.yml text) is recorded as what the files
-    were written from, for the three-way merge of the next run.
+    ``applied_answers`` (the answers as wizard.yml text) and ``applied_config`` (what they
+    render to, unmerged) are recorded as what the files were written from, for the
+    three-way merge of the next run.
     """
     # The answers go last: until every file is written, wizard.yml still holds the
     # answers the files on disk came from, which a re-run merges against.
@@ -57,14 +68,15 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
                 "backup": backup.name,
                 "replaced": [c.path for c in pending if c.old is not None],
                 "created": [c.path for c in pending if c.old is None],
+                # Records there were before: a rollback removes the others, which this write made.
+                "records": [record for record in RECORDS if (out / record).exists()],
             }
             for change in pending:
                 _check_inside(out, change.path)
             for path in manifest["replaced"]:
                 _copy_preserving_mode(out / path, backup / path)
-            for record in (WRITTEN_RECORD, APPLIED_ANSWERS):
-                if (out / record).exists():
-                    shutil.copy2(out / record, backup / record)
+            for record in manifest["records"]:
+                shutil.copy2(out / record, backup / record)
             write_atomically(backup / MANIFEST, json.dumps(manifest, indent=2), 0o600)
             write_atomically(out / JOURNAL, json.dumps(manifest, indent=2), 0o600)
             for number, change in enumerate(pending, start=1):
@@ -76,6 +88,8 @@ def apply(out: Path, changes: list[Change], on_written: Callable[[Change], None]
             _record_written(out, changes)
             if applied_answers is not None:
                 write_atomically(out / APPLIED_ANSWERS, applied_answers, 0o600)
+            if applied_config is not None:
+                write_atomically(out / APPLIED_CONFIG, applied_config, 0o600)
             (out / JOURNAL).unlink()
     except OSError as error:
         where = error.filename or out
@@ -114,9 +128,11 @@ def rollback(out: Path) -> dict[str, list[str]]:
             write_atomically(out / path, source.read_text(encoding="utf-8"), source.stat().st_mode & 0o7777)
         for path in manifest["created"]:
             (out / path).unlink(missing_ok=True)
-        for record in (WRITTEN_RECORD, APPLIED_ANSWERS):
+        for record in RECORDS:
             if (backup / record).exists():
                 shutil.copy2(backup / record, out / record)
+            elif record not in manifest.get("records", RECORDS):  # older backups do not say: leave it
+                (out / record).unlink(missing_ok=True)
         (out / JOURNAL).unlink(missing_ok=True)
         # Done: this backup is consumed, so a second rollback goes one apply further back.
         shutil.rmtree(backup)

@@ -14,8 +14,9 @@ from wizard.answers import build_from, dump
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
 from wizard.model import Answers
-from wizard.plan import APPLIED_ANSWERS, Change, Plan, Status, check_output_dir, read_existing
+from wizard.plan import APPLIED_ANSWERS, APPLIED_CONFIG, Change, Plan, Status, check_output_dir, read_existing
 from wizard.render import CONFIG, deployment
+from wizard.render.ejabberd_config import merge_base
 from wizard.secrets import resolve
 
 
@@ -64,7 +65,8 @@ class Proposal:
                 f"(`ejabberd-wizard rollback --out {self.out}` restores them).")
 
     def write(self, on_written: Callable[[Change], None] | None = None) -> list[Change]:
-        return applying.apply(self.out, self.changes, on_written, applied_answers=dump(self.answers))
+        return applying.apply(self.out, self.changes, on_written, applied_answers=dump(self.answers),
+                              applied_config=merge_base(self.answers))
 
 
 def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False,
@@ -76,10 +78,10 @@ def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = F
     """
     check_output_dir(out)
     secrets = resolve(answers, out, typed_secrets)
-    config, previous = read_existing(out, CONFIG), _previous_answers(out)
+    config, (previous, previous_config) = read_existing(out, CONFIG), _previous(out)
     if start is not None and config is None:
-        config, previous = start.text, start.answers
-    plan = deployment(answers, secrets, config_on_disk=config, previous=previous)
+        config, previous, previous_config = start.text, start.answers, None
+    plan = deployment(answers, secrets, config_on_disk=config, previous=previous, previous_config=previous_config)
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
                     applying.interrupted(out), start.report if start else ())
 
@@ -99,19 +101,28 @@ def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwri
     return replace(proposal, migrated=saved.migrated)
 
 
-def _previous_answers(out: Path) -> Answers | None:
-    """The answers the deployment was last written from, when they can be read.
+def _previous(out: Path) -> tuple[Answers | None, str | None]:
+    """The answers the deployment was last written from, when they can be read, and the
+    config they rendered to then, when it was recorded with them.
 
-    The record apply keeps; wizard.yml for deployments written before there was one.
+    The records apply keeps; wizard.yml for deployments written before there were any.
     """
     for record in (out / APPLIED_ANSWERS, out / ANSWERS_FILE):
         if record.is_file():
             try:
-                return build_from(None, read_answers_file(record))
+                answers = build_from(None, read_answers_file(record))
             except InputError:
                 # Only the merge base is lost: the config is then merged two-way.
-                return None
-    return None
+                return None, None
+            return answers, _recorded_config(out) if record.name == APPLIED_ANSWERS else None
+    return None, None
+
+
+def _recorded_config(out: Path) -> str | None:
+    try:
+        return read_existing(out, APPLIED_CONFIG)
+    except InputError:
+        return None  # unreadable: the merge base is rendered again instead
 
 
 def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:

@@ -26,6 +26,13 @@ WRITTEN_RECORD = ".wizard-written.json"
 # The answers the files on disk were last written from: the base of the next merge.
 # wizard.yml cannot serve, since the user may edit it before running the wizard again.
 APPLIED_ANSWERS = ".wizard-applied.yml"
+# The config those answers rendered to, before it was merged into the file: what the next merge
+# starts from. Rendering the applied answers again would give it only while the renderer stays
+# the same; a newer wizard's rendering differs (a fixed default, say), and against a base of its
+# own those differences would look like the user's edits and never reach the file.
+APPLIED_CONFIG = ".wizard-applied-config.yml"
+# Records of the last write, saved and restored with the files it replaced.
+RECORDS = (WRITTEN_RECORD, APPLIED_ANSWERS, APPLIED_CONFIG)
 # Lines whose value is a secret even when the value itself is not known: an old password on
 # disk, a component's or TURN's secret written by hand (any key ending in password or secret).
 _SECRET_LINE = re.compile(r"^(\s*(?:- )?[\w.-]*(?:password|secret):\s*)(?![\s#]|$).+$", re.MULTILINE | re.IGNORECASE)

@@ -15,15 +15,16 @@ CONFIG = "config/ejabberd.yml"
 
 
 def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None = None,
-               previous: Answers | None = None) -> Plan:
+               previous: Answers | None = None, previous_config: str | None = None) -> Plan:
     """Every file of the deployment directory, by its path relative to it.
 
-    ``config_on_disk`` is config/ejabberd.yml as it is now (maybe edited by hand)
-    and ``previous`` the answers it was last written from: the new config is
-    merged into it rather than replacing it.
+    ``config_on_disk`` is config/ejabberd.yml as it is now (maybe edited by hand),
+    ``previous`` the answers it was last written from and ``previous_config`` what
+    they rendered to then: the new config is merged into it rather than replacing it.
     """
     with_secret = answers.database.backend == "mysql"
-    config = ejabberd_config.render(answers, secrets.database_password, onto=config_on_disk, previous=previous)
+    config = ejabberd_config.render(answers, secrets.database_password, onto=config_on_disk, previous=previous,
+                                    previous_config=previous_config)
     files: dict[str, PlannedFile] = {
         # The user's edits to wizard.yml are read as the answers: it is never a "local edit".
         answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers), merged=True),

@@ -8,14 +8,18 @@ are to live in MySQL.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import YAMLError
 
+from wizard.config_file import check_expansion
+from wizard.errors import FileError
 from wizard.model import Answers
 from wizard.render.certificates import certfiles
 from wizard.render.merge import merge_onto
-from wizard.render.yamltext import dump, mapping, quoted, sequence
+from wizard.render.yamltext import dump, mapping, quoted, sequence, yaml_emitter
 from wizard.versions import capabilities
 
 # Marks the config as the wizard's, and says where its answers are.
@@ -31,18 +35,39 @@ CORS_HEADERS = "Authorization, Content-Type"
 
 
 def render(answers: Answers, sql_password: str | None, *, onto: str | None = None,
-           previous: Answers | None = None) -> str:
+           previous: Answers | None = None, previous_config: str | None = None) -> str:
     """The config for ``answers``; with ``onto`` (the file as it is now), merged into it.
 
-    ``previous`` are the answers the file was last written from: what they
-    render to is the base of the merge (see ``wizard.render.merge``).
+    ``previous`` are the answers the file was last written from and ``previous_config``
+    what they rendered to then (``merge_base``), if recorded: the base of the merge (see
+    ``wizard.render.merge``). Without the record, the base is what ``previous`` render to now.
     """
     new = document(answers, sql_password)
     if onto is None:
         return dump(new)
-    # The base renders without the password, so a changed password always counts as a change.
-    base = document(previous, None) if previous is not None else None
+    base = _recorded(previous_config) if previous_config is not None else None
+    if base is None and previous is not None:
+        base = document(previous, None)
     return merge_onto(onto, base, new).text
+
+
+def merge_base(answers: Answers) -> str:
+    """What the merge of the next run starts from: the config for ``answers``, unmerged.
+
+    Without the password, so that a changed password always counts as a change (and the
+    record holds no secret).
+    """
+    return dump(document(answers, None))
+
+
+def _recorded(text: str) -> CommentedMap | None:
+    yaml = yaml_emitter()
+    try:
+        check_expansion(text, Path("merge base"), yaml)
+        recorded = yaml.load(text)
+    except (YAMLError, FileError):
+        return None  # a damaged record: the base is rendered again instead
+    return recorded if isinstance(recorded, CommentedMap) else None
 
 
 def document(answers: Answers, sql_password: str | None) -> CommentedMap:
