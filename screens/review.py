@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -43,7 +45,9 @@ class ReviewScreen(WizardScreen):
         with VerticalScroll(id="review"):
             yield Static(id="summary")
             # With --import: what of the imported file stays as it is, and which answers it does not set.
-            yield Static("The imported configuration", classes="step-subheading imported")
+            imported = self.wizard.imported
+            yield Static(f"The imported configuration {imported.path if imported else ''}",
+                         classes="step-subheading imported")
             yield Static(id="imported", classes="imported")
             yield Static("Files of the deployment directory", classes="step-subheading")
             with Horizontal(id="files-and-diff"):
@@ -108,7 +112,10 @@ class ReviewScreen(WizardScreen):
         for change in proposal.changes:
             files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
         self.refresh_bindings()
-        self.query_one("#imported", Static).update(Text("\n".join(proposal.imported)))  # paths are not markup
+        # One bullet per line of the report, as plain text: paths are not markup.
+        lines = [_without_file(line, self.wizard.imported.path) if self.wizard.imported else line
+                 for line in proposal.imported]
+        self.query_one("#imported", Static).update(Text("\n".join(f"• {line}" for line in lines)))
         self.query(".imported").set(display=bool(proposal.imported))
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
@@ -183,3 +190,13 @@ class ReviewScreen(WizardScreen):
     def _write(self, proposal: Proposal) -> list[Change]:
         progress = self.query_one("#progress", ProgressBar)
         return proposal.write(on_written=lambda _: self.app.call_from_thread(progress.advance, 1))
+
+
+def _without_file(line: str, path: Path) -> str:
+    """A line of the import report ("FILE:LINE: what" or "FILE: what") under a heading that
+    names the file: "line LINE: what", or "what"."""
+    rest = line.removeprefix(str(path))
+    if rest == line:
+        return line
+    number, colon, what = rest.removeprefix(":").partition(": ")
+    return f"line {number}: {what}" if colon and number.isdigit() else rest.removeprefix(": ")

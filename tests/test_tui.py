@@ -307,7 +307,15 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
         proposal = app.screen.proposal
         config = next(change for change in proposal.changes if change.path == "config/ejabberd.yml")
         assert config.planned.content == imported_file.read_text()
-        # The import report, as generate and plain mode print it, is on the review too.
-        shown = str(app.screen.query_one("#imported", Static).render())
-        assert proposal.imported and all(line in shown for line in proposal.imported)
-        assert "not set in the file" in shown and app.screen.query_one("#imported").display
+        # The import report, as generate and plain mode print it, is on the review too: the
+        # file named once above it, each line of it a bullet.
+        shown = str(app.screen.query_one("#imported", Static).render()).splitlines()
+        heading = app.screen.query(".imported").first(Static)
+        assert str(imported_file) in str(heading.render()) and app.screen.query_one("#imported").display
+        assert len(shown) == len(proposal.imported) == 4
+        lines = imported_file.read_text().splitlines()
+        for shown_line, option in zip(shown, ("normal", "fast"), strict=False):
+            number = next(n for n, text in enumerate(lines, start=1) if text.lstrip().startswith(f"{option}:"))
+            assert shown_line.startswith(f"• line {number}: shaper.{option}: ") and shown_line.endswith("kept as it is")
+        assert shown[2].startswith("• line ") and "trusted_network lets every program" in shown[2]
+        assert any(line.startswith("• not set in the file") for line in shown)
