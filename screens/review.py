@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -112,10 +110,8 @@ class ReviewScreen(WizardScreen):
         for change in proposal.changes:
             files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
         self.refresh_bindings()
-        # One bullet per line of the report, as plain text: paths are not markup.
-        lines = [_without_file(line, self.wizard.imported.path) if self.wizard.imported else line
-                 for line in proposal.imported]
-        self.query_one("#imported", Static).update(Text("\n".join(f"• {line}" for line in lines)))
+        # The file is named in the heading; a bullet per line, as plain text: paths are not markup.
+        self.query_one("#imported", Static).update(Text("\n".join(f"• {line.in_file()}" for line in proposal.imported)))
         self.query(".imported").set(display=bool(proposal.imported))
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
@@ -191,12 +187,3 @@ class ReviewScreen(WizardScreen):
         progress = self.query_one("#progress", ProgressBar)
         return proposal.write(on_written=lambda _: self.app.call_from_thread(progress.advance, 1))
 
-
-def _without_file(line: str, path: Path) -> str:
-    """A line of the import report ("FILE:LINE: what" or "FILE: what") under a heading that
-    names the file: "line LINE: what", or "what"."""
-    rest = line.removeprefix(str(path))
-    if rest == line:
-        return line
-    number, colon, what = rest.removeprefix(":").partition(": ")
-    return f"line {number}: {what}" if colon and number.isdigit() else rest.removeprefix(": ")

@@ -29,7 +29,7 @@ class Proposal:
     changes: list[Change]
     out: Path
     interrupted: dict[str, Any] | None = None  # the journal of an earlier apply that did not finish
-    imported: tuple[str, ...] = ()  # with --import: each part of the imported file that stays as it is
+    imported: tuple[importer.ReportLine, ...] = ()  # with --import: the import report
     migrated: tuple[str, ...] = ()  # what reading an older answers file changed
 
     @property

@@ -110,12 +110,28 @@ class UnservedStun:
 
 
 @dataclass(frozen=True)
+class ReportLine:
+    """One line of the import report, about ``file`` (at ``line``, when it is about one)."""
+
+    file: Path
+    text: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.text}" if self.line else f"{self.file}: {self.text}"
+
+    def in_file(self) -> str:
+        """The line for a reader who already knows which file it is about."""
+        return f"line {self.line}: {self.text}" if self.line else self.text
+
+
+@dataclass(frozen=True)
 class Start:
     """Where the merge of config/ejabberd.yml starts when the deployment has none yet."""
 
     text: str  # the imported file
     answers: Answers  # the answers it is taken to be rendered from: the base of the merge
-    report: tuple[str, ...]  # one line per part that is kept as it is, naming file and line
+    report: tuple[ReportLine, ...]  # a line per part that is kept as it is, or that weakens the server, and the unset answers
 
 
 @dataclass
@@ -171,8 +187,8 @@ class Imported:
         noted = {note.key for note in self.unmapped} | ({"modules.mod_stun_disco"} if stun_note else set())
         notes = self.unmapped + _unwritten(self.config, rendered, self.mapped, noted)
         notes.sort(key=lambda note: note.line or 0)
-        report = [self._where(note.line) + f": {note}" for note in notes]
-        report += [f"{self._where(line)}: {caution}" for line, caution in self.cautions]
+        report = [ReportLine(self.path, str(note), note.line) for note in notes]
+        report += [ReportLine(self.path, caution, line) for line, caution in self.cautions]
         if stun_note:
             report.append(stun_note)
         report += self._unset_line(base, [key for key in unset if key not in own],
@@ -181,9 +197,6 @@ class Imported:
             report += self._unset_line(base, own, "and your answers for them are in wizard.yml but not written to the "
                                        "config until you change one")
         return Start(self.text, base, tuple(report))
-
-    def _where(self, line: int | None) -> str:
-        return f"{self.path}:{line}" if line else str(self.path)
 
     def _unset(self) -> list[str]:
         """The answers ejabberd.yml could say that this file does not: neither read from it nor
@@ -211,7 +224,7 @@ class Imported:
             return _build(preset_name, layers, machine, self.path), layers, own, False
 
     def _stun(self, preset_name: str | None, answered: Given, base: Answers, layers: list[Given],
-              rendered: Mapping[str, Any], machine: Machine) -> tuple[Answers, str | None]:
+              rendered: Mapping[str, Any], machine: Machine) -> tuple[Answers, ReportLine | None]:
         """The base with an announced STUN but no listener read as what it is, and the report's line on it.
 
         No answer renders such a file: compliance.stun is a STUN server and its announcement.
@@ -225,21 +238,23 @@ class Imported:
         stun = self.unserved_stun
         if stun is None:
             return base, None
-        where = self._where(stun.line)
+        def line(what: str) -> ReportLine:
+            return ReportLine(self.path, f"{stun.problem()}; {what}", stun.line)
+
         if _lookup(answered.values, "compliance.stun") is False:
-            return base, f"{where}: {stun.problem()}; with compliance.stun: false the diff removes the announcement"
+            return base, line("with compliance.stun: false the diff removes the announcement")
         if not _agrees(_options(self.config.get("modules")).get("mod_stun_disco"),
                        rendered["modules"].get("mod_stun_disco")):
             # So it is with another host's services: without STUN in the base, the merge would
             # write services whole, without them.
             services = "this server's services" if stun.other_hosts else "services"
-            return base, (f"{where}: {stun.problem()}; {KEPT}: add an ejabberd_stun listener on each port, or leave out "
-                          f"{services} so that mod_stun_disco announces the listeners there are")
+            return base, line(f"{KEPT}: add an ejabberd_stun listener on each port, or leave out {services} so that "
+                              "mod_stun_disco announces the listeners there are")
         base = _build(preset_name, [*layers, Given({"compliance": {"stun": False}})], machine, self.path)
-        return base, (f"{where}: {stun.problem()}; the diff adds the listeners compliance.stun: true stands for "
-                      "(answer compliance.stun: false to remove the announcement instead)")
+        return base, line("the diff adds the listeners compliance.stun: true stands for "
+                          "(answer compliance.stun: false to remove the announcement instead)")
 
-    def _unset_line(self, base: Answers, unset: list[str], what: str) -> list[str]:
+    def _unset_line(self, base: Answers, unset: list[str], what: str) -> list[ReportLine]:
         """The line naming answers the file does not set (section by section), and ``what`` that means.
 
         Only answers that matter with these answers are named (no upload directory when upload
@@ -248,7 +263,7 @@ class Imported:
         values, used = base.model_dump(mode="json"), base.ports.services(base)
         keys = [key for key in unset if by_path(key).applies(values) and
                 (not key.startswith("ports.") or key.removeprefix("ports.") in (*used, "listen_ip", "http_ip"))]
-        return [f"{self.path}: not set in the file, {what}: {', '.join(keys)}"] if keys else []
+        return [ReportLine(self.path, f"not set in the file, {what}: {', '.join(keys)}")] if keys else []
 
 
 def read(source: Path | bool, preset_name: str | None, saved: Given, machine: Machine | None = None) -> Imported:
