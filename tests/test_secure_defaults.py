@@ -207,9 +207,14 @@ def _converse(sock: socket.socket, send: str, until: tuple[str, ...]) -> str:
     return received
 
 
-def _http_status(port: int, path: str) -> int:
+def _http_status(port: int, path: str, body: dict[str, str] | None = None, login: str | None = None) -> int:
+    """The status of a GET of ``path`` on loopback, or with ``body`` a JSON POST (with ``login``: user:password)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Content-Type": "application/json"},
+                                     data=json.dumps(body).encode() if body is not None else None)
+    if login:
+        request.add_header("Authorization", "Basic " + base64.b64encode(login.encode()).decode())
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -248,23 +253,13 @@ def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_re
     assert changed is None and node.ctl("check_password", "alice", domain, "alice-second-password-0123").returncode == 0
     # The API on loopback is every local user's to reach (on shared hosting, every user of the host):
     # it answers only the admin, not a request without credentials, nor a user who is not the admin.
-    api = f"http://127.0.0.1:{admin_port}/api/registered_users"
-    assert _api_status(api, {"host": domain}) in (401, 403)
-    assert _api_status(api, {"host": domain}, f"alice@{domain}:alice-second-password-0123") == 403
+    users, host = "/api/registered_users", {"host": domain}
+    assert _http_status(admin_port, users, host) in (401, 403)
+    assert _http_status(admin_port, users, host, f"alice@{domain}:alice-second-password-0123") == 403
     node.register(answers.service.admin_user, domain, "the-admins-password-0123")
-    assert _api_status(api, {"host": domain}, f"{answers.service.admin_user}@{domain}:the-admins-password-0123") == 200
+    assert _http_status(admin_port, users, host, f"{answers.service.admin_user}@{domain}:the-admins-password-0123") == 200
     assert node.error_lines() == []
 
-
-def _api_status(url: str, body: dict[str, str], login: str | None = None) -> int:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    if login:
-        request.add_header("Authorization", "Basic " + base64.b64encode(login.encode()).decode())
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 async def _register_and_change_password(port: int, domain: str) -> tuple[str, str | None]:

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
 
-from wizard.config_file import check_expansion
+from wizard.config_file import load_config
 from wizard.errors import FileError
 from wizard.model import Answers
 from wizard.render.certificates import certfiles
 from wizard.render.merge import merge_onto
-from wizard.render.yamltext import dump, mapping, quoted, sequence, yaml_emitter
+from wizard.render.yamltext import dump, mapping, quoted, sequence
 from wizard.versions import capabilities
 
 # Marks the config as the wizard's, and says where its answers are.
@@ -61,13 +60,10 @@ def merge_base(answers: Answers) -> str:
 
 
 def _recorded(text: str) -> CommentedMap | None:
-    yaml = yaml_emitter()
     try:
-        check_expansion(text, Path("merge base"), yaml)
-        recorded = yaml.load(text)
-    except (YAMLError, FileError):
+        return load_config(text, Path("merge base"))
+    except FileError:
         return None  # a damaged record: the base is rendered again instead
-    return recorded if isinstance(recorded, CommentedMap) else None
 
 
 def document(answers: Answers, sql_password: str | None) -> CommentedMap:
