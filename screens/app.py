@@ -114,7 +114,6 @@ class WizardApp(App[int]):
         preset = presets.load(name)
         if self.session is None:
             self.session = Session(Draft.start(preset, self.saved, self.machine), self.out, imported=self.imported)
-            self.refresh_bindings()
         else:
             self.session.draft.preset = preset
         self.preset_name = name
