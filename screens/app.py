@@ -139,14 +139,16 @@ class WizardApp(App[int]):
         if not self.is_screen_installed(step):
             if step == "preset":
                 self.install_screen(PresetScreen(name="preset"), step)
-            elif step == "review":
-                from screens.review import ReviewScreen
-
-                self.install_screen(ReviewScreen(), step)
             else:
-                from screens.step import StepScreen
+                assert self.session is not None, "go_to() shows the steps only once a preset is chosen"
+                if step == "review":
+                    from screens.review import ReviewScreen
 
-                self.install_screen(StepScreen(step, dict(STEPS)[step]), step)
+                    self.install_screen(ReviewScreen(self.session), step)
+                else:
+                    from screens.step import StepScreen
+
+                    self.install_screen(StepScreen(step, dict(STEPS)[step], self.session), step)
         if self.session is not None:
             self.session.mark_visited([step])
         return step
@@ -159,7 +161,7 @@ class WizardApp(App[int]):
     def action_next(self) -> None:
         self._offset(+1)
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # async, as the App's own action_back it replaces
         self._offset(-1)
 
     def action_review(self) -> None:

@@ -15,12 +15,13 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from screens.sidebar import StepList
+from screens.work import ReportsFailedWork
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
 
 
-class WizardScreen(Screen[None]):
+class WizardScreen(ReportsFailedWork, Screen[None]):
     step: str = ""
 
     @property

@@ -8,7 +8,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from wizard.catalogue import Question
@@ -36,10 +35,11 @@ class QuestionField(Grid):
         # is not an edit (it would pin a preset's value as if the user had typed it).
         self._held = self._as_held(value)
         self._error = ""  # the error shown under the editor
+        self.editor = self._editor()
 
     def compose(self) -> ComposeResult:
         yield Label(self.question.label, classes="question-label")
-        yield self._editor()
+        yield self.editor
         error = Static("", classes="question-error")
         error.display = False  # until there is one
         yield error
@@ -52,19 +52,16 @@ class QuestionField(Grid):
             return str(value)
         return self.question.format(value)
 
-    def _editor(self) -> Widget:
+    def _editor(self) -> Input | Switch | Select[str]:
         question, held = self.question, self._held
         if question.kind == "boolean":
             return Switch(value=bool(held))
         if question.kind == "choice":
-            return Select([(choice, choice) for choice in question.choices], value=held, allow_blank=False, compact=True)
+            return Select([(choice, choice) for choice in question.choices], value=str(held), allow_blank=False,
+                          compact=True)
         placeholder = "comma-separated" if question.kind == "list" else "empty: none" if question.optional else ""
         # Compact editors: one line per question, so a step fits an 80x24 terminal.
         return Input(value=str(held), placeholder=placeholder, compact=True)
-
-    @property
-    def editor(self) -> Widget:
-        return self.query_one("Input, Switch, Select")
 
     def show(self, value: Any) -> None:
         """Show a value that changed elsewhere (a default that follows another answer)."""

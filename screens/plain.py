@@ -107,13 +107,15 @@ def _keep_or_take(proposal: Proposal) -> Proposal:
 
 
 def _ask_secret(secret: SecretQuestion) -> str:
-    return questionary.password(secret.label, instruction=f"({secret.help})",
-                                validate=lambda text: bool(text) or "expected a value").unsafe_ask()
+    typed: str = questionary.password(secret.label, instruction=f"({secret.help})",
+                                      validate=lambda text: bool(text) or "expected a value").unsafe_ask()
+    return typed
 
 
 def _ask_preset() -> str:
     choices = [questionary.Choice(f"{name}: {presets.describe(name)}", value=name) for name in presets.names()]
-    return questionary.select("Which kind of host?", choices=choices).unsafe_ask()
+    chosen: str = questionary.select("Which kind of host?", choices=choices).unsafe_ask()
+    return chosen
 
 
 def _ask(question: Question, current: Any) -> Any:

@@ -9,13 +9,14 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
-from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
+from screens.work import FilesWritten, ProposalReady, WorkFailed, post_unless_cancelled
 from wizard.catalogue import questions_of
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.plan import Change, Status
+from wizard.session import Session
 from wizard.steps import STEPS
 
 TAKE_LABEL = "Take the wizard's version"
@@ -30,8 +31,9 @@ class ReviewScreen(WizardScreen):
     step = "review"
     BINDINGS = [("ctrl+w", "write", "Write"), ("ctrl+t", "take", "Keep/take file")]
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(name="review")
+        self.session = session
         self.proposal: Proposal | None = None
         self.shown: Change | None = None
         # Hand-edited files whose wizard version the user chose: kept across proposals,
@@ -43,7 +45,7 @@ class ReviewScreen(WizardScreen):
         with VerticalScroll(id="review"):
             yield Static(id="summary")
             # With --import: what of the imported file stays as it is, and which answers it does not set.
-            imported = self.wizard.imported
+            imported = self.session.imported
             yield Static(f"The imported configuration {imported.path if imported else ''}",
                          classes="step-subheading imported")
             yield Static(id="imported", classes="imported")
@@ -67,7 +69,7 @@ class ReviewScreen(WizardScreen):
         self._propose()
 
     def _summary(self) -> Table:
-        session = self.wizard.session
+        session = self.session
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
@@ -77,26 +79,24 @@ class ReviewScreen(WizardScreen):
             table.add_row(title, "\n".join(lines))
         return table
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="propose")
-    def _propose(self) -> Proposal:
-        return self.wizard.session.propose()
+    @work(thread=True, exclusive=True, exit_on_error=False, group="propose", name="the proposal")
+    def _propose(self) -> None:
+        post_unless_cancelled(self, ProposalReady(self.session.propose()))
 
-    @on(Worker.StateChanged)
-    def _worker_done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "propose":
-            if event.state is WorkerState.SUCCESS:
-                self._show(event.worker.result)
-            elif event.state is WorkerState.ERROR:
-                self._blocked(event.worker.error)
-        elif event.worker.group == "write":
-            if event.state is WorkerState.SUCCESS:
-                self.wizard.written(event.worker.result)
-            elif event.state is WorkerState.ERROR:
-                self._blocked(event.worker.error)
+    @on(ProposalReady)
+    def _proposal_ready(self, message: ProposalReady) -> None:
+        self._show(message.proposal)
 
-    def _blocked(self, error: BaseException | None) -> None:
+    @on(FilesWritten)
+    def _files_written(self, message: FilesWritten) -> None:
+        self.wizard.written(message.changes)
+
+    @on(WorkFailed)
+    def _blocked(self, failed: WorkFailed) -> None:
+        error = failed.error
         message = str(error) if isinstance(error, InputError) else f"unexpected error: {error!r}"
-        self.query_one("#status", Static).update(f"[b red]✗ Cannot write yet:[/] {message}")
+        status = Text.assemble(("✗ Cannot write yet: ", "bold red"), message)  # plain text: paths are not markup
+        self.query_one("#status", Static).update(status)
         button = self.query_one("#write", Button)
         button.disabled = True
         button.label = "Write"
@@ -115,7 +115,7 @@ class ReviewScreen(WizardScreen):
         self.query(".imported").set(display=bool(proposal.imported))
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
-        blocking = self.wizard.session.blocking_error()
+        blocking = self.session.blocking_error()
         button.label = f"Write {pending} file{'s' if pending != 1 else ''}"
         button.disabled = pending == 0 or blocking is not None
         notice = proposal.notice()
@@ -182,8 +182,10 @@ class ReviewScreen(WizardScreen):
         progress.update(total=len(self.proposal.pending), progress=0)
         self._write(self.proposal)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
-    def _write(self, proposal: Proposal) -> list[Change]:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write", name="the write")
+    def _write(self, proposal: Proposal) -> None:
         progress = self.query_one("#progress", ProgressBar)
-        return proposal.write(on_written=lambda _: self.app.call_from_thread(progress.advance, 1))
+        changes = proposal.write(on_written=lambda _: self.app.call_from_thread(progress.advance, 1))
+        # Not cancellable: what was written is told, whatever else happened meanwhile.
+        self.post_message(FilesWritten(changes))
 

@@ -15,7 +15,8 @@ from textual.widgets.option_list import Option
 from wizard.steps import StepState
 
 MARKS = {StepState.NOT_VISITED: "·", StepState.VALID: "✓", StepState.WARNINGS: "!", StepState.ERRORS: "✗"}
-STYLES = {StepState.NOT_VISITED: "", StepState.VALID: "green", StepState.WARNINGS: "yellow", StepState.ERRORS: "bold red"}
+STYLES = {StepState.NOT_VISITED: "", StepState.VALID: "green", StepState.WARNINGS: "yellow",
+          StepState.ERRORS: "bold red"}
 
 
 class StepList(OptionList):

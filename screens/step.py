@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Button, Static
-from textual.worker import Worker, WorkerState
 
 from screens.base import WizardScreen
 from screens.fields import QuestionField, SecretField
+from screens.work import ChecksFinished, WorkFailed, post_unless_cancelled
 from wizard.catalogue import questions_of
 from wizard.errors import InputError
 from wizard.secrets import SECRET_QUESTIONS
@@ -21,6 +21,7 @@ from wizard.secrets import SECRET_QUESTIONS
 if TYPE_CHECKING:
     from wizard.checks import Finding
     from wizard.model import Answers
+    from wizard.session import Session
 
 
 def question_of(path: str | None) -> str | None:
@@ -35,15 +36,16 @@ CHECK_DELAY = 0.6
 class StepScreen(WizardScreen):
     CSS_PATH = ["questions.tcss", "step.tcss"]
 
-    def __init__(self, step: str, title: str) -> None:
+    def __init__(self, step: str, title: str, session: Session) -> None:
         super().__init__(name=step)
         self.step = step
+        self.session = session
         self.title_text = title
         self._check_timer: Timer | None = None
 
     def compose_content(self) -> ComposeResult:
         yield Static(self.title_text, classes="step-heading")
-        draft = self.wizard.session.draft
+        draft = self.session.draft
         values = draft.values()
         with VerticalScroll(id="form"):
             for question in questions_of(self.step):
@@ -65,7 +67,7 @@ class StepScreen(WizardScreen):
         from screens.verify_dialog import VerifyDialog
 
         try:
-            jid = self.wizard.session.draft.answers().admin_jid
+            jid = self.session.draft.answers().admin_jid
         except InputError:
             jid = ""
         self.app.push_screen(VerifyDialog(jid))
@@ -80,14 +82,14 @@ class StepScreen(WizardScreen):
             self.set_focus(first.editor)
 
     def on_screen_resume(self) -> None:
-        self.wizard.session.mark_visited([self.step])
+        self.session.mark_visited([self.step])
         self.refresh_fields()
         super().on_screen_resume()
         self._schedule_checks(0)
 
     def refresh_fields(self) -> None:
         """Show which questions apply, the values that follow other answers, and every error."""
-        session = self.wizard.session
+        session = self.session
         values = session.draft.values()
         cross_field = session.answers_error()
         for field in self.query(QuestionField):
@@ -109,7 +111,7 @@ class StepScreen(WizardScreen):
 
     @on(QuestionField.Edited)
     def _edited(self, event: QuestionField.Edited) -> None:
-        self.wizard.session.edit(event.field.question, event.value)
+        self.session.edit(event.field.question, event.value)
         self.refresh_fields()
         self.refresh_states()
         self._schedule_checks(CHECK_DELAY)
@@ -129,7 +131,7 @@ class StepScreen(WizardScreen):
 
     def _start_checks(self) -> None:
         try:
-            answers = self.wizard.session.draft.answers()
+            answers = self.session.draft.answers()
         except InputError:  # shown on its field already
             findings = self.query_one("#findings", Static)
             findings.display = True
@@ -137,36 +139,38 @@ class StepScreen(WizardScreen):
             return
         self._run_checks(answers)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="checks")
-    def _run_checks(self, answers: Answers) -> list[Finding] | None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checks", name="the checks of this machine")
+    def _run_checks(self, answers: Answers) -> None:
         # Imported in the worker: the checks bring DNS, TLS and database clients, a tenth
         # of a second to import that the screen would otherwise freeze for.
         from wizard.checks import checks_for_step, run_checks
 
-        if not checks_for_step(self.step):
-            return None
-        self.app.call_from_thread(self._checking)
-        return run_checks(answers, steps={self.step}, out=self.wizard.out, nameserver=self.wizard.nameserver)
+        findings = None
+        if checks_for_step(self.step):
+            self.app.call_from_thread(self._checking)
+            findings = run_checks(answers, steps={self.step}, out=self.session.out, nameserver=self.wizard.nameserver)
+        post_unless_cancelled(self, ChecksFinished(self.step, findings))
 
     def _checking(self) -> None:
         findings = self.query_one("#findings", Static)
         findings.display = True
         findings.loading = True
 
-    @on(Worker.StateChanged)
-    def _checks_done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "checks" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
+    @on(ChecksFinished)
+    def _checks_finished(self, message: ChecksFinished) -> None:
         findings = self.query_one("#findings", Static)
         findings.loading = False
-        if event.state is WorkerState.ERROR:
-            findings.display = True
-            findings.update(f"The checks could not run: {event.worker.error}")
-            return
-        if event.worker.result is None:  # no checks for this step
+        if message.findings is None:  # no checks for this step
             findings.display = False
             return
-        self.show_findings(event.worker.result)
+        self.show_findings(message.findings)
+
+    @on(WorkFailed)
+    def _checks_failed(self, message: WorkFailed) -> None:
+        findings = self.query_one("#findings", Static)
+        findings.loading = False
+        findings.display = True
+        findings.update(Text(f"The checks could not run: {message.error}"))
 
     def show_findings(self, results: list[Finding]) -> None:
         from wizard.checks import Severity
@@ -183,12 +187,12 @@ class StepScreen(WizardScreen):
         findings.display = True
         findings.update(text if results else "Nothing to check here.")
         problems = [f.message for f in results if f.severity in (Severity.WARNING, Severity.ERROR)]
-        self.wizard.session.warnings[self.step] = problems
+        self.session.warnings[self.step] = problems
         self.refresh_states()
 
     @on(SecretField.Edited)
     def _secret_edited(self, event: SecretField.Edited) -> None:
-        self.wizard.session.secrets[event.key] = event.value
+        self.session.secrets[event.key] = event.value
 
     @on(QuestionField.Focused)
     def _focused(self, event: QuestionField.Focused) -> None:

@@ -11,15 +11,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
+from screens.work import ReportsFailedWork, ServerVerified, WorkFailed, post_unless_cancelled
 from wizard.errors import InputError
 
 if TYPE_CHECKING:
     from wizard.verify.session import Settings
 
 
-class VerifyDialog(ModalScreen[None]):
+class VerifyDialog(ReportsFailedWork, ModalScreen[None]):
     """The same tests as `ejabberd-wizard verify`, against the deployed server."""
 
     CSS_PATH = ["questions.tcss", "verify_dialog.tcss"]
@@ -74,22 +74,26 @@ class VerifyDialog(ModalScreen[None]):
         report.loading = True
         self._verify(settings)
 
-    @work(exclusive=True, exit_on_error=False, group="verify")
-    async def _verify(self, settings: Settings) -> str:
+    @work(exclusive=True, exit_on_error=False, group="verify", name="the tests of the live server")
+    async def _verify(self, settings: Settings) -> None:
         from wizard.verify.report import text
         from wizard.verify.session import verify
 
-        return text(await verify(settings))
+        post_unless_cancelled(self, ServerVerified(text(await verify(settings))))
 
-    @on(Worker.StateChanged)
-    def _verified(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "verify" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
+    @on(ServerVerified)
+    def _verified(self, message: ServerVerified) -> None:
+        # Plain text: the report's brackets are not markup.
+        self._done().update(Text(message.report))
+
+    @on(WorkFailed)
+    def _failed(self, message: WorkFailed) -> None:
+        error = message.error
+        self._done().update(Text(f"✗ {error if isinstance(error, InputError) else repr(error)}", style="bold red"))
+
+    def _done(self) -> Static:
+        """The report, no longer loading, with the tests ready to run again."""
         report = self.query_one("#verify-report", Static)
         report.loading = False
         self.query_one("#verify-run", Button).disabled = False
-        if event.state is WorkerState.SUCCESS:
-            report.update(Text(event.worker.result))  # plain text: the report's brackets are not markup
-        else:
-            error = event.worker.error
-            report.update(Text(f"✗ {error if isinstance(error, InputError) else repr(error)}", style="bold red"))
+        return report

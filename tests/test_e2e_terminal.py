@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from tests.answers_helpers import deployment_files, installed_ejabberd_version, write_answers
 from tests.support.components import require
-from tests.support.terminal import Terminal
+from tests.support.terminal import EXITED, Terminal
 from wizard.cli import main
 
 HOST = "example.test"
@@ -67,16 +66,15 @@ def test_plain_mode_in_tmux_asks_everything_and_writes_after_the_diff(tmp_path: 
     command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]
     with Terminal(command, tmp_path / "tmux.sock", width=160, height=50, env=ENV) as terminal:
         terminal.wait_for("Installation method")
-        deadline = time.monotonic() + 120
         # Enter keeps each value shown; the last Enter answers the write confirmation (default yes).
-        while "TERMINAL-EXIT=" not in (screen := terminal.screen()):
-            assert time.monotonic() < deadline, screen
-            assert "Traceback" not in screen, screen
-            if "Wrote 13 file(s)" not in screen:
-                terminal.send("Enter")
-            time.sleep(0.15)
-        assert "TERMINAL-EXIT=0" in screen
+        questions = [terminal.questions()[-1]]
+        while question := terminal.answer("Enter"):
+            assert "Traceback" not in terminal.screen()
+            questions.append(question)
+        screen = terminal.wait_for(EXITED)
         shown = terminal.history()
+    assert "TERMINAL-EXIT=0" in screen and "Wrote 13 file(s)" in shown
+    assert questions[-1].startswith("? Write 13 file(s)")
     assert "Checking this machine (ports)" in shown and "Checking this machine (certs)" in shown
     assert "fix: " in shown  # the certificates of example.test are not on this machine
     generated = tmp_path / "generated"
@@ -98,27 +96,20 @@ def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep
     command = [sys.executable, "-m", "wizard", "plain", "--out", str(out)]
     with Terminal(command, tmp_path / "tmux.sock", width=160, height=50, env=ENV) as terminal:
         terminal.wait_for("Installation method")
-        deadline = time.monotonic() + 120
-        # Enter keeps each value. Each Enter waits until the screen has taken the one before and
-        # come to rest, so at most one is early (while the wizard renders the deployment): it can
-        # only land on the first file's prompt, whose default is to keep.
-        screen = terminal.screen()
-        while "scripts/deploy.sh was edited by hand" not in screen:
-            assert "Traceback" not in screen, screen
-            terminal.send("Enter")
-            screen = _settled(terminal, screen, deadline)
-        # Let an early Enter land before deciding whether the first file's question is still open.
-        if "scripts/backup.sh was edited by hand" not in _settled(terminal, screen, deadline, change=0.0):
-            terminal.send("Enter")  # keep mine
-        terminal.wait_for("scripts/backup.sh was edited by hand")
-        terminal.send("Down", "Down", "Enter")  # show the diff again, then the same question
-        screen = terminal.screen()
-        while screen.rfind("scripts/backup.sh was edited by hand") < screen.rfind("+++ b/scripts/backup.sh"):
-            screen = _settled(terminal, screen, deadline)
-        terminal.send("Down", "Enter")  # take the wizard's version
-        terminal.wait_for("Write 5 file(s)")
-        terminal.send("Enter")
-        screen = terminal.wait_for("TERMINAL-EXIT=")
+        # Enter keeps each value, up to the first hand-edited file's question.
+        question = terminal.questions()[-1]
+        while "scripts/deploy.sh was edited by hand" not in question:
+            question = terminal.answer("Enter")
+            assert question, terminal.history()  # the program must not end before asking
+        question = terminal.answer("Enter")  # keep mine
+        assert "scripts/backup.sh was edited by hand" in question
+        question = terminal.answer("Down", "Down", "Enter")  # show the diff, then the same question again
+        assert "scripts/backup.sh was edited by hand" in question
+        assert "+++ b/scripts/backup.sh" in terminal.history()
+        question = terminal.answer("Down", "Enter")  # take the wizard's version
+        assert question.startswith("? Write 5 file(s)")
+        assert terminal.answer("Enter") == ""
+        screen = terminal.wait_for(EXITED)
         shown = terminal.history()
     assert "TERMINAL-EXIT=0" in screen
     assert "overwrite  scripts/backup.sh" in shown and "   edited  scripts/deploy.sh" in shown
@@ -126,17 +117,3 @@ def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep
     assert (out / "scripts/deploy.sh").read_text() == mine["scripts/deploy.sh"]
     assert "/srv/backups" in (out / "scripts/backup.sh").read_text()
     assert "echo my own step" not in (out / "scripts/backup.sh").read_text()
-
-
-def _settled(terminal: Terminal, before: str, deadline: float, rest: float = 0.2, change: float = 3.0) -> str:
-    """The screen once it differs from ``before`` (or ``change`` seconds passed) and has not
-    changed for ``rest`` seconds."""
-    screen = terminal.screen()
-    started = since = time.monotonic()
-    while (screen == before and time.monotonic() - started < change) or time.monotonic() - since < rest:
-        assert time.monotonic() < deadline, screen
-        time.sleep(0.05)
-        now = terminal.screen()
-        if now != screen:
-            screen, since = now, time.monotonic()
-    return screen

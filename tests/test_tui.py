@@ -10,10 +10,14 @@ from textual.widgets import Button, Input, Static
 from screens.app import WizardApp
 from screens.fields import QuestionField
 from screens.review import ReviewScreen
+from screens.work import ChecksFinished, FilesWritten, ProposalReady, ServerVerified, WorkFailed
 from tests.answers_helpers import ACCOUNT, deployment_files, installed_ejabberd_version, snapshot
+from tests.support.waiting import Posted, focus, until
 from wizard.answers import Given, Machine, dump
+from wizard.catalogue import by_path
 from wizard.cli import main
-from wizard.steps import STEPS
+from wizard.errors import InputError
+from wizard.steps import STEPS, StepState
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 HOST = "example.test"
@@ -29,36 +33,54 @@ def field(app: WizardApp, path: str) -> QuestionField:
     return app.screen.query_one(f"#q-{path.replace('.', '-')}", QuestionField)
 
 
+def taken(app: WizardApp, path: str, text: str) -> bool:
+    """Whether the session has taken ``text`` typed into the question ``path``: as its value, or as an error."""
+    assert app.session is not None
+    question = by_path(path)
+    return path in app.session.field_errors or question.format(app.session.draft.value(question)) == text
+
+
 async def type_into(pilot, app: WizardApp, path: str, text: str) -> None:
+    """Type ``text`` into a question's field (replacing what it holds) and wait until the session has it."""
     editor = field(app, path).editor
     assert isinstance(editor, Input)
-    editor.focus()
+    await focus(pilot, editor)
     editor.value = ""
     await pilot.press(*text) if text else None
-    await pilot.pause()
+    await until(pilot, lambda: editor.value == text and taken(app, path, text), f"{path} to take {text!r}")
 
 
-async def walk_to_review(pilot, app: WizardApp) -> list[str]:
+def showing(app: WizardApp, step: str) -> bool:
+    """Whether the screen of ``step`` is shown, its questions in place."""
+    screen = app.screen
+    return screen.name == step and screen.is_current and bool(screen.query("#content > *"))
+
+
+async def go_to(pilot, app: WizardApp, step: str) -> None:
+    app.go_to(step)
+    await until(pilot, lambda: showing(app, step), f"the step {step!r}")
+
+
+async def walk_to_review(pilot, app: WizardApp, posted: Posted) -> list[str]:
     """Press Next through every step, typing the domain on the way; returns the steps seen."""
     seen = [app.current]
     while app.current != "review" and len(seen) <= len(STEPS):
+        before = app.current
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await until(pilot, lambda: app.current != before and showing(app, app.current), f"the step after {before}")
         seen.append(app.current)
         if app.current == "domains":
             await type_into(pilot, app, "domains.hosts", HOST)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await posted.next(pilot, ProposalReady)
     return seen
 
 
 @pytest.mark.parametrize("preset", ["uberspace", "arch"])
 async def test_walking_every_step_ends_in_a_review_that_writes_what_generate_writes(tmp_path: Path, preset: str) -> None:
     out = tmp_path / "tui"
-    app = WizardApp(out, preset, Given(), MACHINE, checks=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        seen = await walk_to_review(pilot, app)
+    app, posted = WizardApp(out, preset, Given(), MACHINE, checks=False), Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        seen = await walk_to_review(pilot, app, posted)
         assert seen == [step for step, _ in STEPS] + ["review"]
         review = app.screen
         assert isinstance(review, ReviewScreen) and review.proposal is not None
@@ -66,14 +88,14 @@ async def test_walking_every_step_ends_in_a_review_that_writes_what_generate_wri
         assert not button.disabled and str(button.label) == f"Write {len(review.proposal.pending)} files"
 
         # The same answers through the command line: the same diff.
+        assert app.session is not None
         answers = tmp_path / "answers.yml"
         answers.write_text(dump(app.session.draft.answers()))
         assert review.proposal.diff_text() == _cli_diff(out, answers)
 
         await pilot.press("ctrl+w")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.written_files == len(review.proposal.pending)
+        written = await posted.next(pilot, FilesWritten)
+        assert app.written_files == len(written.changes) == len(review.proposal.pending)
     generated = tmp_path / "generated"
     assert main(["generate", "--out", str(generated), "--answers", str(answers), "--yes"]) == 0
     assert deployment_files(out) == deployment_files(generated)
@@ -89,89 +111,86 @@ def _cli_diff(out: Path, answers: Path) -> str:
     return buffer.getvalue()
 
 
+def error_under(app: WizardApp, path: str) -> str:
+    return str(field(app, path).query_one(".question-error", Static).render())
+
+
 async def test_invalid_values_show_their_error_mark_the_step_and_block_writing(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.go_to("ports")
-        await pilot.pause()
+    app, posted = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False), Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        await go_to(pilot, app, "ports")
         await type_into(pilot, app, "ports.c2s", "70000")
-        error = field(app, "ports.c2s").query_one(".question-error", Static)
-        assert "70000 is not a port" in str(error.render())
-        assert app.step_states()["ports"].name == "ERRORS"
+        await until(pilot, lambda: "70000 is not a port" in error_under(app, "ports.c2s"), "the error under ports.c2s")
+        assert app.step_states()["ports"] is StepState.ERRORS
 
         # A value valid on its own but clashing with another field: shown on that field.
         await type_into(pilot, app, "ports.c2s", "5269")
-        assert "5269 is already used" in str(field(app, "ports.s2s").query_one(".question-error", Static).render()) \
-            or "5269 is already used" in str(field(app, "ports.c2s").query_one(".question-error", Static).render())
+        await until(pilot, lambda: any("5269 is already used" in error_under(app, path)
+                                       for path in ("ports.s2s", "ports.c2s")), "the clash shown on a port")
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        failed = await posted.next(pilot, WorkFailed)  # no proposal: the answers are not valid
+        assert isinstance(failed.error, InputError) and "already used" in str(failed.error)
         assert app.screen.query_one("#write", Button).disabled
         assert "already used" in str(app.screen.query_one("#status", Static).render())
 
-        app.go_to("ports")
-        await pilot.pause()
+        await go_to(pilot, app, "ports")
         await type_into(pilot, app, "ports.c2s", "5222")
-        assert app.step_states()["ports"].name == "VALID"
+        assert app.step_states()["ports"] is StepState.VALID
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await posted.next(pilot, ProposalReady)
         assert not app.screen.query_one("#write", Button).disabled
 
 
 async def test_going_back_and_forth_keeps_what_was_typed(tmp_path: Path) -> None:
     app = WizardApp(tmp_path / "out", "arch", Given(), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.go_to("domains")
-        await pilot.pause()
+        await go_to(pilot, app, "domains")
         await type_into(pilot, app, "domains.hosts", "kept.example")
-        await pilot.press("ctrl+n", "ctrl+n", "ctrl+b", "ctrl+b")
-        await pilot.pause()
-        assert app.current == "domains"
+        for key, step in (("ctrl+n", "ports"), ("ctrl+n", "tls"), ("ctrl+b", "ports"), ("ctrl+b", "domains")):
+            await pilot.press(key)
+            await until(pilot, lambda: showing(app, step), f"{key} to show the step {step!r}")  # noqa: B023
         assert field(app, "domains.hosts").editor.value == "kept.example"
         # A default that follows the domain follows it on the compliance step.
-        app.go_to("compliance")
-        await pilot.pause()
+        await go_to(pilot, app, "compliance")
         assert field(app, "compliance.abuse_addresses").editor.value == "mailto:abuse@kept.example"
         # Jumping through the sidebar.
         await pilot.press("f2")
-        await pilot.pause()
-        assert app.screen.focused is not None and app.screen.focused.id == "steps"
+        await until(pilot, lambda: app.screen.focused is not None and app.screen.focused.id == "steps",
+                    "the step list to have the focus")
 
 
 async def test_conditional_questions_appear_when_they_apply(tmp_path: Path) -> None:
     app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.go_to("database")
-        await pilot.pause()
+        await go_to(pilot, app, "database")
         assert not field(app, "database.server").display
         select = field(app, "database.backend").editor
         select.value = "mysql"
-        await pilot.pause()
-        assert field(app, "database.server").display and field(app, "database.password_file").display
+        await until(pilot, lambda: field(app, "database.server").display and field(app, "database.password_file").display,
+                    "the MySQL questions to be shown")
 
 
 async def test_quitting_before_writing_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
-    app = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    app, posted = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False), Posted()
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
+        await posted.next(pilot, ProposalReady)
         await pilot.press("ctrl+c")
-        await pilot.pause()
-    assert app.written_files == 0
+        await until(pilot, lambda: not app.is_running, "the app to quit")
+    assert app.written_files == 0 and app.return_code == 0
     assert snapshot(out) == {"mine.txt": b"keep me"}
 
 
 async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_path: Path) -> None:
     app = WizardApp(tmp_path / "out", None, Given(), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.name == "preset", "the preset screen")
         assert app.current == "preset"
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await until(pilot, lambda: showing(app, "install"), "the installation step")
         assert app.preset_name == "uberspace" and app.current == "install"
         assert field(app, "install.method").editor.value == "source"
 
@@ -188,7 +207,7 @@ async def test_the_first_screen_offers_only_what_works_before_a_preset_is_chosen
     out = tmp_path / "out"
     app = WizardApp(out, None, Given(), MACHINE, checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.name == "preset", "the preset screen")
         intro = str(app.screen.query_one(".step-intro", Static).render())
         assert str(out) in intro and "Installation" in intro
         assert not app.screen.query(StepList)  # no step to go to yet
@@ -198,66 +217,55 @@ async def test_the_first_screen_offers_only_what_works_before_a_preset_is_chosen
         assert app.current == "preset" and app.session is None
 
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.current == "install" and app.screen.query(StepList)
+        await until(pilot, lambda: showing(app, "install") and app.screen.query(StepList), "the installation step")
         assert {"next", "back", "jump", "review", "quit"} <= footer_keys()
         await pilot.press("ctrl+b")  # back to the preset screen: now with the steps to go to
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.name == "preset", "the preset screen again")
         assert app.current == "preset" and app.screen.query(StepList)
-        assert "next" in footer_keys()
+        await until(pilot, lambda: "next" in footer_keys(), "the key to the next step in the footer")
     assert not out.exists()
 
 
 async def test_each_step_shows_the_findings_of_its_checks_as_they_arrive(tmp_path: Path) -> None:
     import socket
 
-    from wizard.steps import StepState
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         given = Given({"domains": {"hosts": [HOST]}, "ports": {"c2s": port},
-                       "tls": {"cert_file": str(tmp_path / "missing-{name}.crt"), "key_file": str(tmp_path / "missing-{name}.key")}})
-        app = WizardApp(tmp_path / "out", "arch", given, MACHINE, nameserver="127.0.0.1:9")
-        async with app.run_test(size=(120, 40)) as pilot:
-            app.go_to("ports")
-            await pilot.pause(1.0)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            shown = str(app.screen.query_one("#findings", Static).render())
-            assert f"{port}" in shown and "python" in shown.lower()
-            assert app.step_states()["ports"] is StepState.WARNINGS
-
-            app.go_to("tls")
-            await pilot.pause(1.0)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            shown = str(app.screen.query_one("#findings", Static).render())
-            assert "missing-example.test.crt" in shown and "fix:" in shown
-            assert app.step_states()["tls"] is StepState.WARNINGS
+                       "tls": {"cert_file": str(tmp_path / "missing-{name}.crt"),
+                               "key_file": str(tmp_path / "missing-{name}.key")}})
+        app, posted = WizardApp(tmp_path / "out", "arch", given, MACHINE, nameserver="127.0.0.1:9"), Posted()
+        async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+            for step, expected in (("ports", [f"{port}", "python"]), ("tls", ["missing-example.test.crt", "fix:"])):
+                posted.skip(ChecksFinished)  # those of the steps shown before
+                app.go_to(step)
+                finished = await posted.next(pilot, ChecksFinished)
+                assert finished.step == step and finished.findings
+                shown = str(app.screen.query_one("#findings", Static).render())
+                assert all(text in shown for text in expected), shown
+                assert app.step_states()[step] is StepState.WARNINGS
 
 
 async def test_a_typed_database_password_is_written_to_its_own_file_and_masked(tmp_path: Path) -> None:
     out = tmp_path / "out"
     given = Given({"domains": {"hosts": [HOST]}, "database": {"backend": "mysql", "password_source": "file"}})
-    app = WizardApp(out, "arch", given, MACHINE, checks=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.go_to("database")
-        await pilot.pause()
+    app, posted = WizardApp(out, "arch", given, MACHINE, checks=False), Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        await go_to(pilot, app, "database")
         secret = app.screen.query_one("#secret-database-password")
         assert secret.display
-        secret.query_one(Input).focus()
+        await focus(pilot, secret.query_one(Input))
         await pilot.press(*"s3cret-typed")
+        await until(pilot, lambda: app.session is not None and app.session.secrets.get("database_password")
+                    == "s3cret-typed", "the typed password in the session")
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        review = app.screen
-        assert "s3cret-typed" not in review.proposal.diff_text()
-        assert "db-password" in [change.path for change in review.proposal.pending]
+        review = (await posted.next(pilot, ProposalReady)).proposal
+        assert "s3cret-typed" not in review.diff_text()
+        assert "db-password" in [change.path for change in review.pending]
         await pilot.press("ctrl+w")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await posted.next(pilot, FilesWritten)
     assert (out / "db-password").read_text() == "s3cret-typed\n"
     assert (out / "db-password").stat().st_mode & 0o077 == 0
     assert "s3cret-typed" not in (out / "wizard.yml").read_text()
@@ -273,22 +281,21 @@ async def test_the_compliance_step_verifies_the_live_server(tmp_path: Path, monk
     with running_deployment(tmp_path / "live", verify_answers("arch", version)) as live:
         for name, value in live.env().items():
             monkeypatch.setenv(name, value)
-        app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [live.domain]}}), MACHINE, checks=False)
-        async with app.run_test(size=(120, 40)) as pilot:
-            app.go_to("compliance")
-            await pilot.pause()
+        given = Given({"domains": {"hosts": [live.domain]}})
+        app, posted = WizardApp(tmp_path / "out", "arch", given, MACHINE, checks=False), Posted()
+        async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+            await go_to(pilot, app, "compliance")
             await pilot.click("#verify-open")
-            await pilot.pause()
-            dialog = app.screen
+            dialog = await until(pilot, lambda: app.screen if app.screen.query("#verify-run") else None,
+                                 "the verify dialog")
             assert dialog.query_one("#verify-jid", Input).value == f"admin@{live.domain}"
             for name, value in (("jid", live.jid), ("password", PASSWORD), ("server", "127.0.0.1"),
                                 ("port", str(live.c2s_port)), ("ca", str(live.node.cert.cert))):
                 dialog.query_one(f"#verify-{name}", Input).value = value
             await pilot.click("#verify-run")
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            verified = await posted.next(pilot, ServerVerified)
             report = str(dialog.query_one("#verify-report", Static).render())
+    assert report == verified.report
     assert "Stream management" in report and "PASS" in report
     assert "%" in report  # the percentage of each suite
 
@@ -299,12 +306,10 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
     imported_file = Path(__file__).parent / "data" / "configs" / "comments.yml"
     imported = read_import(imported_file, "arch", Given())
     out = tmp_path / "out"
-    app = WizardApp(out, "arch", imported.under(Given()), MACHINE, checks=False, imported=imported)
-    async with app.run_test(size=(120, 40)) as pilot:
+    app, posted = WizardApp(out, "arch", imported.under(Given()), MACHINE, checks=False, imported=imported), Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        proposal = app.screen.proposal
+        proposal = (await posted.next(pilot, ProposalReady)).proposal
         config = next(change for change in proposal.changes if change.path == "config/ejabberd.yml")
         assert config.planned.content == imported_file.read_text()
         # The import report, as generate and plain mode print it, is on the review too: the

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import ListView
 
 from screens.app import ALL_STEPS, WizardApp
+from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, write_answers
+from tests.support.waiting import until
 from wizard.answers import Given, Machine
 from wizard.cli import main
 
@@ -26,14 +29,15 @@ def make_app() -> WizardApp:
 def test_step_snapshot(snap_compare, step: str, size: tuple[int, int]) -> None:
     async def go_to_step(pilot) -> None:
         app = pilot.app
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.name == "preset", "the preset screen")
         if step != "preset":
             await pilot.press("enter")  # the first preset: arch
-            await pilot.pause()
+            await until(pilot, lambda: app.screen.name == "install", "the first step")
             app.go_to(step)
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.name == step, f"the step {step!r}")
+        if step == "review":
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal is not None,
+                        "the review's proposal")
 
     assert snap_compare(make_app(), terminal_size=size, run_before=go_to_step)
 
@@ -54,12 +58,13 @@ def test_review_of_a_hand_edited_file_snapshot(snap_compare, tmp_path: Path, mon
     async def show_the_edited_file(pilot) -> None:
         app = pilot.app
         app.go_to("review")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        files = app.screen.query_one("#files")
+        review = await until(pilot, lambda: app.screen if isinstance(app.screen, ReviewScreen)
+                             and app.screen.proposal is not None else None, "the review's proposal")
+        files = review.query_one("#files", ListView)
         files.index = [item.name for item in files.children].index("scripts/deploy.sh")
-        await pilot.pause()
-        app.screen.query_one("#take").scroll_visible(animate=False)
+        await until(pilot, lambda: review.shown is not None and review.shown.path == "scripts/deploy.sh",
+                    "the diff of scripts/deploy.sh")
+        review.query_one("#take").scroll_visible(animate=False)
         await pilot.pause()
 
     app = WizardApp(out, "arch", changed, MACHINE, checks=False)
