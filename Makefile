@@ -1,4 +1,5 @@
 # `make run`: set up and start the wizard.  `make test`: set up everything, run every test.
+# `make lint`: the gates alone (lint, types, layering).  `make test-fast`: the tests that start no server or terminal.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ OUT ?= ejabberd-deploy
 SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick curl
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup system-packages bench clean
+.PHONY: run test test-fast lint setup system-packages bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
@@ -32,8 +33,17 @@ system-packages:
 run: setup
 	$(BIN)/ejabberd-wizard --out $(OUT)
 
-test: setup system-packages
+# The gates run before the tests, so that a red gate is the first thing seen.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+test: lint system-packages
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+test-fast: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -87,19 +87,22 @@ FirstPaint(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None).run(he
 
 def _sample(program: Path, *args: str) -> float:
     started = time.time()
-    result = subprocess.run([sys.executable, str(program), *args], check=True, timeout=60, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(program), *args], check=True, timeout=60, capture_output=True,
+                            text=True)
     return float(result.stdout.split()[0]) - started
 
 
 def run(samples: int = 9) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as scratch:
         # Files, not `python -c`: Textual finds an app's CSS next to the file of its class.
-        minimal_app, wizard_app, out = Path(scratch, "minimal_app.py"), Path(scratch, "first_paint.py"), str(Path(scratch, "out"))
+        minimal_app, wizard_app, out = (Path(scratch, "minimal_app.py"), Path(scratch, "first_paint.py"),
+                                        str(Path(scratch, "out")))
         same_app = Path(scratch, "same_widgets.py")
         minimal_app.write_text(MINIMAL)
         same_app.write_text(SAME_WIDGETS)
         wizard_app.write_text(WIZARD)
-        _sample(minimal_app), _sample(same_app), _sample(wizard_app, out), _sample(wizard_app, out, "arch")  # warm caches
+        # Warm the caches.
+        _sample(minimal_app), _sample(same_app), _sample(wizard_app, out), _sample(wizard_app, out, "arch")
         minimal, same, wizard, first_step = [], [], [], []
         for _ in range(samples):  # interleaved, so machine noise hits all alike
             minimal.append(_sample(minimal_app))

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wizard.errors import InputError
+
+class PresetError(ValueError):
+    """A preset that is not there or not valid, told in one line naming the file.
+
+    The presets know nothing of the wizard: its command line reports this as bad input (exit 2).
+    """
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def describe(name: str) -> str:
 @functools.cache
 def load(name: str) -> Preset:
     if name not in names():
-        raise InputError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
+        raise PresetError(f"--preset: unknown preset {name!r}; expected one of: {', '.join(names())}")
     from ruamel.yaml import YAML  # when a preset is first read: listing them needs no YAML
     from ruamel.yaml.error import YAMLError
 
@@ -73,7 +78,7 @@ def load(name: str) -> Preset:
     try:
         data = YAML(typ="safe").load(source.read_text(encoding="utf-8"))
     except YAMLError as error:
-        raise InputError(f"presets/{name}.yaml: not valid YAML: {error}") from None
+        raise PresetError(f"presets/{name}.yaml: not valid YAML: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
-        raise InputError(f"presets/{name}.yaml: expected a mapping with 'description' and 'answers'")
+        raise PresetError(f"presets/{name}.yaml: expected a mapping with 'description' and 'answers'")
     return Preset(name=name, description=str(data.get("description", "")), answers=data["answers"])

@@ -41,6 +41,7 @@ import presets
 from screens.app import WizardApp
 from screens.fields import QuestionField
 from screens.plain import _show_findings
+from screens.work import FilesWritten, ProposalReady, WorkFailed
 from tests.answers_helpers import (
     ACCOUNT,
     defaults,
@@ -51,11 +52,12 @@ from tests.answers_helpers import (
 )
 from tests.support.components import require
 from tests.support.terminal import Terminal
-from wizard.answers import Given, Machine
+from tests.support.waiting import Posted, focus, until
 from wizard.catalogue import by_path
 from wizard.cli import main
 from wizard.draft import Draft
 from wizard.errors import InputError
+from wizard.given import Given, Machine
 
 HOST = "example.test"
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
@@ -125,7 +127,8 @@ ANSWERS_FILE_CASES = [
     Case("python-tag-runs-nothing", yaml_text('ports: !!python/object/apply:os.system ["touch /tmp/ejw-pwned"]\n'),
          (":4: ports:", "valid dictionary")),
     Case("billion-laughs", BILLION_LAUGHS, (":5: YAML aliases (*a) are not allowed",)),
-    Case("merge-key-alias", yaml_text("base: &b {c2s: 5222}\nports:\n  <<: *b\n"), ("YAML aliases (*b) are not allowed",)),
+    Case("merge-key-alias", yaml_text("base: &b {c2s: 5222}\nports:\n  <<: *b\n"),
+         ("YAML aliases (*b) are not allowed",)),
     Case("nested-500-deep", yaml_text("ports: " + "[" * 500 + "]" * 500 + "\n"),
          (":4: ports: nested more than 16 levels deep", "expected sections of a few levels")),
     Case("nested-500-deep-in-blocks", yaml_text("tls:\n" + "".join(f"{'  ' * n}- \n" for n in range(1, 500))),
@@ -135,7 +138,8 @@ ANSWERS_FILE_CASES = [
     Case("latin-1-byte", yaml_text('service: {admin_user: "j"}\n').replace(b'"j"', b'"j\xe9r\xf4me"'),
          (":4: byte 116 is not UTF-8", "expected a UTF-8 text file")),
     Case("utf-16-file", "preset: arch\n".encode("utf-16"), (":1: byte 0 is not UTF-8",)),
-    Case("larger-than-1-mib", yaml_text("# " + "x" * 1024 * 1024 + "\n"), ("larger than 1 MiB; an answers file takes a few kB",)),
+    Case("larger-than-1-mib", yaml_text("# " + "x" * 1024 * 1024 + "\n"),
+         ("larger than 1 MiB; an answers file takes a few kB",)),
     Case("nul-byte", yaml_text("ports: {c2s: 5222}\n\x00\n"), ("not valid YAML",)),
     Case("multi-line-value-in-duplicate-key", yaml_text('extra: "a\\nb"\nextra: 1\n'),
          ("duplicate key",)),
@@ -153,7 +157,8 @@ ANSWERS_FILE_CASES = [
          only=lambda err: len(err) < 300),
     Case("port-as-huge-string", {"ports": {"c2s": HUGE}}, ("ports.c2s", "valid integer", "(got 'aaaa"),
          only=lambda err: len(err) < 300),
-    Case("preset-as-number", yaml_text("").replace(b"preset: arch", b"preset: 42"), ("preset: expected a preset name",)),
+    Case("preset-as-number", yaml_text("").replace(b"preset: arch", b"preset: 42"),
+         ("preset: expected a preset name",)),
     # Unknown keys
     Case("unknown-section", {"domain": {"hosts": [HOST]}}, ("domain: unknown key", "expected one of: version, preset")),
     Case("unknown-field", {"ports": {"c2s_starttls": 5222}}, ("ports.c2s_starttls: unknown key", "c2s, c2s_tls")),
@@ -176,16 +181,20 @@ ANSWERS_FILE_CASES = [
          only=lambda err: len(err) < 2000),
     Case("path-beyond-path-max", {"install": {"config_dir": "/" + "d" * 5000}}, ("install.config_dir",)),
     # Domains
-    Case("uppercase-idn", {"domains": {"hosts": ["Bücher.example"]}}, ("write the domain in lowercase ('bücher.example')",)),
-    Case("trailing-dot-idn", {"domains": {"hosts": ["bücher.example."]}}, ("without the trailing dot ('bücher.example')",)),
-    Case("bad-punycode", {"domains": {"hosts": ["xn--abc.example"]}}, ("'xn--abc.example' is not a valid domain name",)),
+    Case("uppercase-idn", {"domains": {"hosts": ["Bücher.example"]}},
+         ("write the domain in lowercase ('bücher.example')",)),
+    Case("trailing-dot-idn", {"domains": {"hosts": ["bücher.example."]}},
+         ("without the trailing dot ('bücher.example')",)),
+    Case("bad-punycode", {"domains": {"hosts": ["xn--abc.example"]}},
+         ("'xn--abc.example' is not a valid domain name",)),
     Case("symbol-in-idn", {"domains": {"hosts": ["☃.example"]}}, ("not a valid domain name", "U+2603")),
     Case("underscore", {"domains": {"hosts": ["exa_mple.org"]}}, ("'exa_mple.org' is not a valid domain name",)),
     Case("single-label", {"domains": {"hosts": ["localhost"]}}, ("expected labels of letters, digits and hyphens",)),
     Case("empty-label", {"domains": {"hosts": ["example..org"]}}, ("Empty Label",)),
     Case("command-in-domain", {"domains": {"hosts": ["`id`.example"]}}, ("domains.hosts.0", "not a valid domain name")),
     Case("ideographic-full-stop", {"domains": {"hosts": ["example\u3002org"]}}, ("domains.hosts.0",)),
-    Case("subdomain-with-space", {"domains": {"conference": "group chat"}}, ("domains.conference", "not a valid subdomain label")),
+    Case("subdomain-with-space", {"domains": {"conference": "group chat"}},
+         ("domains.conference", "not a valid subdomain label")),
     Case("bad-ipv4", {"domains": {"ipv4": "192.0.2.300"}}, ("domains.ipv4", "is not an IP address")),
     # Ports
     Case("port-0", {"ports": {"c2s": 0}}, ("ports.c2s: 0 is not a port",)),
@@ -196,10 +205,13 @@ ANSWERS_FILE_CASES = [
     Case("mqtt-on-the-client-port", {"security": {"mqtt": True}, "ports": {"mqtt": 5222}},
          ("ports.mqtt: port 5222 is already used by ports.c2s",)),
     # Paths and shell characters where they do not belong
-    Case("relative-path", {"install": {"spool_dir": "var/lib/ejabberd"}}, ("install.spool_dir", "not an absolute path")),
+    Case("relative-path", {"install": {"spool_dir": "var/lib/ejabberd"}},
+         ("install.spool_dir", "not an absolute path")),
     Case("newline-in-path", {"install": {"log_dir": "/var/log\n/etc"}}, ("install.log_dir", "control character")),
-    Case("carriage-return-in-path", {"service": {"backup_dir": "/srv/b\rackup"}}, ("service.backup_dir", "control character")),
-    Case("unknown-placeholder", {"tls": {"key_file": "/etc/{domain}.key"}}, ("tls.key_file", "unknown placeholder {domain}")),
+    Case("carriage-return-in-path", {"service": {"backup_dir": "/srv/b\rackup"}},
+         ("service.backup_dir", "control character")),
+    Case("unknown-placeholder", {"tls": {"key_file": "/etc/{domain}.key"}},
+         ("tls.key_file", "unknown placeholder {domain}")),
     Case("unbalanced-brace", {"tls": {"cert_file": "/etc/{name.pem"}}, ("tls.cert_file", "unbalanced braces")),
     # What no Caddyfile token gives Caddy as written (the arch preset serves its web root with Caddy)
     Case("caddy-root-with-backtick-and-escaped-quote", {"service": {"web_root": '/srv/`id`\\"x'}},
@@ -222,7 +234,8 @@ ANSWERS_FILE_CASES = [
     Case("world-writable-upload-dir", {"upload": {"dir_mode": "0777"}}, ("upload.dir_mode",)),
     Case("contact-without-scheme", {"compliance": {"abuse_addresses": ["abuse at example.test"]}},
          ("compliance.abuse_addresses.0", "not a contact URI")),
-    Case("javascript-origin", {"upload": {"cors_origin": "javascript:alert(1)"}}, ("upload.cors_origin", "not an origin")),
+    Case("javascript-origin", {"upload": {"cors_origin": "javascript:alert(1)"}},
+         ("upload.cors_origin", "not an origin")),
     Case("captcha-without-command", {"security": {"registration": "captcha"}},
          ("security.captcha_cmd", "needs the path of a CAPTCHA script")),
     Case("unknown-log-level", {"security": {"loglevel": "verbose"}}, ("security.loglevel", "'warning'")),
@@ -304,14 +317,16 @@ def _changed_answers(tmp_path: Path) -> Path:
     return write_answers(tmp_path / "changed.yml", defaults("arch", HOST, upload={"max_size": 5_000_000}))
 
 
-@pytest.mark.parametrize("obstacle", ["symlink-out", "directory", "not-a-directory", "not-utf-8", "saved-answers-symlink"])
+@pytest.mark.parametrize("obstacle", ["symlink-out", "directory", "not-a-directory", "not-utf-8",
+                                      "saved-answers-symlink"])
 def test_deployment_directory_with_a_file_in_the_way(obstacle: str, generated: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     config = generated / "config" / "ejabberd.yml"
     outside = tmp_path / "outside.txt"
     outside.write_text("not the wizard's\n")
     expected = {
-        "symlink-out": "outside the deployment directory (a symlink?); remove it", "directory": "is a directory; expected the file config/ejabberd.yml",
+        "symlink-out": "outside the deployment directory (a symlink?); remove it",
+        "directory": "is a directory; expected the file config/ejabberd.yml",
         "not-a-directory": "cannot read: Not a directory", "not-utf-8": "is not UTF-8 text; move it away",
         "saved-answers-symlink": "outside the deployment directory (a symlink?); remove it",
     }[obstacle]
@@ -332,7 +347,8 @@ def test_deployment_directory_with_a_file_in_the_way(obstacle: str, generated: P
         (generated / "wizard.yml").unlink()
         (generated / "wizard.yml").symlink_to(outside)
     before = snapshot(generated)
-    run(capsys, "generate", "--out", str(generated), "--answers", str(_changed_answers(tmp_path)), "--yes").check(expected)
+    run(capsys, "generate", "--out", str(generated), "--answers", str(_changed_answers(tmp_path)),
+        "--yes").check(expected)
     assert snapshot(generated) == before and outside.read_text() == "not the wizard's\n"
 
 
@@ -366,8 +382,8 @@ def tmpfs(directory: Path, size: str) -> Iterator[Path]:
     directory.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(directory)], check=False,
-                             capture_output=True, text=True, timeout=30)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(directory)],
+                             check=False, capture_output=True, text=True, timeout=30)
     if mounted.returncode != 0:
         pytest.skip(f"this machine does not let the tests mount a tmpfs ({mounted.stderr.strip()}); "
                     "a full or read-only disk cannot be made here")
@@ -397,7 +413,8 @@ def test_check_names_a_config_nested_500_deep(generated: Path, capsys: pytest.Ca
     assert main(["check", "--out", str(generated), "--only", "config", "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)
     assert not [finding for finding in findings if finding["check"] == "config.failed"], findings
-    assert any(finding["check"] == "config.parse" and finding["subject"].startswith(str(config)) for finding in findings)
+    assert any(finding["check"] == "config.parse" and finding["subject"].startswith(str(config))
+               for finding in findings)
 
 
 def test_deployment_directory_on_a_read_only_file_system(tmp_path: Path, answers_file: Path,
@@ -411,7 +428,8 @@ def test_deployment_directory_on_a_read_only_file_system(tmp_path: Path, answers
             assert snapshot(mount) == {}
 
 
-def test_deployment_directory_on_a_full_disk(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_deployment_directory_on_a_full_disk(tmp_path: Path, answers_file: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     with tmpfs(tmp_path / "mnt", "1m") as mount:
         out = mount / "deploy"
         assert run(capsys, "generate", "--out", str(out), "--answers", str(answers_file), "--yes").code == 0
@@ -447,37 +465,46 @@ TUI_CASES = [
 ]
 
 
+async def _type_a_wrong_value(pilot: Any, app: WizardApp, path: str, text: str, expected: str) -> str:
+    """The error shown under the field ``path`` once ``text`` is typed into it; it must say ``expected``."""
+    step = by_path(path).step
+    app.go_to(step)
+    field = await until(pilot, lambda: app.screen.name == step
+                        and app.screen.query_one(f"#q-{path.replace('.', '-')}", QuestionField), f"the field {path}")
+    editor = field.editor
+    assert isinstance(editor, Input)
+    await focus(pilot, editor)
+    # All but the last character put in quietly (each keystroke validates every answer), the last one typed.
+    with editor.prevent(Input.Changed):
+        editor.value = text[:-1]
+    editor.cursor_position = len(editor.value)
+    await pilot.press(text[-1])
+    assert editor.value == text
+
+    def error() -> str:
+        shown = str(field.query_one(".question-error", Static).render())
+        return shown if expected in shown else ""
+
+    return await until(pilot, error, f"the error {expected!r} under {path}")
+
+
 async def test_tui_fields_show_each_error_under_the_field_and_nothing_can_be_written(tmp_path: Path) -> None:
     out = tmp_path / "deploy"
     app = WizardApp(out, "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
-    async with app.run_test(size=(120, 40)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
         for path, text, expected in TUI_CASES:
-            app.go_to(by_path(path).step)
-            await pilot.pause()
-            field = app.screen.query_one(f"#q-{path.replace('.', '-')}", QuestionField)
-            editor = field.editor
-            assert isinstance(editor, Input)
-            editor.focus()
-            await pilot.pause()  # focusing selects the text: let that happen before typing
-            # All but the last character put in quietly (each keystroke validates every answer), the last one typed.
-            with editor.prevent(Input.Changed):
-                editor.value = text[:-1]
-            editor.cursor_position = len(editor.value)
-            await pilot.press(text[-1])
-            assert editor.value == text
-            await pilot.pause()
-            shown = str(field.query_one(".question-error", Static).render())
-            assert expected in shown, (path, shown)
+            shown = await _type_a_wrong_value(pilot, app, path, text, expected)
             assert "\n" not in shown.strip()
             assert app.step_states()[by_path(path).step].name == "ERRORS", path
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The answers in the model are valid: the wrong values were never taken into it.
+        await posted.next(pilot, ProposalReady)
         assert app.screen.query_one("#write", Button).disabled
         assert "install.config_dir" in str(app.screen.query_one("#status", Static).render())
-        await pilot.press("ctrl+w")
-        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+w")  # disabled: does nothing
         await pilot.pause()
+        assert not posted.of(FilesWritten)
     assert app.written_files == 0 and not out.exists()
 
 
@@ -522,6 +549,7 @@ def test_plain_mode_refuses_the_typed_value_with_its_reason(path: str, text: str
     assert expected in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_plain_mode_in_a_real_terminal_refuses_a_value_and_a_bad_nameserver(tmp_path: Path) -> None:
     seed = write_answers(tmp_path / "seed.yml", {"preset": "arch", "domains": {"hosts": [HOST]}})
     out = tmp_path / "deploy"
@@ -534,11 +562,10 @@ def test_plain_mode_in_a_real_terminal_refuses_a_value_and_a_bad_nameserver(tmp_
         terminal.send("C-u", "latest")
         terminal.wait_for("'latest' is not an ejabberd version: expected YY.MM")
         terminal.send("Enter")  # refused: the question stays
-        terminal.send("C-u", "23.01", "Enter")
-        terminal.wait_for("System user")
-        for _ in range(6):  # the rest of the step, as shown
-            terminal.send("Enter")
-        screen = terminal.wait_for("TERMINAL-EXIT=", timeout=30)
+        assert "System user" in terminal.answer("C-u", "23.01", "Enter")
+        while terminal.answer("Enter"):  # the rest of the step, as shown, up to its checks
+            pass
+        screen = terminal.wait_for("TERMINAL-EXIT=")
     assert "TERMINAL-EXIT=2" in screen and "Traceback" not in screen
     assert "ejabberd-wizard: " in screen and "not a server:99999: '99999' is not a port" in screen
     assert not out.exists()
@@ -561,7 +588,8 @@ FLAG_CASES = [
     (["generate", "--out", "{out}", "--preset", "nosuch"], ("--preset: unknown preset 'nosuch'", "arch, uberspace")),
     (["diff", "--out", "{out}", "--preset", "../presets/arch"], ("unknown preset '../presets/arch'",)),
     (["generate", "--out", "{out}", "--preset", "arch"], ("domains.hosts: missing; this answer is required",)),
-    (["generate", "--out", "{out}", "--answers", "{tmp}/missing.yml"], ("missing.yml: no such file; expected an answers file",)),
+    (["generate", "--out", "{out}", "--answers", "{tmp}/missing.yml"],
+     ("missing.yml: no such file; expected an answers file",)),
     (["generate", "--out", "{out}", "--answers", "{tmp}"], (": is a directory; expected an answers file",)),
     (["generate", "--out", "{out}", "--answers", ""], (".: is a directory; expected an answers file",)),
     (["plain", "--out", "{out}", "--preset", "nosuch"], ("--preset: unknown preset 'nosuch'",)),
@@ -582,7 +610,8 @@ FLAG_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "expected"), FLAG_CASES, ids=[" ".join(a).replace("{", "").replace("}", "") for a, _ in FLAG_CASES])
+@pytest.mark.parametrize(("argv", "expected"), FLAG_CASES,
+                         ids=[" ".join(a).replace("{", "").replace("}", "") for a, _ in FLAG_CASES])
 def test_command_line_flags(argv: list[str], expected: tuple[str, ...], tmp_path: Path, answers_file: Path,
                             capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "deploy"
@@ -621,6 +650,7 @@ def test_the_console_script_answers_bad_input_in_one_line(tmp_path: Path) -> Non
     assert not (tmp_path / "d").exists()
 
 
+@pytest.mark.slow
 def test_the_tui_refuses_an_unknown_preset_in_one_line(tmp_path: Path) -> None:
     command = [str(CONSOLE_SCRIPT), "tui", "--preset", "nosuch", "--out", str(tmp_path / "deploy")]
     with Terminal(command, tmp_path / "tmux.sock", env={"TERM": "xterm-256color"}) as terminal:
@@ -639,7 +669,8 @@ IMPORT_CASES = [
     ("nul-byte", b"hosts: [example.test]\n\x00\n", ("imported.yml:2: not valid YAML",)),
     ("unclosed", b"hosts: [example.test]\nloglevel: [\n", ("imported.yml:3: not valid YAML",)),
     ("billion-laughs", BILLION_LAUGHS, ("grows past 100000 nodes",)),
-    ("nested-100-deep", b"hosts: " + b"[" * 100 + b"]" * 100 + b"\n", ("imported.yml:1: nested more than 64 levels deep",)),
+    ("nested-100-deep", b"hosts: " + b"[" * 100 + b"]" * 100 + b"\n",
+     ("imported.yml:1: nested more than 64 levels deep",)),
     ("nested-500-deep", b"hosts: [example.test]\nmodules:\n" + b"".join(b"  " * n + b"a:\n" for n in range(1, 500)),
      ("imported.yml:66: nested more than 64 levels deep",)),
     ("alias-to-itself", b"hosts: &a [*a]\n", ("imported.yml:1: alias *a refers to a node it is part of",)),
@@ -648,7 +679,8 @@ IMPORT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("content", "expected"), [case[1:] for case in IMPORT_CASES], ids=[case[0] for case in IMPORT_CASES])
+@pytest.mark.parametrize(("content", "expected"), [case[1:] for case in IMPORT_CASES],
+                         ids=[case[0] for case in IMPORT_CASES])
 def test_imported_config(content: bytes | str | None, expected: tuple[str, ...], tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
     imported = tmp_path / "imported.yml"
@@ -760,12 +792,16 @@ async def test_environment_bad_nameserver_in_the_tui_is_shown_and_the_wizard_goe
     # What run_tui passes on from EJABBERD_WIZARD_NAMESERVER.
     app = WizardApp(tmp_path / "deploy", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE,
                     nameserver="not a server:99999")
-    async with app.run_test(size=(120, 40)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
         app.go_to("domains")  # its checks ask DNS
-        await pilot.pause(1.0)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        shown = str(app.screen.query_one("#findings", Static).render())
+
+        def failure_shown() -> str | None:
+            shown = str(app.screen.query_one("#findings", Static).render())
+            return shown if app.screen.name == "domains" and "The checks could not run" in shown else None
+
+        shown = await until(pilot, failure_shown, "the checks' failure on the domains step")
+        assert any(failed.work == "the checks of this machine" for failed in posted.of(WorkFailed))
         assert app.is_running
     assert "The checks could not run" in shown and "'99999' is not a port" in shown
     assert not (tmp_path / "deploy").exists()

@@ -20,9 +20,10 @@ from cryptography.x509.oid import NameOID
 
 from tests.answers_helpers import defaults
 from tests.support.components import shared_tempdir
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.certificates import matches
+from wizard.given import Given
 
 HOST = "example.test"
 NAMES = [HOST, f"conference.{HOST}", f"proxy.{HOST}", f"pubsub.{HOST}", f"file.{HOST}"]  # arch's subdomains
@@ -68,7 +69,8 @@ def pem(*certs: x509.Certificate) -> bytes:
 
 
 def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
 
 
 @pytest.fixture
@@ -98,7 +100,8 @@ def write_pair(directory: Path, cert_bytes: bytes, key: ec.EllipticCurvePrivateK
 
 def cert_findings(directory: Path, preset: str = "arch", key_file: str | None = "{host}.key",
                   **overrides: Any) -> list[Finding]:
-    tls: dict[str, Any] = {"cert_file": f"{directory}/{{host}}.crt", "key_file": f"{directory}/{key_file}" if key_file else None}
+    tls: dict[str, Any] = {"cert_file": f"{directory}/{{host}}.crt",
+                           "key_file": f"{directory}/{key_file}" if key_file else None}
     answers = defaults(preset, HOST, tls=tls, **overrides)
     answers["install"]["user"] = SERVER_USER
     return run_checks(build_from(None, Given(answers)), only={"certs"})

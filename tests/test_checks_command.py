@@ -12,10 +12,11 @@ import pytest
 
 from tests.answers_helpers import defaults, installed_ejabberd_version, write_answers
 from tests.support.components import require
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Severity, checks_for_step, run_checks_async
 from wizard.checks.report import text
 from wizard.cli import main
+from wizard.given import Given
 
 KEYS = {"check", "group", "step", "severity", "subject", "message", "fix"}
 
@@ -35,7 +36,8 @@ def deployment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     answers = defaults("arch", install={"version": version, "config_dir": str(tmp_path / "live")},
                        tls={"cert_file": str(tmp_path / "certs/{host}.pem"), "key_file": None})
     out = tmp_path / "deploy"
-    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)), "--yes"]) == 0
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                 "--yes"]) == 0
     capsys.readouterr()
     return out
 
@@ -50,7 +52,8 @@ def test_without_saved_answers_it_is_exit_2_in_one_line(tmp_path: Path, monkeypa
     assert code == 2 and f"{tmp_path / 'elsewhere' / 'wizard.yml'}: no such file" in err
 
 
-def test_bad_only_and_bad_answers_are_exit_2(tmp_path: Path, deployment: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_only_and_bad_answers_are_exit_2(tmp_path: Path, deployment: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--out", str(deployment), "--only", "ports,nonsense")
     assert (code, out) == (2, "") and "unknown: nonsense" in err and err.count("\n") == 1
     broken = tmp_path / "broken.yml"
@@ -82,7 +85,8 @@ def test_text_output_is_grouped_with_symbols_fixes_and_a_summary(deployment: Pat
     assert lines.index("Certificates") < lines.index("Configuration")  # in the order of the groups
     error = next(i for i, line in enumerate(lines) if line.startswith("  ✗ "))
     assert "certs/example.test.pem" in lines[error] and "does not exist" in lines[error]
-    assert lines[error + 1] == "      fix: put the certificate (with its chain) for example.test where tls.cert_file points"
+    assert lines[error + 1] == ("      fix: put the certificate (with its chain) for example.test "
+                                "where tls.cert_file points")
     assert re.fullmatch(r"\d+ ok, \d+ info, \d+ warnings?, 1 error", lines[-1])
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from tests.answers_helpers import defaults
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.beam import exported_names
 from wizard.checks.config import check_file
-from wizard.checks.installation import find
+from wizard.given import Given
+from wizard.installation import find
 from wizard.model import Answers
 from wizard.render import ejabberd_config
 from wizard.versions import Release
@@ -76,7 +77,8 @@ def test_misspelt_option_gets_a_suggestion(tmp_path: Path, version: str) -> None
 
 
 def test_unknown_module_and_unknown_module_option(tmp_path: Path, version: str) -> None:
-    text = generated(version, tmp_path).replace("\n  mod_ping: {}", "\n  mod_ping: {interval: 60}\n  mod_does_not_exist: {}")
+    text = generated(version, tmp_path).replace("\n  mod_ping: {}",
+                                                "\n  mod_ping: {interval: 60}\n  mod_does_not_exist: {}")
     unknown = [f for f in config_findings(tmp_path, version, text) if f.check == "config.unknown"]
     assert sorted(f.subject.rsplit(": ", 1)[1] for f in unknown) == ["modules.mod_does_not_exist",
                                                                       "modules.mod_ping.interval"]

@@ -11,8 +11,11 @@ import pytest
 from tests.answers_helpers import defaults, write_secret
 from tests.support.components import require
 from tests.support.mariadb import MariaDB, quote_identifier, quote_literal
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Severity, run_checks
+from wizard.given import Given
+
+pytestmark = pytest.mark.slow  # every test here starts a real server or a terminal
 
 OLD_SCHEMA, NEW_SCHEMA = "/usr/share/ejabberd/sql/mysql.sql", "/usr/share/ejabberd/sql/mysql.new.sql"
 
@@ -24,7 +27,8 @@ def account(mariadb_server: MariaDB, tmp_path: Path) -> Any:
     mariadb_server.execute(f"CREATE DATABASE {quote_identifier(name)};"
                            f"CREATE USER {quote_literal(name)}@'127.0.0.1' IDENTIFIED BY {quote_literal(password)};")
     yield name
-    mariadb_server.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)}; DROP USER IF EXISTS {quote_literal(name)}@'127.0.0.1';")
+    mariadb_server.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)}; "
+                           f"DROP USER IF EXISTS {quote_literal(name)}@'127.0.0.1';")
 
 
 def findings(tmp_path: Path, mariadb: MariaDB, account: str, preset: str = "arch", **database: Any) -> dict[str, Any]:
@@ -34,8 +38,10 @@ def findings(tmp_path: Path, mariadb: MariaDB, account: str, preset: str = "arch
     return {f.check: f for f in run_checks(answers, only={"env"}, steps={"database"}, out=tmp_path)}
 
 
-def test_a_user_without_create_rights_is_told_the_grant_to_run(tmp_path: Path, mariadb_server: MariaDB, account: str) -> None:
-    mariadb_server.execute(f"GRANT SELECT, INSERT ON {quote_identifier(account)}.* TO {quote_literal(account)}@'127.0.0.1';")
+def test_a_user_without_create_rights_is_told_the_grant_to_run(tmp_path: Path, mariadb_server: MariaDB,
+                                                               account: str) -> None:
+    mariadb_server.execute(f"GRANT SELECT, INSERT ON {quote_identifier(account)}.* "
+                           f"TO {quote_literal(account)}@'127.0.0.1';")
     found = findings(tmp_path, mariadb_server, account)
     assert found["env.database.privileges"].severity is Severity.ERROR
     assert f"GRANT ALL PRIVILEGES ON `{account}`.*" in found["env.database.privileges"].fix
@@ -53,7 +59,8 @@ def test_a_user_without_create_rights_is_told_the_grant_to_run(tmp_path: Path, m
 def test_the_schema_kind_must_match_the_config(tmp_path: Path, mariadb_server: MariaDB, account: str, schema: str,
                                                new_schema: bool, severity: Severity) -> None:
     mariadb_server.import_schema(account, require(schema))
-    mariadb_server.execute(f"GRANT ALL PRIVILEGES ON {quote_identifier(account)}.* TO {quote_literal(account)}@'127.0.0.1';")
+    mariadb_server.execute(f"GRANT ALL PRIVILEGES ON {quote_identifier(account)}.* "
+                           f"TO {quote_literal(account)}@'127.0.0.1';")
     found = findings(tmp_path, mariadb_server, account, new_schema=new_schema)
     assert found["env.database.schema"].severity is severity
     if severity is Severity.ERROR and new_schema:
@@ -61,12 +68,14 @@ def test_the_schema_kind_must_match_the_config(tmp_path: Path, mariadb_server: M
 
 
 def test_an_empty_database_asks_for_the_schema_script(tmp_path: Path, mariadb_server: MariaDB, account: str) -> None:
-    mariadb_server.execute(f"GRANT ALL PRIVILEGES ON {quote_identifier(account)}.* TO {quote_literal(account)}@'127.0.0.1';")
+    mariadb_server.execute(f"GRANT ALL PRIVILEGES ON {quote_identifier(account)}.* "
+                           f"TO {quote_literal(account)}@'127.0.0.1';")
     found = findings(tmp_path, mariadb_server, account)
     assert found["env.database"].severity is Severity.WARNING and "database.sh" in found["env.database"].fix
 
 
-def test_uberspace_database_names_must_start_with_the_user(tmp_path: Path, mariadb_server: MariaDB, account: str) -> None:
+def test_uberspace_database_names_must_start_with_the_user(tmp_path: Path, mariadb_server: MariaDB,
+                                                           account: str) -> None:
     found = findings(tmp_path, mariadb_server, account, preset="uberspace", name="ejabberd", user="isabell")
     assert found["env.database.name"].severity is Severity.ERROR
     assert found["env.database.name"].fix == "database.name: isabell_ejabberd"

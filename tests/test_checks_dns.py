@@ -14,11 +14,12 @@ import pytest
 
 from tests.answers_helpers import defaults, write_answers
 from tests.support.dns_server import DelayingServer, NsdServer, SilentServer, zones_from_records
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Nameserver, Severity, run_checks
 from wizard.checks.dns import planned_queries
 from wizard.cli import main
 from wizard.errors import InputError
+from wizard.given import Given
 from wizard.model import Answers
 from wizard.render import dns_zone
 
@@ -78,12 +79,14 @@ def one(findings: list[Finding], check: str, subject: str) -> Finding:
     return matching[0]
 
 
-def cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str, nameserver: str) -> tuple[int, list[dict[str, str]]]:
+def cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str,
+              nameserver: str) -> tuple[int, list[dict[str, str]]]:
     answers = write_answers(tmp_path / f"{host}.yml", answers_dict(host))
     code = main(["check", "--answers", str(answers), "--only", "dns", "--nameserver", nameserver, "--format", "json"])
     return code, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_all_records_right_pass_and_exit_0(nsd: NsdServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, findings = cli_check(tmp_path, capsys, "allright.test", nsd.address)
     assert code == 0
@@ -97,6 +100,7 @@ def test_all_records_right_pass_and_exit_0(nsd: NsdServer, tmp_path: Path, capsy
     assert set(findings[0]) == {"check", "group", "step", "severity", "subject", "message", "fix"}
 
 
+@pytest.mark.slow
 def test_missing_srv_on_a_non_standard_port_is_an_error(nsd: NsdServer, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     code, findings = cli_check(tmp_path, capsys, "srvmissing.test", nsd.address)
@@ -108,12 +112,14 @@ def test_missing_srv_on_a_non_standard_port_is_an_error(nsd: NsdServer, tmp_path
     assert [f["subject"] for f in findings if f["severity"] != "ok"] == ["_xmpp-client._tcp.srvmissing.test"]
 
 
+@pytest.mark.slow
 def test_a_name_without_the_srv_record_is_nodata(nsd: NsdServer) -> None:
     finding = one(dns_findings("nodata.test", nsd.address), "dns.srv.xmpp-client", "_xmpp-client._tcp.nodata.test")
     assert finding.severity is Severity.ERROR
     assert "NODATA" in finding.message and "NXDOMAIN" not in finding.message
 
 
+@pytest.mark.slow
 def test_srv_with_the_wrong_port_names_both_ports(nsd: NsdServer, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, findings = cli_check(tmp_path, capsys, "srvport.test", nsd.address)
@@ -124,28 +130,35 @@ def test_srv_with_the_wrong_port_names_both_ports(nsd: NsdServer, tmp_path: Path
     assert finding["fix"].endswith("_xmpp-client._tcp.srvport.test. 3600 IN SRV 5 0 40222 srvport.test.")
 
 
+@pytest.mark.slow
 def test_dot_target_is_flagged(nsd: NsdServer) -> None:
-    finding = one(dns_findings("dottarget.test", nsd.address), "dns.srv.xmpp-client", "_xmpp-client._tcp.dottarget.test")
+    finding = one(dns_findings("dottarget.test", nsd.address), "dns.srv.xmpp-client",
+                  "_xmpp-client._tcp.dottarget.test")
     assert finding.severity is Severity.ERROR
     assert "'.'" in finding.message and "not available" in finding.message
 
 
+@pytest.mark.slow
 def test_localhost_target_is_flagged(nsd: NsdServer) -> None:
-    finding = one(dns_findings("localtarget.test", nsd.address), "dns.srv.xmpp-server", "_xmpp-server._tcp.localtarget.test")
+    finding = one(dns_findings("localtarget.test", nsd.address), "dns.srv.xmpp-server",
+                  "_xmpp-server._tcp.localtarget.test")
     assert finding.severity is Severity.ERROR
     assert "localhost" in finding.message
 
 
+@pytest.mark.slow
 def test_missing_xmppconnect_txt_is_a_warning_and_exit_0(nsd: NsdServer, tmp_path: Path,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, findings = cli_check(tmp_path, capsys, "txtmissing.test", nsd.address)
     assert code == 0
     problems = [f for f in findings if f["severity"] != "ok"]
-    assert [(f["check"], f["severity"], f["step"]) for f in problems] == [("dns.txt.xmppconnect", "warning", "compliance")]
+    assert [(f["check"], f["severity"], f["step"]) for f in problems] == [
+        ("dns.txt.xmppconnect", "warning", "compliance")]
     assert "_xmpp-client-websocket=wss://xmpp.txtmissing.test/ws" in problems[0]["fix"]
     assert "_xmpp-client-xbosh=https://xmpp.txtmissing.test/bosh" in problems[0]["fix"]
 
 
+@pytest.mark.slow
 def test_nxdomain_subdomain(nsd: NsdServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, findings = cli_check(tmp_path, capsys, "nxsub.test", nsd.address)
     assert code == 1
@@ -155,15 +168,18 @@ def test_nxdomain_subdomain(nsd: NsdServer, tmp_path: Path, capsys: pytest.Captu
     srv = next(f for f in findings if f["subject"] == "_xmpp-server._tcp.conference.nxsub.test")
     assert srv["severity"] == "error" and "NXDOMAIN" in srv["message"]
     # The other subdomains are fine.
-    assert next(f for f in findings if f["check"] == "dns.a" and f["subject"] == "pubsub.nxsub.test")["severity"] == "ok"
+    assert next(f for f in findings
+                if f["check"] == "dns.a" and f["subject"] == "pubsub.nxsub.test")["severity"] == "ok"
 
 
+@pytest.mark.slow
 def test_address_that_is_not_the_configured_one(nsd: NsdServer) -> None:
     finding = one(dns_findings("elsewhere.test", nsd.address), "dns.a", "elsewhere.test")
     assert finding.severity is Severity.ERROR
     assert "198.51.100.7" in finding.message and "192.0.2.10" in finding.message
 
 
+@pytest.mark.slow
 def test_servfail_and_refused_are_told_apart(nsd: NsdServer) -> None:
     failing = one(dns_findings(SERVFAIL, nsd.address), "dns.a", SERVFAIL)
     assert failing.severity is Severity.ERROR and "SERVFAIL" in failing.message
@@ -192,6 +208,7 @@ def test_lookups_run_concurrently() -> None:
     assert server.max_in_flight == server.answered
 
 
+@pytest.mark.slow
 def test_step_filter_runs_only_that_steps_lookups(nsd: NsdServer) -> None:
     findings = run_checks(answers_for("allright.test"), steps={"compliance"}, nameserver=nsd.address)
     assert findings and {f.step for f in findings} == {"compliance"}

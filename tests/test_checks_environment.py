@@ -13,11 +13,12 @@ from tests.answers_helpers import defaults, write_secret
 from tests.support.components import free_port, require
 from tests.support.fixtures import EJABBERD_MYSQL_SCHEMA
 from tests.support.mariadb import MariaDB
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Severity
 from wizard.checks.core import Context
 from wizard.checks.environment import check_database, check_disk, check_install, check_service_tools
-from wizard.checks.installation import find, find_program
+from wizard.given import Given
+from wizard.installation import find, find_program
 from wizard.model import Answers
 
 EJABBERDCTL = "/usr/sbin/ejabberdctl"
@@ -110,6 +111,7 @@ def database_findings(tmp_path: Path, database: dict[str, Any], password: str | 
     return check_database(Context(answers_with(database=settings), out, timeout=5))
 
 
+@pytest.mark.slow
 def test_database_reachable_with_the_given_credentials(tmp_path: Path, database: dict[str, Any],
                                                        mariadb_server: MariaDB) -> None:
     empty = one(database_findings(tmp_path, database, database["_password"]), "env.database")
@@ -120,22 +122,27 @@ def test_database_reachable_with_the_given_credentials(tmp_path: Path, database:
     assert ready.severity is Severity.OK
 
 
+@pytest.mark.slow
 def test_database_with_a_wrong_password(tmp_path: Path, database: dict[str, Any]) -> None:
     finding = one(database_findings(tmp_path, database, "not the password"), "env.database")
     assert finding.severity is Severity.ERROR and "access denied" in finding.message
 
 
+@pytest.mark.slow
 def test_database_that_does_not_exist(tmp_path: Path, database: dict[str, Any]) -> None:
-    finding = one(database_findings(tmp_path, {**database, "name": database["name"] + "_missing"}, database["_password"]),
+    finding = one(database_findings(tmp_path, {**database, "name": database["name"] + "_missing"},
+                                    database["_password"]),
                   "env.database")
     assert finding.severity is Severity.ERROR and "scripts/database.sh" in finding.fix
 
 
+@pytest.mark.slow
 def test_no_database_server_at_that_port(tmp_path: Path, database: dict[str, Any]) -> None:
     finding = one(database_findings(tmp_path, {**database, "port": free_port()}, database["_password"]), "env.database")
     assert finding.severity is Severity.ERROR and "no MySQL server answers" in finding.message
 
 
+@pytest.mark.slow
 def test_database_password_file_missing(tmp_path: Path, database: dict[str, Any]) -> None:
     finding = one(database_findings(tmp_path, database, None), "env.database")
     assert finding.severity is Severity.ERROR and "no database password" in finding.message

@@ -14,7 +14,7 @@ import pytest
 
 from tests.answers_helpers import defaults, installed_ejabberd_version
 from tests.support.components import free_port, require
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.core import Context
 from wizard.checks.ports import (
@@ -25,6 +25,7 @@ from wizard.checks.ports import (
     uberspace_findings,
     unprivileged_port_start,
 )
+from wizard.given import Given
 from wizard.model import Answers
 from wizard.render import ejabberd_config
 
@@ -87,6 +88,7 @@ def test_listener_on_another_address_does_not_collide(ports: dict[str, int], lis
     assert finding.severity is Severity.OK
 
 
+@pytest.mark.slow
 def test_port_held_by_ejabberd_itself_is_fine(tmp_path: Path, ejabberd_node: Any) -> None:
     require("/usr/sbin/ejabberdctl")
     version = installed_ejabberd_version()

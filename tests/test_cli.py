@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs installed (types-jsonschema)
 import pytest
 from ruamel.yaml import YAML
 
@@ -79,7 +79,8 @@ def test_diff_shows_exactly_the_changed_option_and_exits_1(tmp_path: Path, capsy
     assert code == 1
     changed = [line for line in out.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     # wizard.yml, then config/ejabberd.yml: nothing else.
-    assert changed == ["-  max_size: 104857600", "+  max_size: 209715200", "-    max_size: 104857600", "+    max_size: 209715200"]
+    assert changed == ["-  max_size: 104857600", "+  max_size: 209715200",
+                       "-    max_size: 104857600", "+    max_size: 209715200"]
 
 
 def test_dry_run_writes_nothing(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,12 +129,14 @@ def test_secrets_are_masked_in_every_output_and_kept_out_of_the_answers(tmp_path
         ({"ports": {"s2s": 5222}}, "ports.s2s: port 5222 is already used by ports.c2s"),
         ({"domains": {"hosts": ["exa mple.org"]}}, "domains.hosts.0: 'exa mple.org' is not a valid domain"),
         ({"domains": {"hosts": ["Example.org"]}}, "domains.hosts.0: 'Example.org': write the domain in lowercase"),
-        ({"domains": {"hosts": ["example.org."]}}, "domains.hosts.0: 'example.org.': write the domain without the trailing dot"),
+        ({"domains": {"hosts": ["example.org."]}},
+         "domains.hosts.0: 'example.org.': write the domain without the trailing dot"),
         ({"domains": {"hosts": []}}, "domains.hosts"),
         ({"domains": {"colour": "blue"}}, "domains.colour: unknown key; expected one of: hosts, conference"),
         ({"surprise": 1}, "surprise: unknown key; expected one of: version, preset, install"),
         ({"install": {"version": "19.09"}}, "install.version: ejabberd 19.09 is older than 20.04"),
-        ({"tls": {"cert_file": "/etc/{domain}.pem"}}, "tls.cert_file: '/etc/{domain}.pem' uses an unknown placeholder {domain}"),
+        ({"tls": {"cert_file": "/etc/{domain}.pem"}},
+         "tls.cert_file: '/etc/{domain}.pem' uses an unknown placeholder {domain}"),
         ({"upload": {"docroot": "relative/path"}}, "upload.docroot: 'relative/path' is not an absolute path"),
         ({"upload": {"docroot": "/srv/a\nb"}}, "upload.docroot"),
         ({"compliance": {"abuse_addresses": ["abuse@example.test"]}}, "compliance.abuse_addresses.0"),
@@ -160,7 +163,8 @@ def test_bad_answers_exit_2_with_one_line_naming_the_field_and_write_nothing(
 
 def test_errors_name_the_line_of_the_answers_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text("preset: arch\ninstall: {user: isabell, home: /home/isabell}\ndomains:\n  hosts: [example.test]\nports:\n  c2s: 99999\n")
+    bad.write_text("preset: arch\ninstall: {user: isabell, home: /home/isabell}\ndomains:\n  hosts: [example.test]\n"
+                   "ports:\n  c2s: 99999\n")
     code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(bad), "--yes")
     assert code == 2
     assert f"{bad}:6: ports.c2s: 99999 is not a port" in err
@@ -177,7 +181,8 @@ def test_errors_name_the_line_of_the_answers_file(tmp_path: Path, capsys: pytest
         (b"domains:\n  hosts: [example.test]\n", "no preset chosen"),
     ],
 )
-def test_malformed_answers_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expected: str) -> None:
+def test_malformed_answers_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                        expected: str) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_bytes(content)
     code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(bad), "--yes")

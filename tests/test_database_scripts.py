@@ -17,6 +17,8 @@ from tests.support.mariadb import MariaDB, quote_identifier, quote_literal
 from tests.support.xmpp_client import login_and_discover
 from wizard.cli import main
 
+pytestmark = pytest.mark.slow  # every test here starts a real server or a terminal
+
 # Quotes, backslashes, $() and a #: everything that breaks a badly quoted option file or SQL string.
 NASTY_PASSWORD = "p\"a\\s's #w$(id)`x`"
 
@@ -34,7 +36,8 @@ def _deploy(tmp_path: Path, mariadb: MariaDB, *, password_file: bool, name: str)
                                         "config_dir": str(tmp_path / "etc"), "spool_dir": str(tmp_path / "spool"),
                                         "log_dir": str(tmp_path / "log")},
                        service={"backup_dir": str(tmp_path / "backups")}, database=database)
-    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)), "--yes"]) == 0
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                 "--yes"]) == 0
     return out
 
 
@@ -55,7 +58,8 @@ def database_name(mariadb_server: MariaDB) -> Any:
     name = f"ejw_{secrets.token_hex(4)}"
     yield name
     mariadb_server.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)};" + "".join(
-        f"DROP USER IF EXISTS {quote_literal(name)}@{quote_literal(host)};" for host in ("localhost", "127.0.0.1", "::1")))
+        f"DROP USER IF EXISTS {quote_literal(name)}@{quote_literal(host)};"
+        for host in ("localhost", "127.0.0.1", "::1")))
 
 
 def test_with_a_password_file_it_creates_user_database_and_schema_once(tmp_path: Path, mariadb_server: MariaDB,
@@ -125,7 +129,8 @@ def test_backup_dumps_the_database_with_xz(tmp_path: Path, mariadb_server: Maria
     (dump,) = (tmp_path / "backups").glob(f"{database_name}-*.sql.xz")
     assert b"CREATE TABLE `users`" in lzma.decompress(dump.read_bytes())
     (archive,) = (tmp_path / "backups").glob("ejabberd-*.tar.gz")
-    listing = subprocess.run(["tar", "-tzf", str(archive)], capture_output=True, text=True, check=True, timeout=30).stdout
+    listing = subprocess.run(["tar", "-tzf", str(archive)], capture_output=True, text=True, check=True,
+                             timeout=30).stdout
     assert "etc/marker" in listing and "spool/marker" in listing
     assert dump.stat().st_mode & 0o077 == 0 and archive.stat().st_mode & 0o077 == 0
 

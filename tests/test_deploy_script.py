@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.answers_helpers import defaults, write_answers, write_secret
 from wizard.cli import main
@@ -11,13 +12,15 @@ from wizard.cli import main
 SECRET = "deploy-secret-password"
 
 
-def _generate(tmp_path: Path, live: Path, password: str = SECRET, **changes: object) -> Path:
+def _generate(tmp_path: Path, live: Path, password: str = SECRET, **changes: Any) -> Path:
     out = tmp_path / "deploy"
     write_secret(out / "db-password", password)
     answers = defaults("uberspace", install={"config_dir": str(live / "etc" / "ejabberd")},
-                       service={"unit_path": str(live / "etc" / "services.d" / "ejabberd.ini"), "web_root": str(live / "html")},
+                       service={"unit_path": str(live / "etc" / "services.d" / "ejabberd.ini"),
+                                "web_root": str(live / "html")},
                        database={"password_source": "file"}, **changes)
-    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)), "--yes"]) == 0
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                 "--yes"]) == 0
     return out
 
 

@@ -6,10 +6,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.answers_helpers import deployment_files, installed_ejabberd_version, write_answers
 from tests.support.components import require
 from tests.support.terminal import EXITED, Terminal
 from wizard.cli import main
+
+pytestmark = pytest.mark.slow  # every test here starts a real server or a terminal
 
 HOST = "example.test"
 # DNS checks go to a port where nothing answers: they fail fast instead of asking the internet.

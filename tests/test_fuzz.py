@@ -51,10 +51,11 @@ from supervisor.options import ServerOptions
 import presets
 from tests.answers_helpers import defaults
 from tests.support.components import free_port, require
+from tests.support.slow import starting
 from wizard import validators
-from wizard.answers import Given, build, build_from, dump, plain
+from wizard.answers import build, build_from, dump, plain
 from wizard.errors import InputError
-from wizard.given import read_answers_file
+from wizard.given import Given, read_answers_file
 from wizard.importer import import_config
 from wizard.model import Answers
 from wizard.render import deployment
@@ -75,7 +76,7 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # (an answers file is UTF-8, which cannot carry them).
 # (C1 controls and the Unicode line separators are refused by the validators: see test_bad_inputs.)
 CONTROLS = "".join(map(chr, range(32))) + "".join(map(chr, range(0x7f, 0xa0))) + "\u2028\u2029"
-free_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters=CONTROLS), min_size=1, max_size=12)
+free_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters=CONTROLS), min_size=1, max_size=12)
 hostile = st.sampled_from(["'", '"', "$(id)", "`id`", ";", "&", "|", " ", "\\", "*", "?", "~", "#", "%", "$HOME",
                            "!", "{", "}", "{$HOME}", "{path}", "é", "中", "--", "-n", "\u202e"])
 text_bits = st.lists(st.one_of(free_text, hostile), min_size=1, max_size=5).map("".join)
@@ -107,7 +108,7 @@ def domains(draw: st.DrawFn) -> str:
         raise
 
 
-passwords = st.text(st.characters(exclude_categories=("Cs",), exclude_characters=LINE_BREAKS), min_size=1, max_size=24)
+passwords = st.text(st.characters(exclude_categories=["Cs"], exclude_characters=LINE_BREAKS), min_size=1, max_size=24)
 
 
 @st.composite
@@ -131,7 +132,8 @@ def hostile_answers(draw: st.DrawFn) -> dict[str, Any]:
         "upload": {"enabled": draw(st.booleans()), "docroot": draw(paths),
                    "path": draw(st.from_regex(r"/[A-Za-z0-9._~/-]{0,10}", fullmatch=True))},
         "database": {"backend": "mysql" if mysql else "mnesia", "password_source": "file",
-                     "password_file": draw(text_bits), "name": draw(st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True)),
+                     "password_file": draw(text_bits),
+                     "name": draw(st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True)),
                      "user": draw(st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)),
                      "server": draw(st.from_regex(r"[A-Za-z0-9.:_-]{1,12}", fullmatch=True))},
         "security": {"registration": registration,
@@ -152,7 +154,7 @@ YAML_BITS = st.sampled_from([
     "]", "#", "&x ", "*x", "!!python/object:os.system ", "!!binary ", "? ", "---\n", "...\n", "%YAML 1.2\n", "0x1F",
     "1e400", "-1", "  c2s: ", "install: ", "security:\n", "  registration: open\n", "\ufeff", "é", "\U0001F600",
 ])
-yaml_like_text = st.lists(st.one_of(YAML_BITS, st.text(st.characters(exclude_categories=("Cs",)), max_size=6)),
+yaml_like_text = st.lists(st.one_of(YAML_BITS, st.text(st.characters(exclude_categories=["Cs"]), max_size=6)),
                           max_size=30).map("".join)
 
 FIELD_NAMES = ["version", "preset", "install", "domains", "ports", "tls", "upload", "database", "compliance",
@@ -265,16 +267,18 @@ def _split_script(text: str) -> tuple[list[str], str]:
 def _shell_values(scripts: dict[str, list[str]]) -> dict[str, dict[str, str]]:
     """What sh makes of each script's assignments: one sh for all, each script in a subshell."""
     program = []
-    for name, assignments in scripts.items():
+    for assignments in scripts.values():
         names = [line.split("=", 1)[0] for line in assignments]
         program.append("(" + "\n".join(assignments) + "\n" + "".join(f'printf "%s\\0" "${n}"\n' for n in names) + ")")
         program.append("printf '\\1'")
     result = subprocess.run(["sh", "-c", "\n".join(program)], capture_output=True, timeout=30, check=True)
     chunks = result.stdout.decode("utf-8", "surrogateescape").split("\1")
     values = {}
-    for (name, assignments), chunk in zip(scripts.items(), chunks):
+    # Not strict: the output ends with a separator, so there is one (empty) chunk more than
+    # scripts, and each chunk one (empty) value more than names.
+    for (name, assignments), chunk in zip(scripts.items(), chunks, strict=False):
         names = [line.split("=", 1)[0] for line in assignments]
-        values[name] = dict(zip(names, chunk.split("\0")))
+        values[name] = dict(zip(names, chunk.split("\0"), strict=False))
     return values
 
 
@@ -341,7 +345,8 @@ def test_renderers_quote_every_answer_and_emit_what_parses_back(
             variable, quoted = line.split("=", 1)
             assert values[name][variable] == shlex.split(quoted)[0], (name, line)
     install = answers.install
-    assert {k: values["deploy.sh"][k] for k in ("ejabberdctl", "config_dir", "spool_dir", "log_dir", "unit_path", "web_root")} \
+    assert {k: values["deploy.sh"][k]
+            for k in ("ejabberdctl", "config_dir", "spool_dir", "log_dir", "unit_path", "web_root")} \
         == {"ejabberdctl": install.ejabberdctl, "config_dir": install.config_dir, "spool_dir": install.spool_dir,
             "log_dir": install.log_dir, "unit_path": answers.service.unit_path, "web_root": answers.service.web_root}
     assert values["backup.sh"]["backup_dir"] == answers.service.backup_dir
@@ -401,7 +406,8 @@ def _caddy_adapt(caddyfile: str) -> dict[str, Any]:
         path = Path(directory) / "Caddyfile"
         path.write_text(caddyfile, encoding="utf-8")
         adapted = subprocess.run([caddy, "adapt", "--config", str(path), "--adapter", "caddyfile"], check=False,
-                                 capture_output=True, text=True, timeout=60, env={"HOME": directory, "PATH": "/usr/bin:/bin"})
+                                 capture_output=True, text=True, timeout=60,
+                                 env={"HOME": directory, "PATH": "/usr/bin:/bin"})
     assert adapted.returncode == 0, adapted.stderr
     return json.loads(adapted.stdout)
 
@@ -443,6 +449,7 @@ def _walk_handlers(config: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [node for node in _walk(config) if node.get("handler") == kind]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["back\\slash", "{$HOME}", "{path}/{host}", "{env.HOME}", "{x", "a}b", "\\{y\\}z",
                                   "{$HOME:x}\\", "{$:{$}", "tick`s \"q\" #c", "$HOME"])
 def test_caddy_serves_the_web_root_as_written(name: str, tmp_path: Path) -> None:
@@ -458,6 +465,7 @@ def test_caddy_serves_the_web_root_as_written(name: str, tmp_path: Path) -> None
         "listen": [f"127.0.0.1:{port}"], "automatic_https": {"disable": True},
         "routes": [{"handle": [root, {"handler": "file_server"}]}]}}}}}
     (tmp_path / "caddy.json").write_text(json.dumps(config), encoding="utf-8")
+    starting("a real Caddy")
     with subprocess.Popen([require("caddy"), "run", "--config", str(tmp_path / "caddy.json")],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}) as caddy:
@@ -484,7 +492,8 @@ def _http_get(url: str, server: subprocess.Popen, timeout: float = 15.0) -> str:
 
 @pytest.mark.parametrize("log_dir", ["/srv/logs ;old", "/srv/logs #2", "/srv/a\u00a0;b\u3000#c ' ;d"])
 def test_supervisord_runs_the_command_as_written(log_dir: str) -> None:
-    answers = build_from(None, Given(defaults("uberspace", install={"log_dir": log_dir}, database={"backend": "mnesia"})))
+    answers = build_from(None, Given(defaults("uberspace", install={"log_dir": log_dir},
+                                              database={"backend": "mnesia"})))
     assert _supervisord_command(supervisord_ini(answers)) == _foreground(answers)
 
 

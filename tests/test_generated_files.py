@@ -88,7 +88,8 @@ def test_caddy_validates_the_caddyfile(tmp_path: Path) -> None:
     out = generate(tmp_path, answers)
     caddyfile = out / "web" / "Caddyfile"
     result = subprocess.run([caddy, "validate", "--config", str(caddyfile), "--adapter", "caddyfile"],
-                            capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, timeout=60,
+                            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     text = caddyfile.read_text()
     assert "reverse_proxy 127.0.0.1:5444" in text
@@ -122,7 +123,8 @@ def test_nsd_checkzone_accepts_the_records(tmp_path: Path) -> None:
     out = generate(tmp_path, defaults("arch", domains={"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"}))
     # A provider's zone has its own SOA and NS; ours are the records to add to it.
     zone = tmp_path / "zone"
-    zone.write_text("$ORIGIN example.test.\n@ 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 3600\n"
+    zone.write_text("$ORIGIN example.test.\n"
+                    "@ 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 3600\n"
                     "@ 3600 IN NS ns.example.test.\nns 3600 IN A 192.0.2.53\n"
                     + (out / "dns" / "records.zone").read_text())
     result = subprocess.run([checkzone, "example.test", str(zone)], capture_output=True, text=True, timeout=30)
@@ -137,7 +139,7 @@ def test_international_domain_is_written_as_ascii_in_dns_and_unicode_in_ejabberd
 
 def test_host_meta_files_are_well_formed(deployment: Path) -> None:
     xml = ET.fromstring((deployment / "web" / ".well-known" / "host-meta").read_text())
-    links = {link.get("rel"): link.get("href") for link in xml}
+    links = {link.attrib["rel"]: link.attrib["href"] for link in xml}
     data = json.loads((deployment / "web" / ".well-known" / "host-meta.json").read_text())
     assert links == {link["rel"]: link["href"] for link in data["links"]}
     assert links["urn:xmpp:alt-connections:websocket"].startswith("wss://")
@@ -146,7 +148,8 @@ def test_host_meta_files_are_well_formed(deployment: Path) -> None:
 
 def test_every_script_is_valid_posix_sh(deployment: Path) -> None:
     scripts = sorted((deployment / "scripts").glob("*.sh"))
-    assert {s.name for s in scripts} >= {"install.sh", "setup-platform.sh", "deploy.sh", "register-admin.sh", "backup.sh"}
+    assert {s.name for s in scripts} >= {"install.sh", "setup-platform.sh", "deploy.sh", "register-admin.sh",
+                                         "backup.sh"}
     for script in scripts:
         result = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, f"{script.name}: {result.stderr}"
@@ -178,7 +181,8 @@ def test_answers_with_shell_metacharacters_come_out_quoted(tmp_path: Path, prese
         names = [line.split("=", 1)[0] for line in _assignments(script)]
         printed = subprocess.run(["sh", "-c", block + "\n" + "".join(f'printf "%s\\0" "${n}"\n' for n in names)],
                                  capture_output=True, timeout=30)
-        values = dict(zip(names, printed.stdout.decode().split("\0")))
+        # Not strict: each value ends with a separator, so there is one (empty) value more than names.
+        values = dict(zip(names, printed.stdout.decode().split("\0"), strict=False))
         for name, value in values.items():
             if NASTY in value:
                 # The answer (or a path below it), or a list of words for `eval "set -- $list"`.

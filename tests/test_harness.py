@@ -228,9 +228,11 @@ def ejabberdctl() -> str:
     return require(EJABBERDCTL)
 
 
+@pytest.mark.slow
 def test_generated_config_runs_and_serves_discovery(ejabberdctl, ejabberd_node: StartEjabberd):
     node = ejabberd_node(GENERATED_CONFIG)
     node.register("alice", DOMAIN, "wonderland")
+    assert node.cert is not None  # made when the node's config was localized
 
     result = login_and_discover(
         f"alice@{DOMAIN}", "wonderland", "127.0.0.1", node.port_for(5222), ca_cert=node.cert.cert
@@ -243,6 +245,7 @@ def test_generated_config_runs_and_serves_discovery(ejabberdctl, ejabberd_node: 
     assert node.error_lines() == []
 
 
+@pytest.mark.slow
 def test_login_failures_are_reported_clearly(
     ejabberdctl, ejabberd_node: StartEjabberd, tmp_path: Path
 ):
@@ -259,6 +262,7 @@ def test_login_failures_are_reported_clearly(
         )
 
 
+@pytest.mark.slow
 def test_two_nodes_from_one_config_run_side_by_side(ejabberdctl, ejabberd_node: StartEjabberd):
     first = ejabberd_node(GENERATED_CONFIG)
     second = ejabberd_node(GENERATED_CONFIG)
@@ -266,6 +270,7 @@ def test_two_nodes_from_one_config_run_side_by_side(ejabberdctl, ejabberd_node: 
     assert "is running" in second.ctl("status").stdout
 
 
+@pytest.mark.slow
 def test_a_port_taken_between_localizing_and_starting_is_replaced(ejabberdctl):
     with EjabberdNode() as node:
         localized = node.localize(GENERATED_CONFIG)
@@ -279,6 +284,7 @@ def test_a_port_taken_between_localizing_and_starting_is_replaced(ejabberdctl):
             assert node.error_lines() == []  # the failed start's logs are gone
 
 
+@pytest.mark.slow
 def test_stop_leaves_no_processes(ejabberdctl):
     with EjabberdNode() as node:
         node.start(node.localize(GENERATED_CONFIG))
@@ -288,12 +294,14 @@ def test_stop_leaves_no_processes(ejabberdctl):
     assert not node.workdir.exists()
 
 
+@pytest.mark.slow
 def test_bad_config_yields_ejabberds_reason(ejabberdctl):
     reason = start_expect_failure(GENERATED_CONFIG + "foo: bar\n")
     assert "Unknown option" in reason
     assert "foo" in reason
 
 
+@pytest.mark.slow
 def test_broken_yaml_is_passed_through_to_ejabberd(ejabberdctl):
     reason = start_expect_failure("hosts: [example.test\n")
     assert "Failed to read YAML file" in reason
@@ -304,6 +312,7 @@ def test_broken_yaml_is_passed_through_to_ejabberd(ejabberdctl):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mariadb_database_with_user_and_schema(mariadb_server: MariaDB):
     mariadb_server.create_database_with_user("harness_check", "harness", "pa'ss")
     try:
@@ -324,6 +333,7 @@ def test_mariadb_database_with_user_and_schema(mariadb_server: MariaDB):
         )
 
 
+@pytest.mark.slow
 def test_ejabberd_on_sql_stores_registered_users(
     ejabberdctl, mariadb_server: MariaDB, ejabberd_sql_db: dict, ejabberd_node: StartEjabberd
 ):
@@ -335,12 +345,14 @@ def test_ejabberd_on_sql_stores_registered_users(
         "SELECT username, server_host FROM users", ejabberd_sql_db["sql_database"]
     )
     assert ["bob", DOMAIN] in rows
+    assert node.cert is not None  # made when the node's config was localized
     login_and_discover(
         f"bob@{DOMAIN}", "builder", "127.0.0.1", node.port_for(5222), ca_cert=node.cert.cert
     )
     assert node.error_lines() == []
 
 
+@pytest.mark.slow
 def test_wrong_sql_password_is_caught_by_check_sql(
     ejabberdctl, ejabberd_sql_db: dict, ejabberd_node: StartEjabberd
 ):

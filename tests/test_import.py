@@ -14,7 +14,7 @@ import difflib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,30 +62,36 @@ EXAMPLE_HOST = {"domains": {"hosts": ["example.test"]}}  # for files that serve 
 UBERSPACE_DATABASE = {"database": {"password_source": "file", "password_file": "db-password"}}
 STUN_LISTENERS = ("  - port: 40137  # STUN over UDP", '    ip: "::"', "    transport: udp", "    module: ejabberd_stun",
                   "    use_turn: false", "  - port: 40137  # STUN over TCP", '    ip: "::"', "    transport: tcp",
-                  "    module: ejabberd_stun", "    use_turn: false", "  - port: 40138  # STUN over TLS", '    ip: "::"',
-                  "    transport: tcp", "    module: ejabberd_stun", "    tls: true", "    use_turn: false")
-PRESETS_ANSWERS = "not set in the file, so these answers are the preset's and ejabberd uses its own defaults until you change one"
+                  "    module: ejabberd_stun", "    use_turn: false", "  - port: 40138  # STUN over TLS",
+                  '    ip: "::"', "    transport: tcp", "    module: ejabberd_stun", "    tls: true",
+                  "    use_turn: false")
+PRESETS_ANSWERS = ("not set in the file, so these answers are the preset's and ejabberd uses its own defaults "
+                   "until you change one")
 
 CASES = [
     Case("debian-12", "arch", {"security": {"loglevel": "debug"}}, ("loglevel",), "info", "debug",
-         ("log_rotate_count", "hosts", "disable_sasl_mechanisms", "acl.admin.user", "api_permissions.admin access.who.oauth",
-          "shaper.fast", "modules.mod_muc.default_room_options.mam", "modules.mod_pres_counter", "modules.mod_sic"),
-         EXAMPLE_HOST, ("domains.proxy", "domains.upload", "ports.proxy65", "ports.stuns", "security.password_strength")),
+         ("log_rotate_count", "hosts", "disable_sasl_mechanisms", "acl.admin.user",
+          "api_permissions.admin access.who.oauth", "shaper.fast", "modules.mod_muc.default_room_options.mam",
+          "modules.mod_pres_counter", "modules.mod_sic"),
+         EXAMPLE_HOST,
+         ("domains.proxy", "domains.upload", "ports.proxy65", "ports.stuns", "security.password_strength")),
     Case("upstream-23.01", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True,
          ("hosts", "api_permissions.admin access.who.oauth", "modules.mod_http_upload.put_url",
           "modules.mod_http_upload.custom_headers"),
          EXAMPLE_HOST, ("ports.stuns", "tls.cert_file", "tls.key_file", "tls.protocol_options", "tls.c2s_ciphers",
                         "tls.s2s_ciphers", "upload.docroot", "upload.file_mode", "upload.dir_mode", "upload.max_size",
                         "upload.thumbnail", "upload.secret_length", "service.admin_user")),
-    Case("uberspace-guide", "uberspace", {"upload": {"max_size": 209715200}}, ("modules", "mod_http_upload", "max_size"),
-         104857600, 209715200, ("auth_method", "sql_password"), UBERSPACE_DATABASE, ("database.port",),
+    Case("uberspace-guide", "uberspace", {"upload": {"max_size": 209715200}},
+         ("modules", "mod_http_upload", "max_size"), 104857600, 209715200,
+         ("auth_method", "sql_password"), UBERSPACE_DATABASE, ("database.port",),
          # The guide announces STUN without a listener: the import adds them (and mod_stun_disco's default lifetime).
          STUN_LISTENERS + ("    credentials_lifetime: 12h",)),
-    Case("arch-guide", "arch", {"upload": {"quota_max_days": 14}}, ("modules", "mod_http_upload_quota", "max_days"), 7, 14,
+    Case("arch-guide", "arch", {"upload": {"quota_max_days": 14}}, ("modules", "mod_http_upload_quota", "max_days"),
+         7, 14,
          ("access_rules.register", "modules.mod_http_upload.get_url", "modules.mod_pubsub.ignore_pep_from_offline",
           "modules.mod_pubsub.last_item_cache", "modules.mod_pubsub.plugins"), {},
-         ("domains.proxy", "ports.proxy65", "upload.file_mode", "upload.dir_mode", "upload.max_size", "upload.thumbnail",
-          "upload.secret_length")),
+         ("domains.proxy", "ports.proxy65", "upload.file_mode", "upload.dir_mode", "upload.max_size",
+          "upload.thumbnail", "upload.secret_length")),
     Case("macros", "arch", {"tls": {"c2s_ciphers": "ECDHE+AESGCM:!aNULL"}}, ("define_macro", "TLS_CIPHERS"),
          "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!MD5", "ECDHE+AESGCM:!aNULL",
          ("define_macro.LOG_LEVEL", "define_macro.STANZA_LIMIT", "define_macro.ADMINS", "define_macro.UPLOAD_LIMIT",
@@ -105,9 +111,9 @@ CASES = [
               "upload.thumbnail", "upload.secret_length", "service.admin_user")),
     Case("thirdparty", "arch", {"security": {"loglevel": "debug"}}, ("loglevel",), "info", "debug",
          ("log_rotate_count", "language", "max_fsm_queue", "registration_timeout", "s2s_access", "host_config",
-          "listen.3", "acl.bad_servers", "access_rules.s2s", "shaper.normal", "shaper.fast", "modules.mod_block_strangers",
-          "modules.mod_default_rooms", "modules.mod_legacy_auth", "modules.mod_pres_counter", "modules.mod_sic",
-          "modules.mod_stats", "modules.mod_time"), {},
+          "listen.3", "acl.bad_servers", "access_rules.s2s", "shaper.normal", "shaper.fast",
+          "modules.mod_block_strangers", "modules.mod_default_rooms", "modules.mod_legacy_auth",
+          "modules.mod_pres_counter", "modules.mod_sic", "modules.mod_stats", "modules.mod_time"), {},
          ("domains.proxy", "domains.pubsub", "domains.upload", "ports.proxy65", "ports.http", "ports.http_ip",
           "tls.protocol_options", "tls.c2s_ciphers", "tls.s2s_ciphers", "security.password_strength")),
 ]
@@ -256,6 +262,7 @@ def node_with_contrib_module() -> Iterator[EjabberdNode]:
         node.stop(graceful=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_a_changed_import_keeps_everything_else_and_runs_on_real_ejabberd(
         case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
@@ -288,6 +295,7 @@ RESHAPE = {"ports": {"c2s": 15222}, "upload": {"enabled": False}, "compliance": 
 UPLOAD_ENTRIES = ("mod_http_upload", "mod_http_upload_quota")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_entries_and_items_added_and_removed_leave_every_other_line_as_it_was(
         case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
@@ -310,7 +318,8 @@ def test_entries_and_items_added_and_removed_leave_every_other_line_as_it_was(
     assert_runs_on_real_ejabberd(case, after, request)
 
 
-CIPHER_OPTIONS = {"c2s_ciphers": ("ejabberd_c2s", "ECDHE+AESGCM:!aNULL"), "s2s_ciphers": ("ejabberd_s2s_in", "ECDHE+AESGCM:!eNULL")}
+CIPHER_OPTIONS = {"c2s_ciphers": ("ejabberd_c2s", "ECDHE+AESGCM:!aNULL"),
+                  "s2s_ciphers": ("ejabberd_s2s_in", "ECDHE+AESGCM:!eNULL")}
 
 
 def effective(config: dict[str, Any], option: str) -> Any:
@@ -360,9 +369,10 @@ def client_listener(config: dict[str, Any]) -> dict[str, Any]:
 
 
 # An answer, a new value, and where ejabberd reads it (listener options win over global ones).
-EFFECTS = {
+EFFECTS: dict[str, tuple[dict[str, Any], Callable[[Any], Any], Any]] = {
     "protocol_options": ({"tls": {"protocol_options": ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_2"]}},
-                         lambda config: client_listener(config).get("protocol_options", config.get("c2s_protocol_options")),
+                         lambda config: client_listener(config).get("protocol_options",
+                                                                    config.get("c2s_protocol_options")),
                          ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_2"]),
     "client-port": ({"ports": {"c2s": 15222}}, lambda config: client_listener(config)["port"], 15222),
     "upload-size": ({"upload": {"max_size": 12345}},
@@ -389,6 +399,7 @@ def test_every_changed_answer_reaches_what_ejabberd_reads(case: Case, effect: st
     assert read(expanded(YAML(typ="safe").load((out / CONFIG).read_text()))) == new
 
 
+@pytest.mark.slow
 def test_a_macro_shared_by_two_options_runs_on_real_ejabberd_once_one_changes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], ejabberd_node: Any, ejabberd_release: str) -> None:
     case = next(case for case in CASES if case.name == "debian-12")
@@ -407,15 +418,17 @@ def test_a_macro_shared_by_two_options_runs_on_real_ejabberd_once_one_changes(
 
 def _removed_lines(before: str, after: str) -> list[tuple[int, str]]:
     """The lines of ``before`` (0-based numbers) that ``after`` does not keep."""
-    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
-    return [(number, matcher.a[number]) for tag, start, end, _, _ in matcher.get_opcodes() if tag in ("delete", "replace")
+    old = before.splitlines()
+    matcher = difflib.SequenceMatcher(a=old, b=after.splitlines(), autojunk=False)
+    return [(number, old[number]) for tag, start, end, _, _ in matcher.get_opcodes() if tag in ("delete", "replace")
             for number in range(start, end)]
 
 
 def _added_lines(before: str, after: str) -> list[str]:
     """The lines of ``after`` that ``before`` does not have."""
-    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
-    return [matcher.b[number] for tag, _, _, start, end in matcher.get_opcodes() if tag in ("insert", "replace")
+    new = after.splitlines()
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=new, autojunk=False)
+    return [new[number] for tag, _, _, start, end in matcher.get_opcodes() if tag in ("insert", "replace")
             for number in range(start, end)]
 
 
@@ -424,7 +437,8 @@ def _entry_lines(text: str, parent: str, keys: tuple[str, ...]) -> set[int]:
     mapping = YAML(typ="rt").load(text)[parent]
     starts = [mapping.lc.key(key)[0] for key in mapping]
     ends = [*starts[1:], len(text.splitlines())]
-    return {line for key, start, end in zip(mapping, starts, ends) if key in keys for line in range(start, end)}
+    return {line for key, start, end in zip(mapping, starts, ends, strict=True) if key in keys
+            for line in range(start, end)}
 
 
 # -- what is mapped ------------------------------------------------------------------
@@ -448,7 +462,8 @@ def test_the_uberspace_guide_maps_to_the_uberspace_answers() -> None:
     assert (tls["cert_file"], tls["key_file"]) == ("/home/isabell/etc/certificates/{name}.crt",
                                                    "/home/isabell/etc/certificates/{name}.key")
     assert tls["acme"] is False and tls["use_macros"] is False and tls["dhfile"] is None
-    assert tls["protocol_options"] == ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "cipher_server_preference", "no_compression"]
+    assert tls["protocol_options"] == ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "cipher_server_preference",
+                                       "no_compression"]
     assert tls["c2s_ciphers"].startswith("ECDHE-ECDSA-AES256-GCM-SHA384:") and tls["s2s_use_starttls"] == "required"
     assert answers["database"] == {
         "backend": "mysql", "server": "localhost", "port": 3306, "name": "isabell_ejabberd", "user": "isabell",
@@ -458,8 +473,8 @@ def test_the_uberspace_guide_maps_to_the_uberspace_answers() -> None:
                                  "secret_length": 40, "quota_max_days": 14, "cors_origin": None}
     assert answers["compliance"]["abuse_addresses"] == ["mailto:abuse@isabell.example"]
     assert answers["security"] == {
-        "hide_sensitive_log_data": True, "admin_interface": True, "show_os": False, "scram": True, "loglevel": "warning",
-        "mqtt": False, "registration": "loopback", "password_strength": 0, "captcha_cmd": None}
+        "hide_sensitive_log_data": True, "admin_interface": True, "show_os": False, "scram": True,
+        "loglevel": "warning", "mqtt": False, "registration": "loopback", "password_strength": 0, "captcha_cmd": None}
     assert answers["service"]["admin_user"] == "admin"
 
 
@@ -486,7 +501,8 @@ def test_each_registration_the_wizard_writes_is_read_back_as_its_answer(tmp_path
     from wizard.answers import build_from
     from wizard.render.ejabberd_config import render
 
-    answers = build_from(None, Given({"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": ["example.test"]},
+    answers = build_from(None, Given({"preset": "arch", "install": dict(ACCOUNT),
+                                      "domains": {"hosts": ["example.test"]},
                                       "security": {"registration": registration}}), MACHINE)
     written = tmp_path / "ejabberd.yml"
     written.write_text(render(answers, None))
@@ -557,7 +573,8 @@ def test_errors_name_the_file_that_gave_the_answer(tmp_path: Path, capsys: pytes
     assert not (tmp_path / "d").exists()
 
 
-def test_import_alone_takes_the_live_config_the_preset_knows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_alone_takes_the_live_config_the_preset_knows(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     live = tmp_path / "etc" / "ejabberd"
     live.mkdir(parents=True)
     shutil.copy(CORPUS / "macros.yml", live / "ejabberd.yml")
@@ -594,15 +611,16 @@ def test_yaml_anchors_and_aliases_survive_an_unchanged_round_trip(tmp_path: Path
     path = tmp_path / "anchors.yml"
     path.write_text(text)
     answers = write_answers(tmp_path / "answers.yml", {"preset": "arch", "install": dict(ACCOUNT)})
-    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--import", str(path),
-                       "--yes")
+    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--import",
+                       str(path), "--yes")
     assert code == 0, err
     assert (tmp_path / "d" / CONFIG).read_text() == text
 
 
 BILLION_LAUGHS = "\n".join(
     ['hosts: ["lol.example"]', 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    + [f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]" for previous, name in zip("abcdefgh", "bcdefghi")]
+    + [f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]"
+       for previous, name in zip("abcdefgh", "bcdefghi", strict=True)]
 ) + "\n"
 
 
@@ -670,7 +688,8 @@ def test_what_the_model_cannot_say_is_reported_and_kept(tmp_path: Path, capsys: 
     path.write_text(ODD)
     imported = import_config(path)
     reasons = {item.key: item.why for item in imported.unmapped}
-    assert reasons.keys() == {"loglevel", "certfiles", "s2s_protocol_options", "sql_type", "sql_password", "listen.1", "modules.mod_register", "modules.mod_http_upload.put_url",
+    assert reasons.keys() == {"loglevel", "certfiles", "s2s_protocol_options", "sql_type", "sql_password", "listen.1",
+                              "modules.mod_register", "modules.mod_http_upload.put_url",
                               "modules.mod_http_upload.file_mode"}
     assert "4 is not a value the wizard can write for security.loglevel" in reasons["loglevel"]
     assert "no pattern of {name}" in reasons["certfiles"] and "differs from c2s_protocol_options" in reasons[
@@ -680,8 +699,8 @@ def test_what_the_model_cannot_say_is_reported_and_kept(tmp_path: Path, capsys: 
     assert all(why.endswith("kept as it is") for why in reasons.values())
     assert [item.line for item in imported.unmapped if item.key == "listen.1"] == [13]
     answers = write_answers(tmp_path / "answers.yml", {"preset": "arch", "install": dict(ACCOUNT)})
-    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--import", str(path),
-                       "--yes")
+    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--import",
+                       str(path), "--yes")
     assert code == 0, err
     assert (tmp_path / "d" / CONFIG).read_text() == ODD
     assert "hunter2" not in (tmp_path / "d" / "wizard.yml").read_text()
@@ -704,7 +723,8 @@ def test_the_report_names_the_answers_that_are_the_presets_and_your_own_ones_are
     case = next(case for case in CASES if case.name == "upstream-23.01")
     out, printed = import_into(tmp_path, case, capsys)
     named = next(line for line in printed.splitlines() if PRESETS_ANSWERS in line).rsplit(": ", 1)[1].split(", ")
-    assert "tls.c2s_ciphers" in named and "tls.use_macros" not in named  # how the file is written, not what ejabberd does
+    # How the file is written, not what ejabberd does.
+    assert "tls.c2s_ciphers" in named and "tls.use_macros" not in named
     assert not [key for key in named if key.startswith(("install.", "service.")) and key != "service.admin_user"]
     saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
     assert saved["tls"]["c2s_ciphers"] and "c2s_ciphers" not in YAML(typ="safe").load((out / CONFIG).read_text())
@@ -712,8 +732,8 @@ def test_the_report_names_the_answers_that_are_the_presets_and_your_own_ones_are
     own = "ECDHE+AESGCM:!aNULL"
     fresh = out_dir(tmp_path, case, "own")
     answers = write_answers(tmp_path / "own.yml", answers_for(case, {"tls": {"c2s_ciphers": own}}))
-    code, printed, _ = run(capsys, "generate", "--out", str(fresh), "--answers", str(answers), "--import", str(case.path),
-                           "--yes")
+    code, printed, _ = run(capsys, "generate", "--out", str(fresh), "--answers", str(answers), "--import",
+                           str(case.path), "--yes")
     assert code == 0
     assert YAML(typ="safe").load((fresh / CONFIG).read_text())["c2s_ciphers"] == own
     assert _added_lines(case.path.read_text(), (fresh / CONFIG).read_text()) == [f'c2s_ciphers: "{own}"']
@@ -742,7 +762,7 @@ def test_plain_modes_answers_confirmed_as_shown_are_still_the_presets() -> None:
 
 
 # A value for each answer ejabberd.yml cannot say (install.version is the installed release, read elsewhere).
-OUTSIDE = {
+OUTSIDE: dict[str, dict[str, Any]] = {
     "install": {"method": "source", "prefix": "/opt/ejabberd", "user": "other", "home": "/home/other",
                 "config_dir": "/srv/etc", "ejabberdctl": "/opt/bin/ejabberdctl", "spool_dir": "/srv/spool",
                 "log_dir": "/srv/log"},
@@ -811,7 +831,8 @@ def test_stun_announced_otherwise_than_the_wizard_writes_is_kept_with_what_to_do
     """Only the UDP service, and a lifetime of the user's own: the wizard cannot tell which listeners are meant."""
     case = next(case for case in CASES if case.name == "uberspace-guide")
     text = case.path.read_text()
-    tcp_and_tls = text.index('      - host: "isabell.example"\n        port: 40137\n        type: stun\n        transport: tcp')
+    tcp_and_tls = text.index('      - host: "isabell.example"\n        port: 40137\n        type: stun\n'
+                             '        transport: tcp')
     text = text[:tcp_and_tls] + text[text.index("  mod_vcard:"):]
     text = text.replace("  mod_stun_disco:\n", "  mod_stun_disco:\n    credentials_lifetime: 1h\n")
     path = tmp_path / "stun-udp.yml"
@@ -853,7 +874,8 @@ def own_stun_listener(port: int, tls: bool) -> str:
 STUN_VARIANTS = {
     "other-host-only": ((), ()),
     "mixed": ((own_stun_service(3478, "udp", "stun"), own_stun_service(3478, "tcp", "stun"),
-               own_stun_service(5349, "tcp", "stuns")), (own_stun_listener(3478, False), own_stun_listener(5349, True))),
+               own_stun_service(5349, "tcp", "stuns")),
+              (own_stun_listener(3478, False), own_stun_listener(5349, True))),
     "tls-only": ((own_stun_service(5349, "tcp", "stuns"),), (own_stun_listener(5349, True),)),
 }
 
@@ -910,6 +932,7 @@ def test_services_of_other_hosts_give_no_stun_answer_and_are_reported_as_kept(
     assert sum("modules.mod_stun_disco.services" in line for line in printed.splitlines()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(STUN_VARIANTS))
 def test_a_changed_stun_port_changes_the_servers_own_stun_and_keeps_the_other_hosts(
         variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
@@ -923,7 +946,8 @@ def test_a_changed_stun_port_changes_the_servers_own_stun_and_keeps_the_other_ho
     assert before == path.read_text()
     saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
     assert (saved["ports"]["stun"], saved["ports"]["stuns"]) == (3478, 5349)
-    changed = write_answers(tmp_path / "changed.yml", merge(saved, {"ports": {"stun": 3479}, "compliance": {"stun": True}}))
+    changed = write_answers(tmp_path / "changed.yml",
+                            merge(saved, {"ports": {"stun": 3479}, "compliance": {"stun": True}}))
     assert run(capsys, "generate", "--out", str(out), "--answers", str(changed), "--yes")[0] == 0
     after = (out / CONFIG).read_text()
 
@@ -934,7 +958,8 @@ def test_a_changed_stun_port_changes_the_servers_own_stun_and_keeps_the_other_ho
     assert [line.strip() for line in _added_lines(before, after)] == ["port: 3479"] * (listeners + own)
     config, original = YAML(typ="safe").load(after), YAML(typ="safe").load(before)
     assert services_of(config, other_hosts=True) == services_of(original, other_hosts=True)
-    assert [(item["port"], item.get("tls", False)) for item in config["listen"] if item["module"] == "ejabberd_stun"] == \
+    assert [(item["port"], item.get("tls", False))
+            for item in config["listen"] if item["module"] == "ejabberd_stun"] == \
         [(3479, False)] * listeners + [(5349, True)] * (len(STUN_VARIANTS[variant][1]) + 1 - listeners)
     assert {(item["type"], item["port"]) for item in services_of(config, other_hosts=False)} <= {("stun", 3479),
                                                                                                  ("stuns", 5349)}
@@ -962,8 +987,9 @@ def test_own_stun_announced_without_a_listener_next_to_another_hosts_is_kept_wit
                              "changed STUN answer leaves them alone, and compliance.stun: false removes them with "
                              "mod_stun_disco; kept as they are")
     assert lines[1].endswith("announces STUN on 3478/udp, 3478/tcp, 5349/tcp but no ejabberd_stun listener answers "
-                             "there; kept as it is: add an ejabberd_stun listener on each port, or leave out this server's "
-                             "services so that mod_stun_disco announces the listeners there are")
+                             "there; kept as it is: add an ejabberd_stun listener on each port, "
+                             "or leave out this server's services so that mod_stun_disco announces the listeners "
+                             "there are")
 
 
 def test_stun_answered_off_removes_the_other_hosts_services_with_mod_stun_disco_as_the_report_says(
@@ -975,5 +1001,6 @@ def test_stun_answered_off_removes_the_other_hosts_services_with_mod_stun_disco_
     assert "mod_stun_disco" not in config["modules"]
     assert not [item for item in config["listen"] if item["module"] == "ejabberd_stun"]
     # In the diff, every line of them.
-    hosts = [(number, line) for number, line in enumerate(EXTERNAL.path.read_text().splitlines()) if f"host: {TURN_HOST}" in line]
+    hosts = [(number, line) for number, line in enumerate(EXTERNAL.path.read_text().splitlines())
+             if f"host: {TURN_HOST}" in line]
     assert len(hosts) == 5 and set(hosts) <= set(_removed_lines(EXTERNAL.path.read_text(), written))

@@ -13,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import defaults, deployment_files, write_answers
+from tests.support.waiting import until
 from wizard import migrations
 from wizard.cli import main
 
@@ -41,7 +42,8 @@ def test_an_older_wizard_yml_is_migrated_with_a_message_and_saved_in_the_current
         tmp_path: Path, capsys: pytest.CaptureFixture[str], version_0: None) -> None:
     out = tmp_path / "d"
     assert run(capsys, "generate", "--out", str(out), "--answers",
-               str(write_answers(tmp_path / "a.yml", defaults("arch", security={"admin_interface": False}))), "--yes")[0] == 0
+               str(write_answers(tmp_path / "a.yml", defaults("arch", security={"admin_interface": False}))),
+               "--yes")[0] == 0
     saved = out / "wizard.yml"
     written = deployment_files(out)
     # The same deployment, as a version 0 wizard would have saved it.
@@ -105,8 +107,10 @@ async def test_the_wizard_tells_what_migrating_its_answers_changed(tmp_path: Pat
     saved.write_text(saved.read_text().replace("version: 1", "version: 0").replace("admin_interface:", "admin_web:"))
     app = WizardApp(out, None, saved_answers(out, None), Machine("isabell", "/home/isabell"), checks=False)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await pilot.pause()
-        [toast] = [toast for screen in app.screen_stack for toast in screen.query("Toast")]
+        [toast] = await until(pilot, lambda: [toast for screen in app.screen_stack for toast in screen.query("Toast")],
+                              "the notification of the migration")
         shown = " ".join(str(toast.render()).split())
-        assert "Answers file of an older version" in shown and "security.admin_web is now security.admin_interface" in shown
+        assert "Answers file of an older version" in shown \
+            and "security.admin_web is now security.admin_interface" in shown
+        assert app.session is not None
         assert app.session.draft.answers().security.admin_interface is True

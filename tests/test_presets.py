@@ -34,7 +34,8 @@ def test_each_shipped_preset_is_described_as_its_file_says() -> None:
 
 def test_listing_the_shipped_presets_needs_no_yaml_parser() -> None:
     # What the first screen of the wizard reads: the parser's import is most of its cost.
-    listing = "import sys, presets; print([presets.describe(n) for n in presets.names()]); print('ruamel.yaml' in sys.modules)"
+    listing = ("import sys, presets; print([presets.describe(n) for n in presets.names()]); "
+               "print('ruamel.yaml' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", listing], cwd=PROJECT, capture_output=True, text=True, timeout=60,
                             check=True)
     described, parser_imported = result.stdout.splitlines()
@@ -56,7 +57,8 @@ ON_ONE_LINE = {"plain", "punctuation"}
     ("description: true", "True"),
     ("description: >\n  A folded\n  block", "A folded block"),
     ("description: 2001-12-14 21:59:43", "2001-12-14 21:59:43"),
-], ids=["plain", "punctuation", "quoted", "folded", "blank-line", "comment", "trailing", "boolean", "block", "timestamp"])
+], ids=["plain", "punctuation", "quoted", "folded", "blank-line", "comment", "trailing", "boolean", "block",
+        "timestamp"])
 def test_a_description_written_any_way_is_described_as_the_parser_reads_it(request: pytest.FixtureRequest,
                                                                             preset_directory: Path, written: str,
                                                                             meant: str) -> None:
@@ -70,5 +72,5 @@ def test_a_description_written_any_way_is_described_as_the_parser_reads_it(reque
 
 
 def test_an_unknown_preset_is_refused_as_when_loading(preset_directory: Path) -> None:
-    with pytest.raises(presets.InputError, match="unknown preset 'nope'"):
+    with pytest.raises(presets.PresetError, match="unknown preset 'nope'"):
         presets.describe("nope")

@@ -20,6 +20,8 @@ from tests.support.components import require, shared_tempdir
 from tests.support.xmpp_client import login_and_discover
 from wizard.cli import main
 
+pytestmark = pytest.mark.slow  # every test here starts a real server or a terminal
+
 HOST = "example.test"
 PASSWORD = "correct horse battery staple 42"
 

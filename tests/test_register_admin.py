@@ -7,10 +7,13 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.answers_helpers import defaults, installed_ejabberd_version
 from tests.support.components import require
 from tests.support.terminal import Terminal
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
+from wizard.given import Given
 from wizard.render import ejabberd_config
 from wizard.render.scripts import register_admin
 
@@ -30,6 +33,7 @@ def watching(directory: Path, log: Path) -> dict[str, str]:
     return {"PATH": f"{directory}:{os.environ['PATH']}"}
 
 
+@pytest.mark.slow
 def test_the_typed_password_reaches_the_account_without_a_command_line(tmp_path: Path, ejabberd_node: Any) -> None:
     release = installed_ejabberd_version() or "23.01"
     answers = build_from(None, Given(defaults("arch", install={"version": release})))
@@ -40,7 +44,8 @@ def test_the_typed_password_reaches_the_account_without_a_command_line(tmp_path:
     # The script for this node: its directories, its admin port, ejabberdctl through the watcher.
     here = build_from(None, Given(defaults(
         "arch", install={"version": release, "ejabberdctl": str(tmp_path / "bin" / "ejabberdctl"),
-                         "config_dir": str(node.conf_dir), "spool_dir": str(node.spool_dir), "log_dir": str(node.logs_dir)},
+                         "config_dir": str(node.conf_dir), "spool_dir": str(node.spool_dir),
+                         "log_dir": str(node.logs_dir)},
         ports={"admin_http": node.port_for(answers.ports.admin_http)})))
     script = tmp_path / "register-admin.sh"
     script.write_text(register_admin(here))

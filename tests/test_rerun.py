@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -55,6 +56,7 @@ def test_unchanged_answers_leave_a_hand_edited_config_byte_identical(tmp_path: P
     assert (out / CONFIG).read_text() == edited
 
 
+@pytest.mark.slow
 def test_one_changed_answer_touches_only_its_lines_and_keeps_the_edits(tmp_path: Path, capsys: Any,
                                                                       ejabberd_node: Any) -> None:
     out = tmp_path / "d"
@@ -87,7 +89,8 @@ def test_switching_a_feature_off_removes_its_options_and_keeps_the_edits(tmp_pat
     config = YAML(typ="safe").load((out / CONFIG).read_text())
     assert "mod_stun_disco" not in config["modules"]
     assert not any(listener["module"] == "ejabberd_stun" for listener in config["listen"])
-    assert config["log_rotate_count"] == 3 and config["define_macro"]["ROTATIONS"] == 3 and config["modules"]["mod_pres_counter"] == {"count": 5}
+    assert config["log_rotate_count"] == 3 and config["define_macro"]["ROTATIONS"] == 3 \
+        and config["modules"]["mod_pres_counter"] == {"count": 5}
     assert "# keep it quiet" in (out / CONFIG).read_text()
 
 
@@ -120,8 +123,8 @@ def test_each_hand_edited_file_is_kept_or_taken_on_its_own(tmp_path: Path, capsy
     assert generate(out, elsewhere, "--take", "scripts/backup.sh") == 0
     printed = capsys.readouterr().out
     assert "scripts/backup.sh: edited by hand since the wizard wrote it; replaced by the version below" in printed
-    assert ("scripts/deploy.sh: edited by hand since the wizard wrote it; kept as it is; to replace it with the version "
-            "below: --take scripts/deploy.sh\n") in printed
+    assert ("scripts/deploy.sh: edited by hand since the wizard wrote it; kept as it is; "
+            "to replace it with the version below: --take scripts/deploy.sh\n") in printed
     assert "overwrite  scripts/backup.sh" in printed and "   edited  scripts/deploy.sh" in printed
     assert "/srv/backups" in backup.read_text() and "my own step" not in backup.read_text()
     assert deploy.read_text() == mine[deploy]
@@ -300,6 +303,7 @@ def test_changing_answers_equals_generating_the_final_answers_directly(tmp_path_
     assert deployment_files(stepwise) == deployment_files(direct)
 
 
+@pytest.mark.slow
 def test_a_listener_of_the_users_own_survives_a_port_change(tmp_path: Path, ejabberd_node: Any) -> None:
     out = tmp_path / "d"
     version = installed_ejabberd_version() or "23.01"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import html
 import json
 import os
 import re
@@ -40,6 +39,7 @@ from textual.widgets import Input, ListView
 import presets
 from screens.app import WizardApp
 from screens.review import ReviewScreen
+from screens.work import ProposalReady
 from tests.answers_helpers import (
     ACCOUNT,
     defaults,
@@ -52,10 +52,12 @@ from tests.answers_helpers import (
 )
 from tests.support.components import require
 from tests.support.mariadb import MariaDB, quote_identifier, quote_literal
-from wizard.answers import Given, Machine, build_from
+from tests.support.waiting import Posted, focus, screen_text, until
+from wizard.answers import build_from
 from wizard.checks import Severity, run_checks
 from wizard.checks.security import check_file
 from wizard.cli import main
+from wizard.given import Given, Machine
 from wizard.model import Answers
 from wizard.render import deployment, ejabberd_config
 from wizard.secrets import Secrets
@@ -220,8 +222,10 @@ def _http_status(port: int, path: str, body: dict[str, str] | None = None, login
         return error.code
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", PRESETS)
-def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_registration_closed(preset: str, ejabberd_node: Any) -> None:
+def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_registration_closed(
+        preset: str, ejabberd_node: Any) -> None:
     require("/usr/sbin/ejabberdctl")
     # Mnesia: the database does not change any of this, and needs no server here.
     answers = answers_of(preset, install={"version": installed_ejabberd_version()}, database={"backend": "mnesia"})
@@ -257,7 +261,8 @@ def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_re
     assert _http_status(admin_port, users, host) in (401, 403)
     assert _http_status(admin_port, users, host, f"alice@{domain}:alice-second-password-0123") == 403
     node.register(answers.service.admin_user, domain, "the-admins-password-0123")
-    assert _http_status(admin_port, users, host, f"{answers.service.admin_user}@{domain}:the-admins-password-0123") == 200
+    assert _http_status(admin_port, users, host,
+                        f"{answers.service.admin_user}@{domain}:the-admins-password-0123") == 200
     assert node.error_lines() == []
 
 
@@ -330,7 +335,8 @@ def _web_listener(document: Any) -> Any:
     return _listener(document, "ejabberd_http", port=5444)
 
 
-WEAKENINGS: list[tuple[str, Callable[[Any], None], list[tuple[str, Severity]]]] = [
+# Each edit is called for what it does to the document; what it returns is ignored.
+WEAKENINGS: list[tuple[str, Callable[[Any], object], list[tuple[str, Severity]]]] = [
     ("clients without STARTTLS",
      lambda d: _listener(d, "ejabberd_c2s", port=5222).__setitem__("starttls_required", False),
      [("config.security.starttls", Severity.ERROR)]),
@@ -366,7 +372,8 @@ WEAKENINGS: list[tuple[str, Callable[[Any], None], list[tuple[str, Severity]]]] 
                 d["modules"]["mod_register"].__setitem__("ip_access", "trusted_network")),
      [("config.security.registration_loopback", Severity.WARNING)]),
     ("MQTT on", _set("modules.mod_mqtt", {}), [("config.security.mqtt", Severity.WARNING)]),
-    ("servers without STARTTLS", _set("s2s_use_starttls", "optional"), [("config.security.s2s_starttls", Severity.WARNING)]),
+    ("servers without STARTTLS", _set("s2s_use_starttls", "optional"),
+     [("config.security.s2s_starttls", Severity.WARNING)]),
 ]
 
 
@@ -461,22 +468,24 @@ async def test_the_tui_review_shows_the_config_diff_with_the_password_masked(tmp
     given = Given({"domains": {"hosts": [HOST]}, "install": dict(ACCOUNT),
                    "database": {"backend": "mysql", "password_source": "file", "password_file": "db-password"}})
     app = WizardApp(out, "arch", given, Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"]), checks=False)
-    async with app.run_test(size=(160, 60)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(160, 60), message_hook=posted) as pilot:
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await posted.next(pilot, ProposalReady)
         review = app.screen
         assert isinstance(review, ReviewScreen) and review.proposal is not None
         files = review.query_one("#files", ListView)
-        files.index = next(i for i, change in enumerate(review.proposal.changes) if change.path == "config/ejabberd.yml")
-        await pilot.pause()
+        files.index = next(i for i, change in enumerate(review.proposal.changes)
+                           if change.path == "config/ejabberd.yml")
+        await until(pilot, lambda: review.shown is not None and review.shown.path == "config/ejabberd.yml",
+                    "the diff of config/ejabberd.yml")
         # Scroll to the password line of the diff, so it is on the screen if it is shown at all.
         diff = review.proposal.changes[files.index].masked_diff()
         line = next(i for i, text in enumerate(diff.splitlines()) if "sql_password" in text)
         review.query_one("#review").scroll_to_widget(review.query_one("#files-and-diff"), animate=False, top=True)
         review.query_one("#diff-scroll").scroll_to(y=line - 2, animate=False)
-        await pilot.pause()
-        screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")  # its text
+        screen = await until(pilot, lambda: "sql_password" in (text := screen_text(app)) and text,
+                             "the password line of the diff on the screen")
     assert 'sql_password: "********"' in screen
     assert MARK not in screen
 
@@ -488,14 +497,14 @@ async def test_a_password_typed_into_the_tui_is_not_shown(tmp_path: Path) -> Non
                     checks=False)
     async with app.run_test(size=(120, 40)) as pilot:
         app.go_to("database")
-        await pilot.pause()
-        secret = app.screen.query_one("#secret-database-password")
+        secret = await until(pilot, lambda: app.screen.query_one("#secret-database-password"), "the password field")
         assert secret.display  # no password file yet: the wizard asks for it
-        secret.query_one(Input).focus()
+        await focus(pilot, secret.query_one(Input))
         await pilot.press(*(MARK + "typed"))
-        await pilot.pause()
-        assert app.session.secrets["database_password"] == MARK + "typed"  # it was typed, and taken
-        screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+        # It was typed, and taken.
+        await until(pilot, lambda: app.session is not None and app.session.secrets.get("database_password")
+                    == MARK + "typed", "the typed password in the session")
+        screen = screen_text(app)
     assert "Database password" in screen and MARK not in screen
 
 
@@ -504,7 +513,8 @@ def database_name(mariadb_server: MariaDB) -> Iterator[str]:
     name = f"ejw_{os.urandom(4).hex()}"
     yield name
     mariadb_server.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)};" + "".join(
-        f"DROP USER IF EXISTS {quote_literal(name)}@{quote_literal(host)};" for host in ("localhost", "127.0.0.1", "::1")))
+        f"DROP USER IF EXISTS {quote_literal(name)}@{quote_literal(host)};"
+        for host in ("localhost", "127.0.0.1", "::1")))
 
 
 def _traced(script: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -513,6 +523,7 @@ def _traced(script: Path, home: Path) -> subprocess.CompletedProcess[str]:
                           env={"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin"})
 
 
+@pytest.mark.slow
 def test_the_scripts_never_put_the_password_on_a_command_line(tmp_path: Path, mariadb_server: MariaDB,
                                                               database_name: str) -> None:
     require("mysql")
@@ -527,7 +538,8 @@ def test_the_scripts_never_put_the_password_on_a_command_line(tmp_path: Path, ma
     answers = defaults("arch", HOST, database=database, service={"backup_dir": str(tmp_path / "backups")},
                        install={"config_dir": str(dirs["etc"]), "spool_dir": str(dirs["spool"]),
                                 "log_dir": str(dirs["log"])})
-    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)), "--yes"]) == 0
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                 "--yes"]) == 0
     home = tmp_path / "home"
     home.mkdir()
     # The database administrator: root on the server's socket, as on a fresh MariaDB.
@@ -547,6 +559,7 @@ def test_the_scripts_never_put_the_password_on_a_command_line(tmp_path: Path, ma
     assert "users" in mariadb_server.tables(database_name)
 
 
+@pytest.mark.slow
 def test_ejabberd_gets_the_password_the_database_script_set(tmp_path: Path, mariadb_server: MariaDB,
                                                             database_name: str) -> None:
     require("mysql")
@@ -561,8 +574,8 @@ def test_ejabberd_gets_the_password_the_database_script_set(tmp_path: Path, mari
     home = tmp_path / "home"
     home.mkdir()
     (home / ".my.cnf").write_text(f"[client]\nuser=root\nsocket={mariadb_server.socket}\n")
-    created = subprocess.run(["sh", str(out / "scripts" / "database.sh")], check=False, capture_output=True, text=True, timeout=120,
-                             env={"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin"})
+    created = subprocess.run(["sh", str(out / "scripts" / "database.sh")], check=False, capture_output=True, text=True,
+                             timeout=120, env={"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin"})
     assert created.returncode == 0, created.stderr
     config = YAML(typ="safe").load((out / "config" / "ejabberd.yml").read_text())
     with pymysql.connect(host="127.0.0.1", port=mariadb_server.port, user=database_name,
@@ -635,7 +648,8 @@ def test_deploy_installs_the_config_private_and_keeps_its_backup_private(tmp_pat
                        install={"config_dir": str(live / "etc")},
                        service={"unit_path": str(live / "services" / "ejabberd.ini"), "web_root": str(live / "html")})
     out = tmp_path / "deploy"
-    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)), "--yes"]) == 0
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                 "--yes"]) == 0
     (live / "etc").mkdir(parents=True)
     old = live / "etc" / "ejabberd.yml"
     old.write_text("the old config\n")

@@ -140,7 +140,8 @@ def test_only_the_changed_options_lines_change(change: dict) -> None:
     ("a: &x {b: 1, c: 2}\nd: *x\n", "a: {b: 1}\n", "a: {b: 3}\n", "a: &x {b: 3, c: 2}\nd: *x\n"),
     ("n: &s 1000\nm: *s\n", "m: 1000\n", "m: 5\n", "n: &s 1000\nm: 5\n"),
 ], ids=["inside-an-anchored-node", "an-alias-replaced"])
-def test_anchors_stay_and_aliases_are_replaced_where_they_stand(mine: str, base: str, theirs: str, expected: str) -> None:
+def test_anchors_stay_and_aliases_are_replaced_where_they_stand(mine: str, base: str, theirs: str,
+                                                                expected: str) -> None:
     assert merged(mine, base, theirs) == expected
 
 

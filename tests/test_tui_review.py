@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.syntax import Syntax
 from textual.widgets import Button, ListView, Static
 
 from screens.app import WizardApp
@@ -47,6 +48,12 @@ def label(button: Button) -> str:
     return str(button.label)
 
 
+def diff_shown(review: ReviewScreen) -> str:
+    diff = review.query_one("#diff", Static).content
+    assert isinstance(diff, Syntax)
+    return diff.code
+
+
 async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one_is_replaced(tmp_path: Path) -> None:
     out, mine = edited_deployment(tmp_path)
     # The answers change what both scripts hold.
@@ -70,7 +77,7 @@ async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one
         assert {change.path for change in review.proposal.changes if change.status is Status.OVERWRITE} == set()
         assert take.display and str(take.label) == TAKE_LABEL
         assert ("kept as it is; to replace it with the version below: the button “Take the wizard's version”"
-                in review.query_one("#diff", Static).content.code)
+                in diff_shown(review))
         write_label = str(review.query_one("#write", Button).label)
 
         take.scroll_visible(animate=False)
@@ -81,7 +88,7 @@ async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one
         deploy = next(change for change in review.proposal.changes if change.path == "scripts/deploy.sh")
         assert deploy.status is Status.OVERWRITE and review.shown == deploy
         assert files.index == names.index("scripts/deploy.sh")
-        assert "replaced by the version below" in review.query_one("#diff", Static).content.code
+        assert "replaced by the version below" in diff_shown(review)
         assert str(review.query_one("#write", Button).label) != write_label  # one file more to write
 
         # Back and forth with the key, then taken again: the choice is the user's to the end.
@@ -94,7 +101,7 @@ async def test_each_hand_edited_file_is_kept_unless_taken_and_only_the_taken_one
         # A file not edited by hand offers no choice.
         files.index = names.index("README.md")
         await until(pilot, lambda: review.shown is not None and review.shown.path == "README.md", "the README's diff")
-        assert not take.display
+        assert not review.query_one("#take", Button).display
 
         await pilot.press("ctrl+w")
         await posted.next(pilot, FilesWritten)

@@ -11,8 +11,8 @@ from screens.app import ALL_STEPS, WizardApp
 from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, write_answers
 from tests.support.waiting import until
-from wizard.answers import Given, Machine
 from wizard.cli import main
+from wizard.given import Given, Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 SIZES = [(80, 24), (120, 40)]

@@ -81,6 +81,7 @@ def leftovers(deployment: Deployment) -> dict[str, Any]:
 NOTHING_LEFT = {"users": sorted([USER, "admin"]), "rooms": [], "files": [], "pep nodes": []}
 
 
+@pytest.mark.slow
 def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, ejabberd_release: str) -> None:
     with running_deployment(tmp_path, answers("arch", ejabberd_release), admin=True) as arch:
         assert leftovers(arch) == NOTHING_LEFT
@@ -105,6 +106,7 @@ def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, 
         assert leftovers(arch) == NOTHING_LEFT
 
 
+@pytest.mark.slow
 def test_defaults_pass_every_test_that_can_run_on_loopback_uberspace(
     tmp_path: Path, ejabberd_release: str, ejabberd_sql_db: dict[str, Any]
 ) -> None:
@@ -121,7 +123,7 @@ def test_defaults_pass_every_test_that_can_run_on_loopback_uberspace(
 
 # Each compliance switch turned off, and exactly the tests it must make fail. The
 # last three share a node: together they must fail exactly their three tests.
-SWITCHES = {
+SWITCHES: dict[str, tuple[dict[str, Any], set[str], str]] = {
     "contact addresses": ({"compliance": {"abuse_addresses": []}}, {"contact"}, "compliance.abuse_addresses"),
     "MAM": ({"compliance": {"mam": False}}, {"mam", "muc_mam"}, "compliance.mam: true"),
     "upload": ({"upload": {"enabled": False}}, {"upload", "upload_transfer", "upload_cors"}, "upload.enabled: true"),
@@ -136,6 +138,7 @@ SWITCHES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("switch", SWITCHES)
 def test_switching_an_option_off_fails_exactly_its_tests(switch: str, tmp_path: Path, ejabberd_release: str) -> None:
     overrides, expected, fix = SWITCHES[switch]
@@ -168,16 +171,19 @@ def assert_refused(result: Any, words: str) -> None:
     assert words in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_wrong_password_is_one_line_exit_2(arch: Deployment) -> None:
     wrong = write_secret(arch.out.parent / "wrong-pw", "not the password")
     assert_refused(arch.verify(password_file=wrong), "authentication as alice@example.test failed")
 
 
+@pytest.mark.slow
 def test_untrusted_certificate_is_one_line_exit_2(arch: Deployment) -> None:
     # The same server without --ca: its self-signed certificate chains to no known CA.
     assert_refused(arch.verify(trust=()), "certificate is not trusted")
 
 
+@pytest.mark.slow
 def test_server_down_is_one_line_exit_2(arch: Deployment) -> None:
     nobody = str(free_port())
     assert_refused(arch.verify("--server", "127.0.0.1", "--port", nobody), f"127.0.0.1:{nobody}: cannot connect")
@@ -188,7 +194,9 @@ def test_server_down_is_one_line_exit_2(arch: Deployment) -> None:
     (PASSWORD, 0o644, "others may read it"),
     ("", 0o600, "empty"),
 ])
-def test_bad_password_file_is_one_line_exit_2(arch: Deployment, tmp_path: Path, content: str | None, mode: int, words: str) -> None:
+@pytest.mark.slow
+def test_bad_password_file_is_one_line_exit_2(arch: Deployment, tmp_path: Path, content: str | None, mode: int,
+                                              words: str) -> None:
     path = tmp_path / "password"
     if content is not None:
         path.write_text(content)
@@ -196,6 +204,7 @@ def test_bad_password_file_is_one_line_exit_2(arch: Deployment, tmp_path: Path, 
     assert_refused(arch.verify(password_file=path), words)
 
 
+@pytest.mark.slow
 def test_insecure_skips_the_certificate_check_and_says_so(arch: Deployment, ejabberd_release: str) -> None:
     code, report = arch.report("--insecure", trust=())
     assert code == (1 if release_failures(ejabberd_release) else 0)

@@ -6,7 +6,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import everything_on
-from wizard.answers import Given, build_from
+from wizard.answers import build_from
+from wizard.given import Given
 from wizard.render import ejabberd_config, scripts
 from wizard.versions import SUPPORTED
 
@@ -39,7 +40,8 @@ def test_stun_services_and_upload_headers_never_rely_on_host_expansion() -> None
     assert "@HOST@" not in str(config["modules"]["mod_http_upload"]["custom_headers"])
 
 
-@pytest.mark.parametrize(("version", "flag"), [("20.04", "--enable-new-sql-schema"), ("26.07", "--enable-multihost-sql-schema")])
+@pytest.mark.parametrize(("version", "flag"), [("20.04", "--enable-new-sql-schema"),
+                                               ("26.07", "--enable-multihost-sql-schema")])
 def test_the_build_uses_the_schema_flag_of_the_release(version: str, flag: str) -> None:
     answers = build_from(None, Given(everything_on("uberspace", install={"version": version})))
     assert flag in scripts.install(answers)

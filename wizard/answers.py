@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from string import Template
 from typing import Any
 
@@ -18,11 +18,20 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.representer import RoundTripRepresenter
 
-from presets import Preset
-from presets import load as load_preset
+import presets
+from presets import Preset, PresetError
 from wizard.errors import InputError, shown
-from wizard.given import ANSWERS_FILE, Given, Machine, read_answers_file, saved_answers  # noqa: F401 (re-exported)
-from wizard.model import SCHEMA_VERSION, Answers
+from wizard.given import Given, Machine
+from wizard.migrations import SCHEMA_VERSION
+from wizard.model import Answers
+
+
+def load_preset(name: str) -> Preset:
+    """The preset of that name; an unknown or broken one is bad input like any other."""
+    try:
+        return presets.load(name)
+    except PresetError as error:
+        raise InputError(str(error)) from None
 
 
 def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any]:
@@ -35,7 +44,11 @@ def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any
     hosts = given.get("domains.hosts")
     if isinstance(hosts, list) and hosts and isinstance(hosts[0], str):
         context["domain"] = hosts[0]
-    return _walk(preset.answers, lambda text: _substitute(text, context, preset))
+
+    def substitute(text: str) -> str:
+        return _substitute(text, context, preset)
+
+    return {key: _walk(value, substitute) for key, value in preset.answers.items()}
 
 
 def build(preset: Preset, given: Given, machine: Machine | None = None) -> Answers:
@@ -136,7 +149,7 @@ def _substitute(text: str, context: Mapping[str, str], preset: Preset) -> str:
         raise InputError(f"presets/{preset.name}.yaml: bad placeholder in {text!r}: {error}") from None
 
 
-def _walk(node: Any, on_string: Any) -> Any:
+def _walk(node: Any, on_string: Callable[[str], str]) -> Any:
     if isinstance(node, Mapping):
         return {key: _walk(value, on_string) for key, value in node.items()}
     if isinstance(node, list):

@@ -36,7 +36,9 @@ class Question:
 
     @cached_property
     def _adapter(self) -> TypeAdapter[Any]:
-        return TypeAdapter(Annotated[self.field.annotation, self.field])
+        # Built at run time from the field: no static type describes it (as in wizard.importer).
+        annotation: Any = Annotated[self.field.annotation, self.field]
+        return TypeAdapter(annotation)
 
     def applies(self, values: Mapping[str, Any]) -> bool:
         """Whether the question is asked, given the other answers (dotted lookups)."""

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wizard import __version__
+from presets import PresetError
+from wizard import DEFAULT_OUT, __version__
 from wizard.errors import InputError
 
-DEFAULT_OUT = Path("ejabberd-deploy")
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -45,9 +45,11 @@ def _parser() -> argparse.ArgumentParser:
                          help=f"deployment directory (default: ./{DEFAULT_OUT})")
         sub.add_argument("--answers", type=Path, help="answers file (YAML); default: DIR/wizard.yml when it exists")
         sub.add_argument("--import", dest="import_from", type=Path, nargs="?", const=True, metavar="FILE",
-                         help="start from an existing ejabberd.yml, under the answers file (alone: the preset's live config)")
+                         help="start from an existing ejabberd.yml, under the answers file "
+                              "(alone: the preset's live config)")
 
-    for name, help_text in (("tui", "the full-screen wizard (default)"), ("plain", "the same questions, one line at a time")):
+    for name, help_text in (("tui", "the full-screen wizard (default)"),
+                            ("plain", "the same questions, one line at a time")):
         with_inputs(commands.add_parser(name, help=help_text))
     generate = commands.add_parser("generate", help="write the deployment directory from answers")
     with_inputs(generate, out_required=True)
@@ -97,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         return _run(_parser().parse_args(arguments))
-    except InputError as error:
+    except (InputError, PresetError) as error:
         print(f"ejabberd-wizard: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

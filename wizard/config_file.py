@@ -70,8 +70,9 @@ def check_expansion(text: str, path: Path, yaml: YAML | None = None) -> None:
         if open_nodes:
             open_nodes[-1][1] += size
             if open_nodes[-1][1] > MAX_NODES:
-                raise FileError(f"{path}:{event.start_mark.line + 1}", f"the document grows past {MAX_NODES} nodes here "
-                                 "(aliases counted as often as they are used); an ejabberd config is far smaller")
+                raise FileError(f"{path}:{event.start_mark.line + 1}",
+                                f"the document grows past {MAX_NODES} nodes here "
+                                "(aliases counted as often as they are used); an ejabberd config is far smaller")
 
     for event in (yaml or YAML(typ="rt")).parse(io.StringIO(text)):
         if isinstance(event, CollectionStartEvent):
@@ -86,5 +87,6 @@ def check_expansion(text: str, path: Path, yaml: YAML | None = None) -> None:
             done(1, event.anchor, event)
         elif isinstance(event, AliasEvent):
             if event.anchor not in sizes:
-                raise FileError(f"{path}:{event.start_mark.line + 1}", f"alias *{event.anchor} refers to a node it is part of")
+                raise FileError(f"{path}:{event.start_mark.line + 1}",
+                                f"alias *{event.anchor} refers to a node it is part of")
             done(sizes[event.anchor], None, event)

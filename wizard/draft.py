@@ -10,13 +10,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from presets import Preset
-from wizard.answers import Given, Machine, build, fill_preset, merge, plain
+from wizard.answers import build, fill_preset, merge, plain
 from wizard.catalogue import Question, model_defaults
 from wizard.errors import InputError
+from wizard.given import Given, Machine
 from wizard.model import Answers
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,10 +70,10 @@ class Draft:
         except InputError as error:
             return error
 
-    def _memo(self, name: str, compute: Callable[[], Any]) -> Any:
+    def _memo(self, name: str, compute: Callable[[], T]) -> T:
         # The preset is part of the key: a front end may switch it on the same draft.
         key = (self._revision, id(self.preset))
         cached = self._cached.get(name)
         if cached is None or cached[0] != key:
             cached = self._cached[name] = (key, compute())
-        return cached[1]
+        return cast(T, cached[1])  # a name always comes with the same function: this is its result

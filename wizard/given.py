@@ -62,9 +62,9 @@ class Given:
                 break
             try:
                 if isinstance(node, Mapping) and key in node:
-                    line = node.lc.key(key)[0] + 1
+                    line = node.lc.key(key)[0] + 1  # type: ignore[attr-defined]  # ruamel's .lc, not in Mapping's type
                 elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-                    line = node.lc.item(key)[0] + 1
+                    line = node.lc.item(key)[0] + 1  # type: ignore[attr-defined]  # ruamel's .lc, not in list's type
                 else:
                     break
             except (KeyError, TypeError, IndexError):
@@ -75,7 +75,8 @@ class Given:
 
 def read_answers_file(path: Path) -> Given:
     """Read an answers file; any problem is an ``InputError`` naming the file and line."""
-    text = read_text(path, expected="an answers file (YAML)", limit=MAX_BYTES, usual_size="an answers file takes a few kB")
+    text = read_text(path, expected="an answers file (YAML)", limit=MAX_BYTES,
+                     usual_size="an answers file takes a few kB")
     # Imported here: the first screen of the wizard is painted before any file is read.
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -96,7 +97,9 @@ def read_answers_file(path: Path) -> Given:
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping of sections (install:, domains:, ...), got {type(data).__name__}")
-    migrated = migrate(data, str(path), data.lc.key("version")[0] + 1 if "version" in data else None)
+    # ruamel's .lc (the line of each key) is not in dict's type.
+    version_line = data.lc.key("version")[0] + 1 if "version" in data else None  # type: ignore[attr-defined]
+    migrated = migrate(data, str(path), version_line)
     return Given(values=data, source=str(path), migrated=tuple(migrated))
 
 
@@ -112,7 +115,8 @@ def _check_events(events: Iterable[Any], path: Path) -> None:
         if isinstance(event, AliasEvent):
             # Aliases let a tiny file expand into a huge document (billion laughs), and
             # nothing in an answers file needs them.
-            raise InputError(f"{path}:{event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not allowed in answers files")
+            raise InputError(f"{path}:{event.start_mark.line + 1}: "
+                             f"YAML aliases (*{event.anchor}) are not allowed in answers files")
         if depth == 1 and top_is_mapping and isinstance(event, (ScalarEvent, CollectionStartEvent)):
             if key_next:
                 section = event.value if isinstance(event, ScalarEvent) and event.value.isidentifier() else None
@@ -124,7 +128,8 @@ def _check_events(events: Iterable[Any], path: Path) -> None:
                 # Building the document recurses once per level: a deep enough file would end
                 # in a RecursionError.
                 where = f"{section}: " if section else ""
-                raise InputError(f"{path}:{event.start_mark.line + 1}: {where}nested more than {MAX_DEPTH} levels deep; "
+                raise InputError(f"{path}:{event.start_mark.line + 1}: {where}"
+                                 f"nested more than {MAX_DEPTH} levels deep; "
                                  "expected sections of a few levels, such as 'ports: {c2s: 5222}'")
         elif isinstance(event, CollectionEndEvent):
             depth -= 1

@@ -33,8 +33,7 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
 
-from presets import load as load_preset
-from wizard.answers import build_from, fill_preset, merge, plain
+from wizard.answers import build_from, fill_preset, load_preset, merge, plain
 from wizard.catalogue import QUESTIONS, by_path, model_defaults
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
@@ -131,7 +130,8 @@ class Start:
 
     text: str  # the imported file
     answers: Answers  # the answers it is taken to be rendered from: the base of the merge
-    report: tuple[ReportLine, ...]  # a line per part that is kept as it is, or that weakens the server, and the unset answers
+    # A line per part that is kept as it is, or that weakens the server, and the unset answers.
+    report: tuple[ReportLine, ...]
 
 
 @dataclass
@@ -161,11 +161,12 @@ class Imported:
         layers = [self.given, saved]
         answers = _build(preset_name, layers, machine, self.path)
         if saved.get("install.version") is None:
-            from wizard.checks.installation import find
+            from wizard.installation import find
 
             installed = find(answers)
             if installed is not None and installed.version != answers.install.version:
-                layers.insert(1, Given({"install": {"version": installed.version}}, f"ejabberd installed in {installed.ebin}"))
+                layers.insert(1, Given({"install": {"version": installed.version}},
+                                       f"ejabberd installed in {installed.ebin}"))
                 answers = _build(preset_name, layers, machine, self.path)
         given = Given(values=_merged(layers), source=saved.source)
         return answers, given
@@ -192,7 +193,8 @@ class Imported:
         if stun_note:
             report.append(stun_note)
         report += self._unset_line(base, [key for key in unset if key not in own],
-                                   "so these answers are the preset's and ejabberd uses its own defaults until you change one")
+                                   "so these answers are the preset's and ejabberd uses its own defaults "
+                                   "until you change one")
         if not written:
             report += self._unset_line(base, own, "and your answers for them are in wizard.yml but not written to the "
                                        "config until you change one")
@@ -275,7 +277,8 @@ def live_config(preset_name: str | None, saved: Given, machine: Machine | None =
     """The ejabberd.yml the server of these answers runs with, e.g. ~/etc/ejabberd/ejabberd.yml on Uberspace."""
     name = preset_name or saved.get("preset")
     if not isinstance(name, str):
-        raise InputError("--import: without a file it imports the preset's live config; pass --preset NAME or --import FILE")
+        raise InputError("--import: without a file it imports the preset's live config; "
+                         "pass --preset NAME or --import FILE")
     values = merge(fill_preset(load_preset(name), saved, machine or Machine.current()), plain(saved.values))
     return Path(values["install"]["config_dir"]) / "ejabberd.yml"
 
@@ -380,8 +383,8 @@ class _Reader:
         except ValidationError as error:
             if where:
                 message = str(error.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
-                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}", line,
-                          (answer,))
+                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}",
+                          line, (answer,))
             return False
         section, name = answer.split(".")
         target = self.given.setdefault(section, CommentedMap())
@@ -489,7 +492,8 @@ class _Reader:
                       _line(options, "put_url"), ("domains.upload", "upload.path"))
         for option in UPLOAD_OPTIONS:
             if option in options:
-                self.put(f"upload.{option}", self.get(options, option), options, option, f"modules.mod_http_upload.{option}")
+                self.put(f"upload.{option}", self.get(options, option), options, option,
+                         f"modules.mod_http_upload.{option}")
         headers = _options(self.get(options, "custom_headers"))
         origin = self.get(headers, "Access-Control-Allow-Origin")
         if origin is None:
@@ -590,7 +594,8 @@ class _Reader:
         elif access == "all" and ip_access in (None, "all"):
             self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
         else:
-            self.keep("modules.mod_register", f"who may register depends on access rules the wizard does not write; {KEPT}",
+            self.keep("modules.mod_register",
+                      f"who may register depends on access rules the wizard does not write; {KEPT}",
                       _line(modules, "mod_register"), ("security.registration",))
 
     def read_listeners(self) -> None:
@@ -604,9 +609,11 @@ class _Reader:
             role = self._role(options)
             where = f"listen.{index}"
             if role is None:
-                self.keep(where, f"port {port}, {module}: the wizard writes no such listener; {KEPT}", _line(listen, index))
+                self.keep(where, f"port {port}, {module}: the wizard writes no such listener; {KEPT}",
+                          _line(listen, index))
             elif role in roles and roles[role][0] != port:
-                self.keep(where, f"port {port}: a second {role} listener; the wizard writes one; {KEPT}", _line(listen, index))
+                self.keep(where, f"port {port}: a second {role} listener; the wizard writes one; {KEPT}",
+                          _line(listen, index))
             elif self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
                 roles.setdefault(role, (port, options, index))
         self.stun_listeners = "stun" in roles or "stuns" in roles
@@ -708,7 +715,8 @@ class _Reader:
                  "hide_sensitive_log_data", "hide_sensitive_log_data")
         password_format = self.get(config, "auth_password_format", "plain")
         if password_format in ("scram", "plain"):
-            self.put("security.scram", password_format == "scram", config, "auth_password_format", "auth_password_format")
+            self.put("security.scram", password_format == "scram", config, "auth_password_format",
+                     "auth_password_format")
         else:
             self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
                       _line(config, "auth_password_format"), ("security.scram",))
@@ -756,7 +764,8 @@ class _Reader:
                       _line(config, "auth_method"))
 
 
-def _certificate_templates(files: list[str], hosts: list[str], labels: Mapping[str, str]) -> tuple[str, str | None] | None:
+def _certificate_templates(files: list[str], hosts: list[str],
+                           labels: Mapping[str, str]) -> tuple[str, str | None] | None:
     """The (cert, key) path templates that give exactly ``files`` for these domains, if any do."""
     names = {host: [host, *(f"{label}.{host}" for label in labels.values())] for host in hosts}
     complete = len(labels) == 4
@@ -856,7 +865,8 @@ def _unwritten(config: Mapping[str, Any], base: Mapping[str, Any], mapped: froze
         if any(dotted == other or dotted.startswith(other + ".") or other.startswith(dotted + ".")
                for other in (*mapped, *noted)):
             continue
-        why = "differs from what the wizard writes, and no answer says it" if known else "the wizard does not write this"
+        why = ("differs from what the wizard writes, and no answer says it" if known
+               else "the wizard does not write this")
         result.append(Unmapped(dotted, f"{why}; {KEPT}", _line(node, key)))
     return result
 

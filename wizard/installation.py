@@ -16,7 +16,8 @@ from wizard.model import Answers
 from wizard.versions import Release
 
 # Source installs: PREFIX/lib/ejabberd-VSN; Debian: /usr/lib/<triplet>/ejabberd-VSN; others: /usr/lib/ejabberd.
-_APP_GLOBS = ("lib/ejabberd-*/ebin/ejabberd.app", "lib/*/ejabberd-*/ebin/ejabberd.app", "lib/ejabberd/ebin/ejabberd.app")
+_APP_GLOBS = ("lib/ejabberd-*/ebin/ejabberd.app", "lib/*/ejabberd-*/ebin/ejabberd.app",
+              "lib/ejabberd/ebin/ejabberd.app")
 _VSN = re.compile(r'\{\s*vsn\s*,\s*"(\d+\.\d+)')
 # Administration programs live in sbin, which a normal user's PATH may lack.
 _SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")

@@ -12,11 +12,11 @@ Version 1 is the first format, so no migration exists yet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from wizard.errors import InputError, shown
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 # From version N to N+1: changes the values in place, returns what it changed (one line each).
 Migration = Callable[[dict[str, Any]], list[str]]
@@ -31,8 +31,8 @@ def migrate(values: dict[str, Any], source: str, line: int | None = None) -> lis
     oldest = min(MIGRATIONS, default=SCHEMA_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < oldest:
         readable = f"{oldest} to {SCHEMA_VERSION}" if oldest < SCHEMA_VERSION else str(SCHEMA_VERSION)
-        raise InputError(f"{where}: version: {shown(version)} is not a version of the answers format; expected {readable}",
-                         field="version")
+        raise InputError(f"{where}: version: {shown(version)} is not a version of the answers format; "
+                         f"expected {readable}", field="version")
     if version > SCHEMA_VERSION:
         raise InputError(f"{where}: version: {shown(version)} was written by a newer ejabberd-wizard, which this one "
                          f"cannot read (it reads versions up to {SCHEMA_VERSION}); update ejabberd-wizard",

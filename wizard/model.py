@@ -86,7 +86,9 @@ class Install(Section):
     spool_dir: AbsolutePath = question(
         "Database directory", "Mnesia's data (users, rosters, ...) when no SQL database is used; backed up.", "install"
     )
-    log_dir: AbsolutePath = question("Log directory", "Where ejabberd writes its logs; check error.log there.", "install")
+    log_dir: AbsolutePath = question(
+        "Log directory", "Where ejabberd writes its logs; check error.log there.", "install"
+    )
 
 
 class Domains(Section):
@@ -119,7 +121,10 @@ class Domains(Section):
         default=None,
     )
     ipv6: IPAddress | None = question(
-        "Server IPv6 address", "When given, the DNS records include the AAAA records of every domain.", "domains", default=None
+        "Server IPv6 address",
+        "When given, the DNS records include the AAAA records of every domain.",
+        "domains",
+        default=None,
     )
 
     @property
@@ -141,15 +146,23 @@ class Ports(Section):
         "'::' listens on IPv6 and IPv4 alike; use '0.0.0.0' where the host has no IPv6.",
         "ports",
     )
-    c2s: Port = question("Client port (STARTTLS)", "Clients connect here and upgrade to TLS (RFC 6120). Standard: 5222.", "ports")
-    c2s_tls: Port | None = question(
-        "Client port (direct TLS)", "TLS from the first byte (XEP-0368) gets through strict firewalls. Standard: 5223.", "ports"
+    c2s: Port = question(
+        "Client port (STARTTLS)", "Clients connect here and upgrade to TLS (RFC 6120). Standard: 5222.", "ports"
     )
-    s2s: Port = question("Server port", "Other servers connect here to deliver messages (federation). Standard: 5269.", "ports")
+    c2s_tls: Port | None = question(
+        "Client port (direct TLS)",
+        "TLS from the first byte (XEP-0368) gets through strict firewalls. Standard: 5223.",
+        "ports",
+    )
+    s2s: Port = question(
+        "Server port", "Other servers connect here to deliver messages (federation). Standard: 5269.", "ports"
+    )
     s2s_tls: Port | None = question(
         "Server port (direct TLS)", "Federation over direct TLS (XEP-0368). Standard: 5270.", "ports"
     )
-    proxy65: Port = question("File transfer proxy port", "Clients relay file transfers through this port (XEP-0065).", "ports")
+    proxy65: Port = question(
+        "File transfer proxy port", "Clients relay file transfers through this port (XEP-0065).", "ports"
+    )
     http: Port = question(
         "Web port", "Upload, WebSocket and BOSH; the web server in front of ejabberd forwards to it.", "ports"
     )
@@ -160,12 +173,15 @@ class Ports(Section):
         "ports",
     )
     admin_http: Port = question(
-        "Admin port", "The web admin and the HTTP API listen here, on loopback only; reach it with an SSH tunnel.", "ports"
+        "Admin port",
+        "The web admin and the HTTP API listen here, on loopback only; reach it with an SSH tunnel.",
+        "ports",
     )
     stun: Port = question("STUN port", "Audio/video calls discover their public address here (UDP and TCP).", "ports")
     stuns: Port = question("STUN over TLS port", "STUN over TLS for networks that only let TLS through.", "ports")
     mqtt: Port = question(
-        "MQTT port", "Only used when the MQTT broker is switched on.", "ports", when={"security.mqtt": True}, default=1883
+        "MQTT port", "Only used when the MQTT broker is switched on.", "ports",
+        when={"security.mqtt": True}, default=1883,
     )
 
     def services(self, answers: Answers) -> dict[str, int]:
@@ -290,7 +306,10 @@ class Database(Section):
         "Database server", "Host name or IP address of the MySQL/MariaDB server.", "database",
         when={"database.backend": "mysql"}, pattern=r"^[A-Za-z0-9.:_-]+$",
     )
-    port: Port = question("Database port", "MySQL's standard port is 3306.", "database", when={"database.backend": "mysql"})
+    port: Port = question(
+        "Database port", "MySQL's standard port is 3306.", "database",
+        when={"database.backend": "mysql"},
+    )
     name: Annotated[str, AfterValidator(v.safe_text)] = question(
         "Database name", "On Uberspace extra databases must be named <user>_<name>.", "database",
         when={"database.backend": "mysql"}, pattern=r"^[A-Za-z0-9_]{1,64}$",
@@ -306,7 +325,8 @@ class Database(Section):
         "database", when={"database.backend": "mysql"},
     )
     password_file: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Password file", "A file with mode 0600 holding the password; relative paths start at the deployment directory.",
+        "Password file",
+        "A file with mode 0600 holding the password; relative paths start at the deployment directory.",
         "database", when={"database.password_source": "file", "database.backend": "mysql"},
     )
     pool_size: int = question(
@@ -382,7 +402,9 @@ class Security(Section):
     scram: bool = question(
         "Store passwords hashed (SCRAM)", "Otherwise ejabberd stores passwords in plain text.", "security"
     )
-    loglevel: Literal["none", "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"] = question(
+    loglevel: Literal[
+        "none", "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"
+    ] = question(
         "Log level", "'warning' for production; 'info' or 'debug' while testing.", "security"
     )
     mqtt: bool = question("MQTT broker", "ejabberd's MQTT service; off unless you need it.", "security")
@@ -416,7 +438,9 @@ class Service(Section):
         "Service file", "Where the service definition is installed.", "service"
     )
     admin_user: UserName = question(
-        "Admin account", "The user name of the admin account (on the main domain), registered after the start.", "service"
+        "Admin account",
+        "The user name of the admin account (on the main domain), registered after the start.",
+        "service",
     )
     web_root: AbsolutePath = question(
         "Web root", "The web server serves .well-known files (XEP-0156 host-meta) from here.", "service"
@@ -447,7 +471,8 @@ class Answers(BaseModel):
         seen: dict[int, str] = {}
         for field, number in self.ports.services(self).items():
             if number in seen:
-                raise ValueError(f"ports.{field}: port {number} is already used by ports.{seen[number]}; every service needs its own port")
+                raise ValueError(f"ports.{field}: port {number} is already used by ports.{seen[number]}; "
+                                 "every service needs its own port")
             seen[number] = field
         return self
 
@@ -474,4 +499,5 @@ class Answers(BaseModel):
         return f"{self.service.admin_user}@{self.domains.main}"
 
 
-SECTIONS: tuple[str, ...] = tuple(name for name, field in Answers.model_fields.items() if isinstance(field.annotation, type) and issubclass(field.annotation, Section))
+SECTIONS: tuple[str, ...] = tuple(name for name, field in Answers.model_fields.items()
+                                  if isinstance(field.annotation, type) and issubclass(field.annotation, Section))

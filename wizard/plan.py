@@ -98,7 +98,8 @@ class Change:
             fromfile="/dev/null" if self.old is None else f"a/{self.path}",
             tofile=f"b/{self.path}",
         )
-        return header + "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        return header + "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                                for line in lines)
 
 
 def mask(text: str, secrets: tuple[str, ...]) -> str:

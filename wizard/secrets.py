@@ -72,7 +72,8 @@ def resolve(answers: Answers, out: Path, typed: Mapping[str, str] | None = None)
     if password and needs_typed_password(answers, out):
         return Secrets(password, store_database_password_at=database.password_file)
     path = password_file_path(answers, out)
-    return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})", "the database password"))
+    return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})",
+                                                      "the database password"))
 
 
 def read_secret_file(path: Path, where: str, what: str) -> str:
@@ -104,8 +105,10 @@ def _from_my_print_defaults() -> str:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise InputError(f"{where}: could not run it: {error}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{where}: `my_print_defaults client` printed text that is not UTF-8; check ~/.my.cnf") from None
+        raise InputError(f"{where}: `my_print_defaults client` printed text that is not UTF-8; "
+                         "check ~/.my.cnf") from None
     for line in output.splitlines():
         if line.startswith("--password="):
             return line.removeprefix("--password=")
-    raise InputError(f"{where}: `my_print_defaults client` printed no --password; add password= to [client] in ~/.my.cnf")
+    raise InputError(f"{where}: `my_print_defaults client` printed no --password; "
+                     "add password= to [client] in ~/.my.cnf")

@@ -41,7 +41,8 @@ def domain(value: str) -> str:
         raise ValueError(f"{shown(value)} is not a valid domain name ({error})") from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LDH_LABEL.match(label) for label in labels):
-        raise ValueError(f"{shown(value)} is not a valid domain name: expected labels of letters, digits and hyphens separated by dots, such as 'example.org'")
+        raise ValueError(f"{shown(value)} is not a valid domain name: "
+                         "expected labels of letters, digits and hyphens separated by dots, such as 'example.org'")
     if len(ascii_name) > 253:
         raise ValueError(f"{shown(value)} is longer than the 253 characters a domain name may have")
     return value
@@ -55,7 +56,8 @@ def to_ascii(name: str) -> str:
 def dns_label(value: str) -> str:
     """One label of a subdomain, such as 'conference'."""
     if not isinstance(value, str) or not _LDH_LABEL.match(value):
-        raise ValueError(f"{shown(value)} is not a valid subdomain label: expected lowercase letters, digits and hyphens, such as 'conference'")
+        raise ValueError(f"{shown(value)} is not a valid subdomain label: "
+                         "expected lowercase letters, digits and hyphens, such as 'conference'")
     return value
 
 
@@ -112,14 +114,16 @@ def caddy_path(value: str, *, template: bool = False) -> str:
                          "expected no braces but {name} and {host}")
     if "\\}" in value and "{" not in value:
         # Caddy 2.6 keeps a backslash before } in a value without {, Caddy 2.8 drops it.
-        raise ValueError(f"{shown(value)}: Caddy releases differ on a backslash before '}}'; expected a path without it")
+        raise ValueError(f"{shown(value)}: Caddy releases differ on a backslash before '}}'; "
+                         "expected a path without it")
     return value
 
 
 def username(value: str) -> str:
     """A local user name (the part of a JID before the @, or a system account)."""
     if not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", value or ""):
-        raise ValueError(f"{shown(value)} is not a valid user name: expected lowercase letters, digits, '.', '_' or '-', starting with a letter")
+        raise ValueError(f"{shown(value)} is not a valid user name: "
+                         "expected lowercase letters, digits, '.', '_' or '-', starting with a letter")
     return value
 
 
@@ -177,5 +181,6 @@ def cors_origin(value: str) -> str:
 def private_mode(value: str) -> str:
     """An octal mode that gives others no write access (the scripts apply it with chmod)."""
     if int(value, 8) & 0o022:
-        raise ValueError(f"{shown(value)} lets group or others write; expected e.g. 0640 for files, 2750 for directories")
+        raise ValueError(f"{shown(value)} lets group or others write; "
+                         "expected e.g. 0640 for files, 2750 for directories")
     return value

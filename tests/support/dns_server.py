@@ -40,6 +40,7 @@ import dns.rrset
 import dns.zone
 
 from .components import free_port, require
+from .slow import starting
 
 LOOPBACK = "127.0.0.1"
 
@@ -108,6 +109,7 @@ class NsdServer:
         return f"{LOOPBACK}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> None:
+        starting("a real DNS server (nsd)")
         for origin, text in self.zones.items():
             path = self.workdir / f"{origin}.zone"
             path.write_text(text)

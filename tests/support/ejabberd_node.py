@@ -20,15 +20,17 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML, YAMLError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from .certs import CertPair, make_self_signed
 from .components import free_port, require, shared_tempdir
+from .slow import starting
 
 EJABBERDCTL = "/usr/sbin/ejabberdctl"
 SYSTEM_INETRC = Path("/etc/ejabberd/inetrc")
@@ -107,9 +109,9 @@ def config_hosts(yaml_text: str) -> list[str]:
     return [str(host) for host in _load(yaml_text).get("hosts") or []]
 
 
-def _walk_mappings(node: Any) -> Iterator[Mapping[str, Any]]:
+def _walk_mappings(node: Any) -> Iterator[MutableMapping[str, Any]]:
     """Every mapping in a loaded YAML tree, depth first."""
-    if isinstance(node, Mapping):
+    if isinstance(node, MutableMapping):
         yield node
         for value in node.values():
             yield from _walk_mappings(value)
@@ -118,13 +120,13 @@ def _walk_mappings(node: Any) -> Iterator[Mapping[str, Any]]:
             yield from _walk_mappings(item)
 
 
-def _module_sections(doc: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def _module_sections(doc: Mapping[str, Any]) -> Iterator[MutableMapping[str, Any]]:
     """The `modules:` mappings: global and per host (host_config/append_host_config)."""
-    if isinstance(doc.get("modules"), Mapping):
+    if isinstance(doc.get("modules"), MutableMapping):
         yield doc["modules"]
     for section in ("host_config", "append_host_config"):
         for host_opts in (doc.get(section) or {}).values():
-            if isinstance(host_opts, Mapping) and isinstance(host_opts.get("modules"), Mapping):
+            if isinstance(host_opts, Mapping) and isinstance(host_opts.get("modules"), MutableMapping):
                 yield host_opts["modules"]
 
 
@@ -150,17 +152,17 @@ def _is_port_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _localize_listeners(doc: Mapping[str, Any], ports: _PortMap) -> None:
+def _localize_listeners(doc: MutableMapping[str, Any], ports: _PortMap) -> None:
     for listener in doc.get("listen") or []:
         listener["ip"] = LOOPBACK
         if _is_port_number(listener.get("port")):
             listener["port"] = ports(listener["port"])
 
 
-def _localize_modules(doc: Mapping[str, Any], workdir: Path, ports: _PortMap) -> None:
+def _localize_modules(doc: MutableMapping[str, Any], workdir: Path, ports: _PortMap) -> None:
     for modules in _module_sections(doc):
         proxy65 = modules.get("mod_proxy65")
-        if isinstance(proxy65, Mapping):
+        if isinstance(proxy65, MutableMapping):
             # Even without an explicit port it would bind 7777 on a public
             # address, clashing with the host and with parallel test nodes.
             original = proxy65.get("port", PROXY65_DEFAULT_PORT)
@@ -175,14 +177,14 @@ def _localize_modules(doc: Mapping[str, Any], workdir: Path, ports: _PortMap) ->
                     service["port"] = ports.mapping[service["port"]]
 
         upload = modules.get("mod_http_upload")
-        if isinstance(upload, Mapping):
+        if isinstance(upload, MutableMapping):
             upload["docroot"] = str(workdir / "upload")
 
 
-def _localize_paths(doc: Mapping[str, Any], workdir: Path, cert_pem: Path) -> None:
+def _localize_paths(doc: MutableMapping[str, Any], workdir: Path, cert_pem: Path) -> None:
     dhparam = workdir / "dhparams.pem"
     macros = doc.get("define_macro")
-    macros = macros if isinstance(macros, Mapping) else {}
+    macros = macros if isinstance(macros, MutableMapping) else {}
     for mapping in _walk_mappings(doc):
         if "certfiles" in mapping:
             mapping["certfiles"] = [str(cert_pem)]
@@ -201,14 +203,14 @@ def _localize_paths(doc: Mapping[str, Any], workdir: Path, cert_pem: Path) -> No
             macros[name] = str(dhparam)
 
 
-def _localize_sql(doc: Mapping[str, Any], sql: Mapping[str, Any]) -> None:
+def _localize_sql(doc: MutableMapping[str, Any], sql: Mapping[str, Any]) -> None:
     given = {key: sql[key] for key in SQL_KEYS if key in sql}
     unknown = set(sql) - set(SQL_KEYS)
     if unknown:
         raise ValueError(f"unsupported sql settings: {sorted(unknown)} (allowed: {SQL_KEYS})")
     doc.update(given)
     for host_opts in (doc.get("host_config") or {}).values():
-        if isinstance(host_opts, Mapping):
+        if isinstance(host_opts, MutableMapping):
             for key in given.keys() & host_opts.keys():
                 host_opts[key] = given[key]
 
@@ -369,6 +371,7 @@ class EjabberdNode:
         """
         if self.process is not None:
             raise EjabberdError("node already started")
+        starting("a real ejabberd")
         attempt = 1
         while True:
             if isinstance(config, LocalizedConfig):
@@ -450,6 +453,7 @@ class EjabberdNode:
             )
 
     def _wait_ready(self, timeout: float) -> None:
+        assert self.process is not None, "called right after _launch"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running:

@@ -14,7 +14,7 @@ Enable with ``pytest_plugins = ["tests.support.fixtures"]`` in the root conftest
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any, Protocol
 
 import pytest
@@ -39,7 +39,8 @@ class StartEjabberd(Protocol):
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     # Remember each phase's report so fixtures can tell at teardown whether
     # the test failed (and only then dump server logs).
     report = yield

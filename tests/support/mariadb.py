@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .components import free_port, require, shared_tempdir
+from .slow import starting
 
 MYSQL_USER = "mysql"
 
@@ -67,6 +68,7 @@ class MariaDB:
         """Initialise the data dir, start the server and wait until it answers."""
         if self.process is not None:
             raise MariaDBError("server already started")
+        starting("a real MariaDB")
         self._install_db(timeout)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

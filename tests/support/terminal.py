@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .components import require
+from .slow import starting
 
 # A question of plain mode (questionary) starts its line with "? ", and stays on the
 # screen with its answer once answered: each new question adds one such line.
@@ -28,6 +29,7 @@ class Terminal:
 
     def __init__(self, command: list[str], socket: Path, *, width: int = 100, height: int = 30,
                  env: dict[str, str] | None = None) -> None:
+        starting("a terminal (tmux)")
         self.tmux = require("tmux")
         self.socket = socket
         # Room for every line a run prints (the default keeps 2000), so none of its

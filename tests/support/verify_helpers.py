@@ -150,6 +150,7 @@ class Deployment:
 
     def pep_nodes(self, timeout: float = 15.0) -> list[str]:
         """The PEP nodes of the test user (disco#items of its own address), by a client of its own."""
+        assert self.node.cert is not None
         return asyncio.run(_pep_nodes(self.jid, PASSWORD, self.c2s_port, self.node.cert.cert, timeout))
 
     def report(self, *args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
@@ -164,12 +165,17 @@ async def _pep_nodes(jid: str, password: str, port: int, ca: Path, timeout: floa
     client.enable_direct_tls, client.enable_plaintext, client.ca_certs = False, False, ca
     client.register_plugin("xep_0030")
     started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    client.add_event_handler("session_start", lambda _event: started.done() or started.set_result(None))
+
+    def on_start(_event: object) -> None:
+        if not started.done():
+            started.set_result(None)
+
+    client.add_event_handler("session_start", on_start)
     client.connect(LOOPBACK, port)
     try:
         async with asyncio.timeout(timeout):
             await started
-            items = await client.plugin["xep_0030"].get_items(jid=jid, timeout=timeout)
+            items = await client.plugin["xep_0030"].get_items(jid=slixmpp.JID(jid), timeout=timeout)
         return sorted(node for _jid, node, _name in items["disco_items"]["items"] if node)
     finally:
         client.cancel_connection_attempt()

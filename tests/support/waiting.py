@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from rich.console import Console
 from textual.app import App
@@ -37,7 +37,8 @@ def screen_text(app: App[Any]) -> str:
     return console.export_text()
 
 
-async def until(pilot: Pilot[Any], condition: Callable[[], T], awaiting: str, *, timeout: float = DEADLINE) -> T:
+async def until(pilot: Pilot[Any], condition: Callable[[], T | None | Literal[False]], awaiting: str, *,
+                timeout: float = DEADLINE) -> T:
     """The first true value of ``condition()``, checked each time the app has handled what was
     pending; ``AssertionError`` naming ``awaiting`` and showing the screen after ``timeout`` s.
 
@@ -72,15 +73,15 @@ async def focus(pilot: Pilot[Any], widget: Widget) -> None:
 class Posted:
     """Every message the app handles, to wait for those its workers post.
 
-    Pass it as ``run_test(message_hook=posted)``. ``next(kind)`` returns the messages of a
-    kind one after another, each once, in the order they were handled, so a test that
-    waits for a second proposal does not get the first again.
+    Pass it as ``run_test(message_hook=posted)``. ``next(kind)`` returns each message
+    once, in the order they were handled, so a test that waits for a second proposal
+    does not get the first again.
     """
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self._seen: set[int] = set()
-        self._taken: dict[type[Message], int] = {}
+        self._returned: set[int] = set()
 
     def __call__(self, message: Message) -> None:
         # A message that bubbles is dispatched once at each widget it passes: it is
@@ -93,17 +94,21 @@ class Posted:
     def of(self, kind: type[M]) -> list[M]:
         return [message for message in self.messages if isinstance(message, kind)]
 
-    async def next(self, pilot: Pilot[Any], kind: type[M], *, timeout: float = DEADLINE) -> M:
-        """The next message of ``kind`` not returned before, once the app has handled it."""
-        taken = self._taken.get(kind, 0)
-        found = await until(pilot, lambda: len(self.of(kind)) > taken, f"a {kind.__name__} message",
-                            timeout=timeout)
-        assert found
-        self._taken[kind] = taken + 1
+    async def next(self, pilot: Pilot[Any], kind: type[M], where: Callable[[M], bool] = lambda _: True, *,
+                   timeout: float = DEADLINE) -> M:
+        """The next message of ``kind`` (for which ``where`` is true) not returned before, once the
+        app has handled it."""
+
+        def arrived() -> M | None:
+            return next((message for message in self.of(kind) if id(message) not in self._returned
+                         and where(message)), None)
+
+        message = await until(pilot, arrived, f"a {kind.__name__} message", timeout=timeout)
+        self._returned.add(id(message))
         # The hook runs as the message is dispatched, before its handler: let the handler finish.
         await pilot.pause()
-        return self.of(kind)[taken]
+        return message
 
-    def skip(self, kind: type[M]) -> None:
-        """Forget the messages of ``kind`` handled so far: ``next`` waits for a new one."""
-        self._taken[kind] = len(self.of(kind))
+    def skip(self, kind: type[Message]) -> None:
+        """Pass over the messages of ``kind`` handled so far: ``next`` waits for a new one."""
+        self._returned.update(id(message) for message in self.of(kind))

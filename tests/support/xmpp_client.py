@@ -120,14 +120,14 @@ def _condition(stanza: Any) -> str:
 
 async def _discover(client: slixmpp.ClientXMPP, request_timeout: float) -> dict[str, Any]:
     disco = client.plugin["xep_0030"]
-    domain = client.boundjid.domain
+    domain = slixmpp.JID(client.boundjid.domain)
     server_info, items_iq = await asyncio.gather(
         disco.get_info(jid=domain, timeout=request_timeout),
         disco.get_items(jid=domain, timeout=request_timeout),
     )
     items = [str(item[0]) for item in items_iq["disco_items"]["items"]]
     infos = await asyncio.gather(
-        *(disco.get_info(jid=item, timeout=request_timeout) for item in items),
+        *(disco.get_info(jid=slixmpp.JID(item), timeout=request_timeout) for item in items),
         return_exceptions=True,
     )
     features: dict[str, list[str]] = {}

@@ -103,7 +103,8 @@ def _file_problem(path: Path, name: str, answers: Answers) -> Finding | None:
         kind = "enter the directory" if blocked != path else "read"
         grant = "x" if blocked != path else "r"
         return found("certs.readable", Severity.ERROR, str(path),
-                     f"{user}, the user ejabberd runs as, cannot {kind} {blocked}", f"setfacl -m u:{user}:{grant} {blocked}")
+                     f"{user}, the user ejabberd runs as, cannot {kind} {blocked}",
+                     f"setfacl -m u:{user}:{grant} {blocked}")
     try:
         with path.open("rb"):
             pass
@@ -135,7 +136,8 @@ def judge_file(path: str, loaded: Loaded, now: dt.datetime) -> list[Finding]:
     if not any(f.severity.rank >= Severity.WARNING.rank for f in findings):
         until = leaf.not_valid_after_utc.date().isoformat()
         findings.append(found("certs.valid", Severity.OK, path,
-                              f"valid until {until}, issued by {_common_name(leaf.issuer)}, key matches, chain complete"))
+                              f"valid until {until}, issued by {_common_name(leaf.issuer)}, "
+                              "key matches, chain complete"))
     return findings
 
 
@@ -228,7 +230,8 @@ def covers(name: str, path: str, leaf: x509.Certificate, answers: Answers) -> Fi
     names = dns_names(leaf)
     if matches(to_ascii(name), names):
         return found("certs.name", Severity.OK, name, f"covered by {path}")
-    shown = ", ".join(names) if names else f"no subjectAltName (CN {_common_name(leaf.subject)} alone counts for nothing)"
+    shown = ", ".join(names) if names else (f"no subjectAltName (CN {_common_name(leaf.subject)} "
+                                            "alone counts for nothing)")
     return found("certs.name", Severity.ERROR, name, f"{path} does not cover {name}: it is for {shown}",
                  _obtain_fix(name, answers))
 

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from wizard.answers import ANSWERS_FILE, build_from
+from wizard import DEFAULT_OUT
+from wizard.answers import build_from
 from wizard.checks import report
 from wizard.checks.core import GROUPS, Nameserver
 from wizard.checks.runner import run_checks
-from wizard.cli import DEFAULT_OUT
 from wizard.errors import InputError
-from wizard.generate import saved_answers
+from wizard.given import ANSWERS_FILE, saved_answers
 from wizard.model import Answers
 
 

@@ -19,9 +19,9 @@ from ruamel.yaml.comments import CommentedBase
 
 from wizard.checks.beam import BeamError, exported_names
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.checks.installation import Installation, find
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import FileError
+from wizard.installation import Installation, find
 from wizard.versions import Release
 
 found = finder("config", "install")
@@ -157,7 +157,8 @@ def _announced_stun(walk: Walk, document: Mapping[str, Any]) -> None:
         port, transport = service.get("port"), str(service.get("transport", "udp"))
         if isinstance(port, int) and (port, transport) not in served:
             walk.findings.append(found(
-                "config.stun", Severity.WARNING, walk.where(disco, "services", f"modules.mod_stun_disco.services.{index}"),
+                "config.stun", Severity.WARNING,
+                walk.where(disco, "services", f"modules.mod_stun_disco.services.{index}"),
                 f"announces {service.get('type', 'stun')} on {service.get('host')} port {port}/{transport}, "
                 "but no ejabberd_stun listener answers there",
                 f"add an ejabberd_stun listener on port {port} ({transport}), or leave out services: mod_stun_disco "
@@ -210,7 +211,8 @@ def check_file(path: Path, known: Known | None, release: Release) -> list[Findin
     _announced_stun(walk, document)
     if not walk.findings:
         against = f"ejabberd {known.installation.version}" if known else "the deprecation list"
-        walk.findings.append(found("config.file", Severity.OK, str(path), f"parses; every name checked against {against}"))
+        walk.findings.append(found("config.file", Severity.OK, str(path),
+                                   f"parses; every name checked against {against}"))
     return walk.findings
 
 

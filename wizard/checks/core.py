@@ -15,7 +15,8 @@ from wizard.model import Answers
 
 GROUPS: tuple[str, ...] = ("ports", "certs", "dns", "env", "config")
 # The wizard's steps (wizard.catalogue.STEPS), the ``step`` of every finding.
-STEPS: tuple[str, ...] = ("install", "domains", "ports", "tls", "upload", "database", "compliance", "security", "service")
+STEPS: tuple[str, ...] = ("install", "domains", "ports", "tls", "upload", "database", "compliance", "security",
+                          "service")
 # Long enough for a distant resolver, short enough that a dead one does not stall the wizard.
 DEFAULT_TIMEOUT = 3.0
 
@@ -67,7 +68,8 @@ class Nameserver:
         except ValueError:
             port = 0
         if not 1 <= port <= 65535:
-            raise InputError(f"--nameserver {text}: {port_text!r} is not a port; expected HOST[:PORT] such as 127.0.0.1:5353")
+            raise InputError(f"--nameserver {text}: {port_text!r} is not a port; "
+                             "expected HOST[:PORT] such as 127.0.0.1:5353")
         if not host:
             raise InputError(f"--nameserver {text!r}: no host; expected HOST[:PORT] such as 127.0.0.1:5353")
         try:

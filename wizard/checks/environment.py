@@ -12,8 +12,8 @@ from pathlib import Path
 import pymysql
 
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.checks.installation import find, find_program
 from wizard.errors import InputError
+from wizard.installation import find, find_program
 from wizard.model import Answers
 from wizard.secrets import resolve
 from wizard.versions import OLDEST, Release
@@ -65,7 +65,8 @@ def _release(answers: Answers) -> Finding:
                      "(no ejabberd.app under the prefix or /usr)", "")
     if installation.version == wanted:
         return found("env.version", Severity.OK, f"ejabberd {wanted}",
-                     f"ejabberd {installation.version} is installed ({installation.ebin}); the config is written for it")
+                     f"ejabberd {installation.version} is installed ({installation.ebin}); "
+                     "the config is written for it")
     if installation.release < Release.parse(OLDEST):
         fix = f"install ejabberd {OLDEST} or newer"
     else:
@@ -143,7 +144,8 @@ def check_database(ctx: Context) -> list[Finding]:
     try:
         connection = pymysql.connect(host=database.server, port=database.port, user=database.user,
                                      password=password or "", database=database.name,
-                                     connect_timeout=max(1, round(ctx.timeout)), read_timeout=max(1, round(ctx.timeout)))
+                                     connect_timeout=max(1, round(ctx.timeout)),
+                                     read_timeout=max(1, round(ctx.timeout)))
     except pymysql.err.MySQLError as error:
         return [*findings, _connect_error(subject, error, ctx)]
     with connection, connection.cursor() as cursor:
@@ -160,7 +162,8 @@ def check_database(ctx: Context) -> list[Finding]:
                               "the database is reachable but has no ejabberd tables yet",
                               f"sh {ctx.out / 'scripts' / 'database.sh'}"))
     else:
-        findings.append(found("env.database", Severity.OK, subject, "the database is reachable and has ejabberd's tables"))
+        findings.append(found("env.database", Severity.OK, subject,
+                              "the database is reachable and has ejabberd's tables"))
         findings.append(_schema_kind(subject, multihost, answers))
     findings.append(_may_create_tables(subject, grants, database.name))
     return findings

@@ -130,7 +130,8 @@ def check_in_use(ctx: Context) -> list[Finding]:
     for listener in listeners(answers):
         in_the_way = [
             holder for holder in sockets
-            if holder.port == listener.port and holder.transport in listener.transports and overlaps(listener.ip, holder.ip)
+            if holder.port == listener.port and holder.transport in listener.transports
+            and overlaps(listener.ip, holder.ip)
         ]
         where = f"{'/'.join(t.upper() for t in listener.transports)} on {listener.ip}"
         subject = f"{listener.port} ({listener.setting})"
@@ -141,7 +142,8 @@ def check_in_use(ctx: Context) -> list[Finding]:
                 "ports.in_use", Severity.ERROR, subject,
                 f"port {listener.port} ({where}) is already in use by {holder.describe()} on "
                 f"{holder.transport.upper()} {holder.ip}; ejabberd could not listen on it",
-                f"stop that process, or choose another port: {listener.setting}: {_suggest_free(answers, taken, listener.port)}",
+                "stop that process, or choose another port: "
+                f"{listener.setting}: {_suggest_free(answers, taken, listener.port)}",
             ))
         elif in_the_way:
             findings.append(_held_by_ejabberd(answers, listener, in_the_way[0], subject, where))
@@ -232,7 +234,8 @@ def uberspace_findings(answers: Answers, opened: list[int]) -> list[Finding]:
     for field, number in public.items():
         subject = f"{number} (ports.{field})"
         if number in opened:
-            findings.append(found("ports.uberspace", Severity.OK, subject, f"port {number} is opened in the Uberspace firewall"))
+            findings.append(found("ports.uberspace", Severity.OK, subject,
+                                  f"port {number} is opened in the Uberspace firewall"))
             continue
         if spare:
             fix = f"use an opened port that nothing else uses: ports.{field}: {spare.pop(0)}"
@@ -280,7 +283,8 @@ def has_ipv6() -> bool:
     """Whether any interface has an IPv6 address (a listener on :: needs the IPv6 stack)."""
     if not socket.has_ipv6:
         return False
-    return any(address.family == socket.AF_INET6 for addresses in psutil.net_if_addrs().values() for address in addresses)
+    return any(address.family == socket.AF_INET6
+               for addresses in psutil.net_if_addrs().values() for address in addresses)
 
 
 def check_addresses(ctx: Context, ipv6_available: bool | None = None) -> list[Finding]:
@@ -307,7 +311,8 @@ def check_addresses(ctx: Context, ipv6_available: bool | None = None) -> list[Fi
         ))
     if not findings:
         findings.append(found("ports.addresses", Severity.OK, "listener addresses",
-                              f"listeners on {ports.listen_ip}, web listener on {ports.http_ip}, as this platform needs"))
+                              f"listeners on {ports.listen_ip}, web listener on {ports.http_ip}, "
+                              "as this platform needs"))
     return findings
 
 

@@ -12,9 +12,9 @@ import inspect
 from collections.abc import Collection
 from pathlib import Path
 
+from wizard import DEFAULT_OUT
 from wizard.checks import certificates, config, dns, environment, ports, security
 from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Checker, Context, Finding, Nameserver, Severity
-from wizard.cli import DEFAULT_OUT
 from wizard.errors import InputError
 from wizard.model import Answers
 
@@ -61,7 +61,8 @@ def run_checks(answers: Answers, *, only: Collection[str] | None = None, steps: 
                nameserver: str | Nameserver | None = None, timeout: float = DEFAULT_TIMEOUT,
                out: Path | None = None) -> list[Finding]:
     """Like ``run_checks_async``, for callers without an event loop (the command line, a thread worker)."""
-    return asyncio.run(run_checks_async(answers, only=only, steps=steps, nameserver=nameserver, timeout=timeout, out=out))
+    return asyncio.run(run_checks_async(answers, only=only, steps=steps, nameserver=nameserver, timeout=timeout,
+                                        out=out))
 
 
 async def _run(checker: Checker, context: Context) -> list[Finding]:

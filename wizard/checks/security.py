@@ -233,7 +233,8 @@ def _logging(document: Document) -> None:
 def _modules(document: Document) -> None:
     for dotted, modules in document.module_sections():
         version = modules.get("mod_version")
-        if "mod_version" in modules and not (isinstance(version, Mapping) and document.get(version, "show_os") is False):
+        if "mod_version" in modules \
+                and not (isinstance(version, Mapping) and document.get(version, "show_os") is False):
             document.add("show_os", Severity.WARNING, document.where(modules, "mod_version", f"{dotted}.mod_version"),
                          "tells anyone who asks which operating system the server runs (show_os defaults to true)",
                          "mod_version: {show_os: false} (answers: security.show_os: false)")
@@ -253,7 +254,8 @@ def _mqtt(document: Document) -> None:
             ports.append(str(listener.get("port")))
     if places:
         on = f", listening on port {', '.join(ports)}" if ports else ""
-        document.add("mqtt", Severity.WARNING, places[0], f"the MQTT broker is on{on}: one more service open to the network",
+        document.add("mqtt", Severity.WARNING, places[0],
+                     f"the MQTT broker is on{on}: one more service open to the network",
                      "remove mod_mqtt and its listener unless you use MQTT (answers: security.mqtt: false)")
 
 

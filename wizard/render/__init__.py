@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wizard import answers as answers_file
+from wizard.given import ANSWERS_FILE
 from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile
 from wizard.render import dns_zone, ejabberd_config, readme, scripts, service, web
@@ -27,7 +28,7 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
                                     previous_config=previous_config)
     files: dict[str, PlannedFile] = {
         # The user's edits to wizard.yml are read as the answers: it is never a "local edit".
-        answers_file.ANSWERS_FILE: PlannedFile(answers_file.dump(answers), merged=True),
+        ANSWERS_FILE: PlannedFile(answers_file.dump(answers), merged=True),
         CONFIG: PlannedFile(config, PRIVATE if with_secret else PUBLIC, secrets.values(), merged=True),
         "dns/records.zone": PlannedFile(dns_zone.render(answers)),
         "README.md": PlannedFile(readme.render(answers)),

@@ -21,7 +21,8 @@ def pairs(answers: Answers) -> list[CertificatePair]:
     for host in answers.domains.hosts:
         for name in (host, *answers.domains.subdomains(host).values()):
             fill = {"name": name, "host": host}
-            result.append(CertificatePair(name, tls.cert_file.format(**fill), tls.key_file.format(**fill) if tls.key_file else None))
+            result.append(CertificatePair(name, tls.cert_file.format(**fill),
+                                          tls.key_file.format(**fill) if tls.key_file else None))
     return result
 
 

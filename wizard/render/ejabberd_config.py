@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from wizard.config_file import load_config
 from wizard.errors import FileError
@@ -105,6 +105,7 @@ def _tls(answers: Answers) -> dict[str, Any]:
     tls = answers.tls
     options = sequence([quoted(option) for option in tls.protocol_options])
     values: dict[str, Any] = {}
+    protocol_options: str | CommentedSeq  # a macro's name, or the options themselves
     if tls.use_macros:
         macros = mapping(
             TLS_CIPHERS=quoted(tls.c2s_ciphers),
@@ -185,14 +186,16 @@ def _listeners(answers: Answers) -> list[CommentedMap]:
     if answers.security.admin_interface:
         listeners.append(("web admin and HTTP API, loopback only (ssh -L tunnel)",
                           mapping(port=ports.admin_http, ip=quoted("127.0.0.1"), module="ejabberd_http", tls=False,
-                                  request_handlers=mapping(("/admin", "ejabberd_web_admin"), ("/api", "mod_http_api")))))
+                                  request_handlers=mapping(("/admin", "ejabberd_web_admin"),
+                                                           ("/api", "mod_http_api")))))
     if answers.compliance.stun:
         stun_ip = ip if capabilities(answers.install.version).stun_listens_on_ipv6 else quoted("0.0.0.0")
         for transport in ("udp", "tcp"):
             listeners.append((f"STUN over {transport.upper()}",
-                              mapping(port=ports.stun, ip=stun_ip, transport=transport, module="ejabberd_stun", use_turn=False)))
-        listeners.append(("STUN over TLS", mapping(port=ports.stuns, ip=stun_ip, transport="tcp", module="ejabberd_stun",
-                                                   tls=True, use_turn=False)))
+                              mapping(port=ports.stun, ip=stun_ip, transport=transport, module="ejabberd_stun",
+                                      use_turn=False)))
+        listeners.append(("STUN over TLS", mapping(port=ports.stuns, ip=stun_ip, transport="tcp",
+                                                   module="ejabberd_stun", tls=True, use_turn=False)))
     if answers.security.mqtt:
         listeners.append(("MQTT", mapping(port=ports.mqtt, ip=ip, module="mod_mqtt", backlog=1000)))
     for comment, listener in listeners:
@@ -231,7 +234,8 @@ def _access(answers: Answers) -> dict[str, Any]:
             who=mapping(access=mapping(allow=sequence([mapping(acl="loopback"), mapping(acl="admin")]))),
             what=sequence([quoted("*"), quoted("!stop"), quoted("!start")]),
         )),
-        ("public commands", mapping(who=mapping(ip=quoted("127.0.0.1/8")), what=sequence(["status", "connected_users_number"]))),
+        ("public commands", mapping(who=mapping(ip=quoted("127.0.0.1/8")),
+                                    what=sequence(["status", "connected_users_number"]))),
     )
     shaper = mapping(normal=mapping(rate=3000, burst_size=20000), fast=100000)
     shaper_rules = mapping(
@@ -256,7 +260,8 @@ def _modules(answers: Answers) -> CommentedMap:
         ("mod_bosh", {}, "BOSH (XEP-0124, XEP-0206)"),
         ("mod_caps", {}, "entity capabilities (XEP-0115), needed by PEP"),
         *([("mod_carboncopy", {}, "message carbons (XEP-0280)")] if compliance.carbons else []),
-        *([("mod_client_state", {}, "client state indication (XEP-0352)")] if compliance.client_state_indication else []),
+        *([("mod_client_state", {}, "client state indication (XEP-0352)")]
+          if compliance.client_state_indication else []),
         ("mod_configure", {}, None),
         ("mod_disco", _disco(answers), "contact addresses (XEP-0157)"),
         ("mod_fail2ban", {}, None),
@@ -297,7 +302,8 @@ def _modules(answers: Answers) -> CommentedMap:
                 (quoted("storage:bookmarks"), mapping(access_model="whitelist")),
             ),
         ), "PubSub and PEP (XEP-0060, XEP-0163)"),
-        *([("mod_push", {}, "push notifications (XEP-0357)"), ("mod_push_keepalive", {}, None)] if compliance.push else []),
+        *([("mod_push", {}, "push notifications (XEP-0357)"), ("mod_push_keepalive", {}, None)]
+          if compliance.push else []),
         ("mod_register", _register(answers), None),
         ("mod_roster", mapping(versioning=True), "roster versioning"),
         ("mod_s2s_dialback", {}, None),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +90,19 @@ class _Merge:
                 value[index] = self._translated(own, item)
         return value
 
-    def record(self, path: tuple[str, ...], splice: Callable[[], None]) -> None:
+    def record(self, path: tuple[str, ...], splice: Callable[[TextEdits], None]) -> None:
         self.result.changed.append(".".join(path))
         if not self.flow_depth:
             self.splice(splice)
 
-    def splice(self, splice: Callable[[], None]) -> None:
+    def splice(self, splice: Callable[[TextEdits], None]) -> None:
         if self.edits is not None:
             try:
-                splice()
+                splice(self.edits)
             except Unspliceable:
                 self.edits = None  # the whole document is emitted instead
 
-    def merge_flow(self, merge_inside: Callable[[], None], splice: Callable[[], None]) -> None:
+    def merge_flow(self, merge_inside: Callable[[], None], splice: Callable[[TextEdits], None]) -> None:
         """Merge inside a flow collection (``{a: 1, b: 2}``), then splice it whole, in flow style."""
         before = len(self.result.changed)
         self.flow_depth += 1
@@ -167,31 +168,34 @@ def _merge_mapping(mine: CommentedMap, node: Node | None, base: Mapping[str, Any
             child = _value_node(node, key)
             if getattr(child, "flow_style", False):
                 merge.merge_flow(
-                    lambda: _merge_mapping(current, None, old if isinstance(old, Mapping) else {}, new, here, merge),
-                    lambda: merge.edits.replace_value(node, key, current))
+                    partial(_merge_mapping, current, None, old if isinstance(old, Mapping) else {}, new, here, merge),
+                    partial(TextEdits.replace_value, mapping=node, key=key, value=current))
             else:
                 _merge_mapping(current, child, old if isinstance(old, Mapping) else {}, new, here, merge)
-        elif merge.know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) and _is_list_of_mappings(old):
+        elif merge.know_base and _is_list_of_mappings(current) and _is_list_of_mappings(new) \
+                and _is_list_of_mappings(old):
             _merge_items(current, _value_node(node, key), old, new, here, merge)
         elif current is _MISSING and path == (macros.SECTION,) and (own := macros.renamed(mine, base, theirs, key)):
             mine[own] = new
-            merge.record((*path, str(own)), lambda: merge.edits.replace_value(node, own, new))
+            merge.record((*path, str(own)), partial(TextEdits.replace_value, mapping=node, key=own, value=new))
         elif current is _MISSING:
             new = merge.in_terms_of(mine, new, path)
             comment = _insert_in_rendered_order(mine, theirs, key, new)
             rendered = list(theirs)
-            merge.record(here, lambda: merge.edits.insert_entry(
-                node, key, new, comment, comment_from=theirs.lc.key(key)[1], after=rendered[:rendered.index(key)]))
+            merge.record(here, partial(
+                TextEdits.insert_entry, mapping=node, key=key, value=new, comment=comment,
+                comment_from=theirs.lc.key(key)[1],  # type: ignore[attr-defined]  # ruamel's .lc, not in Mapping's type
+                after=rendered[:rendered.index(key)]))
         elif not _same(current, new := merge.in_terms_of(mine, new, path)):
             mine[key] = new
             _realign_comment(mine, theirs, key)
-            merge.record(here, lambda: merge.edits.replace_value(node, key, new))
+            merge.record(here, partial(TextEdits.replace_value, mapping=node, key=key, value=new))
     if not merge.know_base:
         return
     for key in list(base):
         if key not in theirs and key in mine:
             del mine[key]
-            merge.record((*path, str(key)), lambda: merge.edits.delete_entry(node, key))
+            merge.record((*path, str(key)), partial(TextEdits.delete_entry, mapping=node, key=key))
 
 
 def _keep_what_did_not_change(mine: CommentedMap, node: Node | None, base: Mapping[str, Any], theirs: Mapping[str, Any],
@@ -207,17 +211,19 @@ def _keep_what_did_not_change(mine: CommentedMap, node: Node | None, base: Mappi
         if not isinstance(meant, Mapping) or key not in meant:
             continue
         if isinstance(current, CommentedMap) and isinstance(new, Mapping) and isinstance(old, Mapping):
-            _keep_what_did_not_change(current, _value_node(node, key), old, new, meant[key], now, (*path, str(key)), merge)
+            _keep_what_did_not_change(current, _value_node(node, key), old, new, meant[key], now, (*path, str(key)),
+                                      merge)
         elif isinstance(current, str) and current in now.values and merge.unchanged(old, new, path) \
                 and now.expand(current) != meant[key]:
             kept = now.name_for(meant[key]) or macros.as_written(meant[key])
             mine[key] = kept
-            merge.record((*path, str(key)), lambda: merge.edits.replace_value(node, key, kept))
+            merge.record((*path, str(key)), partial(TextEdits.replace_value, mapping=node, key=key, value=kept))
 
 
 def _value_node(mapping: Node | None, key: Any) -> Node | None:
     """The composed node of ``key``'s value in ``mapping`` (None where the text has none to splice into)."""
     if isinstance(mapping, MappingNode):
+        value_node: Node  # ruamel types a node's value as Any
         for key_node, value_node in mapping.value:
             if isinstance(key_node, ScalarNode) and key_node.value == str(key):
                 return value_node
@@ -227,7 +233,7 @@ def _value_node(mapping: Node | None, key: Any) -> Node | None:
 def _realign_comment(mine: CommentedMap, theirs: Mapping[str, Any], key: Any) -> None:
     """After a value changed length, put the wizard's own end-of-line comment where the
     wizard would (a comment the user wrote differently stays as it is)."""
-    ours = getattr(theirs, "ca", None) and theirs.ca.items.get(key)
+    ours = getattr(theirs, "ca", None) and theirs.ca.items.get(key)  # type: ignore[attr-defined]  # ruamel's .ca
     current = mine.ca.items.get(key)
     if ours and current and _comment_text(ours) == _comment_text(current):
         mine.ca.items[key] = copy.deepcopy(ours)
@@ -247,8 +253,10 @@ def _merge_items(mine: CommentedSeq, node: Node | None, base: list[Any], theirs:
     stays, and a changed port changes only that listener's port line. An item for another
     host than the server's (a TURN server elsewhere that mod_stun_disco announces) is the
     user's too, however much it looks like one the wizard wrote."""
-    # The file's items by identity, as deleting shifts the indexes of the later ones.
-    item_nodes = dict(zip(map(id, mine), node.value)) if isinstance(node, SequenceNode) else {}
+    # The file's items by identity, as deleting shifts the indexes of the later ones. Not strict: a list
+    # an alias shares with one merged before (`b: *a`) may no longer match its text, and what is spliced
+    # is checked against the merged document all the same (_spliced).
+    item_nodes = dict(zip(map(id, mine), node.value, strict=False)) if isinstance(node, SequenceNode) else {}
     original = [id(item) for item in mine]
     items = list(mine)
     base_to_theirs = _pairs(base, theirs)
@@ -261,19 +269,20 @@ def _merge_items(mine: CommentedSeq, node: Node | None, base: list[Any], theirs:
         theirs_index = base_to_theirs.get(base_index)
         if theirs_index is None:
             del mine[mine_index]  # the answers no longer produce it
-            merge.record(path, lambda: merge.edits.delete_item(node, original.index(id(item))))
+            merge.record(path, partial(TextEdits.delete_item, sequence=node, index=original.index(id(item))))
         else:
             item_node = item_nodes.get(id(item))
             inside = (*path, str(mine_index))
             if getattr(item_node, "flow_style", False):
-                merge.merge_flow(lambda: _merge_mapping(item, None, base_item, theirs[theirs_index], inside, merge),
-                                 lambda: merge.edits.replace_item(node, original.index(id(item)), item))
+                merge.merge_flow(partial(_merge_mapping, item, None, base_item, theirs[theirs_index], inside, merge),
+                                 partial(TextEdits.replace_item, sequence=node, index=original.index(id(item)),
+                                         item=item))
             else:
                 _merge_mapping(item, item_node, base_item, theirs[theirs_index], inside, merge)
     for theirs_index, item in enumerate(theirs):
         if theirs_index not in base_to_theirs.values():
             mine.append(item)  # an item the new answers add, such as a STUN listener
-            merge.record(path, lambda: merge.edits.append_item(node, item))
+            merge.record(path, partial(TextEdits.append_item, sequence=node, item=item))
 
 
 def _own_hosts(*documents: Any) -> frozenset[str]:
@@ -322,12 +331,12 @@ def _insert_in_rendered_order(mine: CommentedMap, theirs: Mapping[str, Any], key
             position = list(mine).index(earlier) + 1
             break
     mine.insert(position, key, value)
-    comment = getattr(theirs, "ca", None) and theirs.ca.items.get(key)
+    comment = getattr(theirs, "ca", None) and theirs.ca.items.get(key)  # type: ignore[attr-defined]  # ruamel's .ca
     if comment:
         mine.ca.items[key] = copy.deepcopy(comment)
     return comment
 
 
 def _same(a: Any, b: Any) -> bool:
-    return plain(a) == plain(b)
+    return bool(plain(a) == plain(b))
 

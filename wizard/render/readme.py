@@ -136,7 +136,8 @@ def _tunnel_step(answers: Answers, host: str) -> tuple[str, list[str]]:
     closed = answers.security.registration == "closed"
     if not answers.security.admin_interface:
         return ("Web admin", ["The web admin interface is switched off."
-                              + (" Registration is closed: create accounts with `ejabberdctl register`." if closed else "")])
+                              + (" Registration is closed: create accounts with `ejabberdctl register`."
+                                 if closed else "")])
     port = answers.ports.admin_http
     return ("Reach the web admin through an SSH tunnel", [
         "It listens on loopback only. From your own computer:",

@@ -18,7 +18,8 @@ from wizard.versions import capabilities
 
 
 def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:
-    header = ["#!/bin/sh", f"# {purpose}", "# Written by ejabberd-wizard; re-run the wizard rather than editing.", "set -eu", ""]
+    header = ["#!/bin/sh", f"# {purpose}", "# Written by ejabberd-wizard; re-run the wizard rather than editing.",
+              "set -eu", ""]
     assignments = [f"{name}={shlex.quote(str(value))}" for name, value in variables.items()]
     return "\n".join(header + assignments) + "\n\n" + body.strip("\n") + "\n"
 
@@ -93,7 +94,8 @@ def setup_platform(answers: Answers) -> str:
 def _setup_uberspace(answers: Answers) -> str:
     endpoints, upload = Endpoints.of(answers), answers.upload
     names = answers.domains.all_names()
-    ports = [str(port) for field, port in answers.ports.services(answers).items() if field not in ("http", "admin_http")]
+    ports = [str(port) for field, port in answers.ports.services(answers).items()
+             if field not in ("http", "admin_http")]
     return script(
         "Prepare the Uberspace account: web domains, web backend, ports, directories.",
         {"domains": _words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
@@ -297,7 +299,7 @@ if ! curl --silent --show-error --fail --config "$private/login" --header 'Conte
     exit 1
 fi
 echo "registered $admin_user@$domain"
-""",
+""",  # noqa: E501 (the lines of the script as it is written out)
     )
 
 
@@ -380,7 +382,7 @@ if [ -z "$schema" ]; then
 fi
 sql "$database" < "$schema"
 echo "imported $schema into $database"
-""",
+""",  # noqa: E501 (the lines of the script as it is written out)
     )
 
 def backup(answers: Answers) -> str:
@@ -406,5 +408,5 @@ if [ -n "$use_mysql" ]; then
     xz "$dump"
     echo "wrote $dump.xz"
 fi
-""",
+""",  # noqa: E501 (the lines of the script as it is written out)
     )

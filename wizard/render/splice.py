@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tokens import CommentToken
 
 from wizard.render.yamltext import dump
@@ -154,7 +154,8 @@ def _entry(mapping: Node | None, key: Any) -> tuple[Node, Node]:
 def _item(sequence: Node | None, index: int) -> Node:
     if not isinstance(sequence, SequenceNode) or sequence.flow_style or not sequence.value:
         raise Unspliceable("an item of a flow-style or empty sequence")
-    return sequence.value[index]
+    item: Node = sequence.value[index]  # ruamel types a node's value as Any
+    return item
 
 
 def _value_span(text: str, key_node: Node, value_node: Node) -> tuple[int, int]:
@@ -176,11 +177,13 @@ def _after_anchor(text: str, start: int) -> int:
 def _content_end(node: Node, text: str) -> int:
     """Where the node's own text ends: a block collection's reaches past the comments
     and blank lines after its last entry, which belong to what follows."""
+    start: int = node.start_mark.index  # ruamel types a node's marks as Any
+    end: int = node.end_mark.index
     if isinstance(node, ScalarNode):
-        end = node.end_mark.index
-        return node.start_mark.index + len(text[node.start_mark.index:end].rstrip()) if node.style in ("|", ">") else end
+        return start + len(text[start:end].rstrip()) if node.style in ("|", ">") else end
+    assert isinstance(node, CollectionNode), "a composed node is a scalar or a collection"
     if node.flow_style or not node.value:
-        return node.end_mark.index
+        return end
     last = node.value[-1]
     return _content_end(last[1] if isinstance(node, MappingNode) else last, text)
 
@@ -199,7 +202,8 @@ def _own_line_start(text: str, index: int) -> int:
 
 
 def _column(text: str, node: Node) -> int:
-    return node.start_mark.index - text.rfind("\n", 0, node.start_mark.index) - 1
+    start: int = node.start_mark.index  # ruamel types a node's marks as Any
+    return start - text.rfind("\n", 0, start) - 1
 
 
 def _dash_before(text: str, item: Node) -> int:

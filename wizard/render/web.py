@@ -7,7 +7,7 @@ import re
 from xml.sax.saxutils import quoteattr
 
 from wizard.model import Answers
-from wizard.render.certificates import pairs
+from wizard.render.certificates import CertificatePair, pairs
 from wizard.render.endpoints import Endpoints
 
 
@@ -55,7 +55,8 @@ def caddy_quote(text: str, *, placeholders: bool = False) -> str:
 
 def caddyfile(answers: Answers) -> str:
     """Caddy v2: HTTPS for the web subdomain, forwarded to ejabberd's web listener."""
-    upstream_ip = {"::": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::1": "[::1]"}.get(answers.ports.http_ip, answers.ports.http_ip)
+    upstream_ip = {"::": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::1": "[::1]"}.get(
+        answers.ports.http_ip, answers.ports.http_ip)
     upstream = f"{upstream_ip}:{answers.ports.http}"
     certificates = {pair.name: pair for pair in pairs(answers)}
     blocks = [
@@ -84,7 +85,7 @@ def caddyfile(answers: Answers) -> str:
     return "\n".join(blocks)
 
 
-def _tls_line(pair) -> list[str]:
+def _tls_line(pair: CertificatePair) -> list[str]:
     # Without a separate key file Caddy cannot use the pair; it then gets its own certificate.
     if pair.key is None:
         return []

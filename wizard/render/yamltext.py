@@ -31,7 +31,8 @@ def yaml_emitter() -> YAML:
 
 
 def quoted(text: str) -> DoubleQuotedScalarString:
-    return DoubleQuotedScalarString(text)
+    result: DoubleQuotedScalarString = DoubleQuotedScalarString(text)  # its __new__ is typed as returning Any
+    return result
 
 
 def mapping(*pairs: tuple[Any, Any], **items: Any) -> CommentedMap:

@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from xml.etree import ElementTree as ET
 
 # slixmpp logs to the root logger (a warning at import, errors on bad certificates);
@@ -145,12 +146,13 @@ class Session:
 
     # -- talking ---------------------------------------------------------------
 
-    async def iq(self, kind: str, to: str | None, payload: ET.Element, what: str) -> ET.Element:
+    async def iq(self, kind: Literal["get", "set"], to: str | None, payload: ET.Element, what: str) -> ET.Element:
         """Send an IQ and return the result's first child (or the IQ itself when empty)."""
         iq = self.client.make_iq(itype=kind, ito=to)
         iq.append(payload)
         try:
-            result = await iq.send(timeout=self.timeout)
+            # slixmpp's Iq.send is untyped: it resolves to the answering Iq.
+            result: slixmpp.Iq = await iq.send(timeout=self.timeout)  # type: ignore[no-untyped-call]
         except IqError as error:
             raise IqFailure(what, str(error.condition), str(error.text or "")) from None
         except IqTimeout:
@@ -191,14 +193,15 @@ class Session:
         """Cancel this account (XEP-0077 §3.2); the server may close the stream instead of answering."""
         iq = self.client.make_iq_set()
         iq["register"]["remove"] = True
-        answer = asyncio.ensure_future(iq.send(timeout=self.timeout))
+        # slixmpp's Iq.send is untyped.
+        answer = asyncio.ensure_future(iq.send(timeout=self.timeout))  # type: ignore[no-untyped-call]
         closed = asyncio.ensure_future(self.client.wait_until("disconnected", self.timeout))
         done, pending = await asyncio.wait({answer, closed}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
-        if answer in done and isinstance(answer.exception(), IqError):
-            error = answer.exception()
-            raise IqFailure("account removal", str(error.condition))  # type: ignore[union-attr]
+        error = answer.exception() if answer in done else None
+        if isinstance(error, IqError):
+            raise IqFailure("account removal", str(error.condition))
         if not done:
             raise IqFailure("account removal", f"no answer within {self.timeout:.0f}s")
 
@@ -226,12 +229,16 @@ def _watch_login(client: slixmpp.ClientXMPP, jid: str) -> asyncio.Future[None]:
 
     client.add_event_handler("session_start", lambda _event: settle(None))
     client.add_event_handler(
-        "failed_auth", lambda stanza: settle(f"authentication as {jid} failed ({stanza['condition']}): wrong password or unknown account")
+        "failed_auth", lambda stanza: settle(f"authentication as {jid} failed ({stanza['condition']}): "
+                                             "wrong password or unknown account")
     )
-    client.add_event_handler("ssl_invalid_chain", lambda exc: settle(f"the server's certificate is not trusted: {_reason(exc)} (see --ca / --insecure)"))
+    client.add_event_handler("ssl_invalid_chain", lambda exc: settle("the server's certificate is not trusted: "
+                                                                     f"{_reason(exc)} (see --ca / --insecure)"))
     client.add_event_handler("connection_failed", lambda exc: settle(f"cannot connect: {_reason(exc)}"))
-    client.add_event_handler("stream_error", lambda stanza: settle(f"the server closed the stream: {stanza['condition']}"))
-    client.add_event_handler("disconnected", lambda reason: settle(f"connection closed before login{': ' + reason if reason else ''}"))
+    client.add_event_handler("stream_error",
+                             lambda stanza: settle(f"the server closed the stream: {stanza['condition']}"))
+    client.add_event_handler("disconnected",
+                             lambda reason: settle(f"connection closed before login{': ' + reason if reason else ''}"))
     return outcome
 
 
@@ -254,7 +261,7 @@ def _registration(
         iq["register"]["username"] = slixmpp.JID(jid).user
         iq["register"]["password"] = password
         try:
-            await iq.send(timeout=timeout)
+            await iq.send(timeout=timeout)  # type: ignore[no-untyped-call]  # slixmpp's Iq.send is untyped
         except (IqError, IqTimeout) as error:
             condition = error.condition if isinstance(error, IqError) else "no answer"
             if not outcome.done():

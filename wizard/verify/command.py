@@ -43,8 +43,8 @@ def settings_for(jid: str, password: str, *, server: str | None = None, port: in
         raise InputError(f"--ca: {ca}: no such file")
     return Settings(
         jid=_bare_jid(jid), password=password, server=server or None, port=port, ca=ca, insecure=insecure,
-        nameserver=nameserver or Nameserver.from_environment(), http_base=http_base or os.environ.get(HTTP_BASE_ENV, ""),
-        timeout=TIMEOUT, probe_limit=PROBE_LIMIT,
+        nameserver=nameserver or Nameserver.from_environment(),
+        http_base=http_base or os.environ.get(HTTP_BASE_ENV, ""), timeout=TIMEOUT, probe_limit=PROBE_LIMIT,
     )
 
 

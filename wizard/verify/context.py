@@ -159,7 +159,8 @@ class Context:
             session = await Session.open(jid, password, main.address, main.tls, main.timeout, register=True)
         except LoginError as registration:
             try:
-                await self._admin_command("add-user", accountjid=jid, password=password, **{"password-verify": password})
+                await self._admin_command("add-user", accountjid=jid, password=password,
+                                          **{"password-verify": password})
             except IqFailure as admin:
                 raise Untestable(
                     f"needs a throwaway account, and none could be made ({registration}; "
@@ -177,7 +178,8 @@ class Context:
     async def _admin_command(self, name: str, **fields: str) -> None:
         """An XEP-0133 admin command (add-user, delete-user), run by the tester's own account."""
         node = f"http://jabber.org/protocol/admin#{name}"
-        start = await self.session.iq("set", self.domain, ET.Element(f"{{{COMMANDS}}}command", node=node, action="execute"), name)
+        start = await self.session.iq("set", self.domain,
+                                      ET.Element(f"{{{COMMANDS}}}command", node=node, action="execute"), name)
         submit = ET.Element(f"{{{COMMANDS}}}command", node=node, sessionid=start.get("sessionid", ""))
         form = ET.SubElement(submit, f"{{{DATA_FORMS}}}x", type="submit")
         for var, value in {"FORM_TYPE": "http://jabber.org/protocol/admin", **fields}.items():

@@ -80,7 +80,8 @@ async def push(ctx: Context) -> Outcome:
     attrs = f"jid={quoteattr(f'push.{ctx.domain}.invalid')} node={quoteattr(secrets.token_hex(8))}"
 
     async def disable() -> None:
-        await ctx.session.iq("set", None, ET.fromstring(f"<disable xmlns='urn:xmpp:push:0' {attrs}/>"), "disabling push")
+        await ctx.session.iq("set", None, ET.fromstring(f"<disable xmlns='urn:xmpp:push:0' {attrs}/>"),
+                             "disabling push")
 
     await ctx.session.iq("set", None, ET.fromstring(f"<enable xmlns='urn:xmpp:push:0' {attrs}/>"), "enabling push")
     ctx.defer("a push registration", disable)
@@ -114,7 +115,9 @@ async def _publish(ctx: Context, node: str, payload: str, options: dict[str, str
     )
 
     async def delete() -> None:
-        await ctx.session.iq("set", None, ET.fromstring(f"<pubsub xmlns='{PUBSUB_OWNER}'><delete node={quoteattr(node)}/></pubsub>"), f"deleting PEP node {node}")
+        await ctx.session.iq("set", None,
+                             ET.fromstring(f"<pubsub xmlns='{PUBSUB_OWNER}'><delete node={quoteattr(node)}/></pubsub>"),
+                             f"deleting PEP node {node}")
 
     await ctx.session.iq("set", None, publish, f"publishing to PEP node {node}")
     ctx.defer(f"PEP node {node}", delete)
@@ -122,10 +125,15 @@ async def _publish(ctx: Context, node: str, payload: str, options: dict[str, str
 
 async def _check_node(ctx: Context, node: str, access_model: str) -> None:
     """The node holds the item, and its configuration has ``access_model``."""
-    items = await ctx.session.iq("get", None, ET.fromstring(f"<pubsub xmlns='{PUBSUB}'><items node={quoteattr(node)}/></pubsub>"), f"items of {node}")
+    items = await ctx.session.iq("get", None,
+                                 ET.fromstring(f"<pubsub xmlns='{PUBSUB}'><items node={quoteattr(node)}/></pubsub>"),
+                                 f"items of {node}")
     if not [item for item in items.iter(f"{{{PUBSUB}}}item") if item.get("id") == "current"]:
         raise Failure(f"the item published to {node} could not be retrieved")
-    config = await ctx.session.iq("get", None, ET.fromstring(f"<pubsub xmlns='{PUBSUB_OWNER}'><configure node={quoteattr(node)}/></pubsub>"), f"configuration of {node}")
+    config = await ctx.session.iq("get", None,
+                                  ET.fromstring(f"<pubsub xmlns='{PUBSUB_OWNER}'>"
+                                                f"<configure node={quoteattr(node)}/></pubsub>"),
+                                  f"configuration of {node}")
     model = parse_forms(config).get(f"{PUBSUB}#node_config", {}).get("pubsub#access_model", ["?"])[0]
     if model != access_model:
         raise Failure(f"{node} has access model {model!r}, expected {access_model!r}")
@@ -143,7 +151,8 @@ async def pep(ctx: Context) -> Outcome:
 async def private_pep(ctx: Context) -> Outcome:
     await _require(ctx, f"{PUBSUB}#publish-options", on="account")
     node = f"urn:example:verify:private:{secrets.token_hex(6)}"
-    await _publish(ctx, node, "<verify xmlns='urn:example:verify'/>", {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"})
+    await _publish(ctx, node, "<verify xmlns='urn:example:verify'/>",
+                   {"pubsub#persist_items": "true", "pubsub#access_model": "whitelist"})
     await _check_node(ctx, node, "whitelist")
     return passed("private (whitelist) node published with publish-options, read back, deleted")
 
@@ -169,8 +178,10 @@ async def stun_services(ctx: Context) -> list[ET.Element]:
 
     async def query() -> list[ET.Element]:
         await _require(ctx, "urn:xmpp:extdisco:2", on="server")
-        services = await ctx.session.iq("get", ctx.domain, ET.fromstring("<services xmlns='urn:xmpp:extdisco:2'/>"), "external services")
-        found = [s for s in services.iter("{urn:xmpp:extdisco:2}service") if s.get("type") in ("stun", "stuns", "turn", "turns")]
+        services = await ctx.session.iq("get", ctx.domain, ET.fromstring("<services xmlns='urn:xmpp:extdisco:2'/>"),
+                                        "external services")
+        found = [s for s in services.iter("{urn:xmpp:extdisco:2}service")
+                 if s.get("type") in ("stun", "stuns", "turn", "turns")]
         if not found:
             raise Failure("the server announces no STUN or TURN service")
         return found

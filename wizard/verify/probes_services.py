@@ -36,14 +36,19 @@ async def room(ctx: Context) -> str:
         service = await ctx.component(identity=("conference", "text"))
         jid = f"verify-{secrets.token_hex(6)}@{service}"
         joined = ctx.session.expect(lambda x: x.tag == "{jabber:client}presence" and x.get("from") == f"{jid}/verify")
-        ctx.session.send(ET.fromstring(f"<presence to={quoteattr(jid + '/verify')}><x xmlns='{MUC}'><history maxstanzas='0'/></x></presence>"))
+        ctx.session.send(ET.fromstring(f"<presence to={quoteattr(jid + '/verify')}>"
+                                       f"<x xmlns='{MUC}'><history maxstanzas='0'/></x></presence>"))
         presence = await ctx.session.wait(joined, f"joining {jid}")
         if presence.get("type") == "error":
             raise Failure(f"{service} refused to create a room: {_error(presence)}")
-        ctx.defer(f"room {jid}", lambda: ctx.session.iq("set", jid, ET.fromstring(f"<query xmlns='{MUC_OWNER}'><destroy/></query>"), "destroying the room"))
+        ctx.defer(f"room {jid}", lambda: ctx.session.iq(
+            "set", jid, ET.fromstring(f"<query xmlns='{MUC_OWNER}'><destroy/></query>"), "destroying the room"))
         codes = {s.get("code") for s in presence.iter(f"{{{MUC}#user}}status")}
         if "201" in codes:  # a new, locked room: accept the default configuration
-            await ctx.session.iq("set", jid, ET.fromstring(f"<query xmlns='{MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query>"), "configuring the room")
+            await ctx.session.iq("set", jid,
+                                 ET.fromstring(f"<query xmlns='{MUC_OWNER}'>"
+                                               "<x xmlns='jabber:x:data' type='submit'/></query>"),
+                                 "configuring the room")
         return jid
 
     return await ctx.once("room", create)
@@ -63,11 +68,13 @@ async def muc_archive(ctx: Context) -> Outcome:
     if MAM not in (await ctx.info(jid)).features:
         raise Failure(f"room {jid} does not announce {MAM}")
     body = f"verify {secrets.token_hex(8)}"
-    echoed = ctx.session.expect(lambda x: x.get("from") == f"{jid}/verify" and x.findtext("{jabber:client}body") == body)
+    echoed = ctx.session.expect(lambda x: x.get("from") == f"{jid}/verify"
+                                and x.findtext("{jabber:client}body") == body)
     ctx.session.send(ET.fromstring(f"<message to={quoteattr(jid)} type='groupchat'><body>{body}</body></message>"))
     await ctx.session.wait(echoed, "the room echoing a message")
     queryid = secrets.token_hex(4)
-    found = ctx.session.expect(lambda x: x.find(f"{{{MAM}}}result[@queryid='{queryid}']") is not None and body in ET.tostring(x, encoding="unicode"))
+    found = ctx.session.expect(lambda x: x.find(f"{{{MAM}}}result[@queryid='{queryid}']") is not None
+                               and body in ET.tostring(x, encoding="unicode"))
     await ctx.session.iq("set", jid, ET.fromstring(f"<query xmlns='{MAM}' queryid='{queryid}'/>"), "room archive query")
     # The results arrive before the IQ's answer: by now the message is there, or not at all.
     ctx.session.discard(found)
@@ -124,7 +131,8 @@ async def upload_transfer(ctx: Context) -> Outcome:
     service = await ctx.component(feature=UPLOAD)  # before making an account it could not use
     slot = await _slot(ctx, await ctx.throwaway(), service)
     try:
-        put = await ctx.web.request("PUT", slot.put, headers={**slot.headers, "Content-Type": "text/plain"}, body=slot.body)
+        put = await ctx.web.request("PUT", slot.put, headers={**slot.headers, "Content-Type": "text/plain"},
+                                    body=slot.body)
         if put.status not in (200, 201):
             raise Failure(f"PUT {slot.put} answered HTTP {put.status}")
         get = await ctx.web.request("GET", slot.get)
@@ -138,7 +146,8 @@ async def upload_transfer(ctx: Context) -> Outcome:
 async def upload_cors(ctx: Context) -> Outcome:
     slot = await main_slot(ctx)
     try:
-        answer = await ctx.web.request("OPTIONS", slot.put, headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "PUT"})
+        answer = await ctx.web.request("OPTIONS", slot.put,
+                                       headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "PUT"})
     except Unreachable as error:
         raise Failure(str(error)) from None
     origin = answer.headers.get("access-control-allow-origin")
@@ -156,7 +165,8 @@ async def upload_cors(ctx: Context) -> Outcome:
 async def _streamhost(ctx: Context) -> ET.Element:
     async def query() -> ET.Element:
         proxy = await ctx.component(feature=BYTESTREAMS)
-        answer = await ctx.session.iq("get", proxy, ET.fromstring(f"<query xmlns='{BYTESTREAMS}'/>"), f"streamhost of {proxy}")
+        answer = await ctx.session.iq("get", proxy, ET.fromstring(f"<query xmlns='{BYTESTREAMS}'/>"),
+                                      f"streamhost of {proxy}")
         host = answer.find(f"{{{BYTESTREAMS}}}streamhost")
         if host is None or not host.get("host") or not host.get("port"):
             raise Failure(f"{proxy} names no streamhost address")

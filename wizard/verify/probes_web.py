@@ -142,7 +142,8 @@ async def bosh(ctx: Context) -> Outcome:
 
 async def _bosh_post(ctx: Context, url: str, body: str) -> ET.Element:
     try:
-        answer = await ctx.web.request("POST", url, headers={"Content-Type": "text/xml; charset=utf-8"}, body=body.encode())
+        answer = await ctx.web.request("POST", url, headers={"Content-Type": "text/xml; charset=utf-8"},
+                                       body=body.encode())
     except Unreachable as error:
         raise Failure(str(error)) from None
     if answer.status != 200:

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
+import dns.asyncresolver
 import dns.resolver
 
 from wizard.checks.core import Nameserver
@@ -38,7 +39,7 @@ class Service:
 class Resolver:
     def __init__(self, nameserver: Nameserver | None, timeout: float) -> None:
         try:
-            self._resolver: dns.resolver.Resolver | None = make_resolver(nameserver, timeout)
+            self._resolver: dns.asyncresolver.Resolver | None = make_resolver(nameserver, timeout)
         except dns.resolver.NoResolverConfiguration:
             self._resolver = None  # a machine without /etc/resolv.conf: every lookup is unanswered
 

@@ -46,7 +46,8 @@ async def verify(settings: Settings, items: tuple[Item, ...] = ITEMS) -> Report:
         session = await Session.open(settings.jid, settings.password, address, tls, settings.timeout)
     except LoginError as error:
         raise InputError(f"verify: {address[0]}:{address[1]}: {error}") from None
-    ctx = Context(Connection(address, tls, settings.timeout), session, resolver, Web(web_map, tls, settings.timeout), settings.server)
+    ctx = Context(Connection(address, tls, settings.timeout), session, resolver, Web(web_map, tls, settings.timeout),
+                  settings.server)
     try:
         results = [Result(item, await _run(ctx, item, settings.probe_limit)) for item in items]
     finally:

@@ -48,7 +48,8 @@ class WebMap:
         self.bases: dict[str, str] = {}
         for pair in spec.split():
             origin, sep, base = pair.partition("=")
-            if not sep or urlsplit(origin).scheme not in ("http", "https") or urlsplit(base).scheme not in ("http", "https"):
+            if not sep or urlsplit(origin).scheme not in ("http", "https") \
+                    or urlsplit(base).scheme not in ("http", "https"):
                 raise ValueError(f"expected ORIGIN=BASE with http(s) URLs, got {pair!r}")
             self.bases[origin.rstrip("/")] = base.rstrip("/")
 
@@ -111,7 +112,8 @@ class Web:
                     )
                     head = (await reader.readuntil(b"\r\n\r\n")).decode(errors="replace")
                     _check_upgrade(head, key)
-                    writer.write(_frame(f'<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="{domain}" version="1.0"/>'))
+                    writer.write(_frame('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" '
+                                        f'to="{domain}" version="1.0"/>'))
                     frames = [await _read_frame(reader), await _read_frame(reader)]
                     writer.write(_frame('<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>'))
                     return "".join(frames)
@@ -135,7 +137,8 @@ def _check_upgrade(head: str, key: str) -> None:
     status, *lines = head.split("\r\n")
     if " 101 " not in f"{status} ":
         raise HandshakeError(f"upgrade refused: {status.strip()}")
-    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+    headers = {name.strip().lower(): value.strip()
+               for name, _, value in (line.partition(":") for line in lines if line)}
     accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
     if headers.get("sec-websocket-accept") != accept:
         raise HandshakeError("wrong Sec-WebSocket-Accept")
@@ -148,7 +151,8 @@ def _frame(text: str) -> bytes:
     payload = text.encode()
     mask = os.urandom(4)
     length = len(payload)
-    header = bytes([0x81]) + (bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + length.to_bytes(2, "big"))
+    header = bytes([0x81]) + (bytes([0x80 | length]) if length < 126
+                              else bytes([0x80 | 126]) + length.to_bytes(2, "big"))
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
