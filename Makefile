@@ -8,7 +8,7 @@ OUT ?= ejabberd-deploy
 SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick curl
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-fast lint setup system-packages bench clean
+.PHONY: run test test-fast lint stress-ui setup system-packages bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
@@ -44,6 +44,21 @@ test: lint system-packages
 
 test-fast: lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not slow"
+
+# Every test that drives the TUI (Pilot) or a terminal (tmux), $(RUNS) times in a row, beside one
+# busy loop per core: a wait for time rather than for a condition shows up here as a failure.
+RUNS ?= 20
+UI_TESTS := tests/test_tui.py tests/test_tui_review.py tests/test_tui_snapshots.py tests/test_e2e_terminal.py \
+	tests/test_bad_inputs.py tests/test_secure_defaults.py tests/test_migrations.py tests/test_register_admin.py
+UI_SELECTION := tui or terminal or tmux or wizard_tells or typed_password_reaches
+stress-ui: setup system-packages
+	@sh -c 'while :; do :; done' & one=$$!; sh -c 'while :; do :; done' & two=$$!; \
+	log=$$(mktemp); trap 'kill $$one $$two; rm -f "$$log"' EXIT INT TERM; \
+	for run in $$(seq $(RUNS)); do \
+		if $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider -k "$(UI_SELECTION)" $(UI_TESTS) \
+			>"$$log" 2>&1; then echo "run $$run of $(RUNS): $$(tail -1 "$$log")"; \
+		else cat "$$log"; echo "run $$run of $(RUNS) failed"; exit 1; fi; \
+	done
 
 bench: setup
 	$(BIN)/python -m benchmarks
