@@ -220,3 +220,25 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
     assert result.returncode == 2
     assert result.stderr.strip().endswith("ports.c2s: 70000 is not a port: expected a whole number from 1 to 65535")
     assert "Traceback" not in result.stderr and not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("command", [["generate", "--dry-run"], ["diff"], ["schema"], ["presets"]],
+                         ids=lambda command: command[0])
+def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path, answers_file: Path,
+                                                        command: list[str]) -> None:
+    """`ejabberd-wizard generate --dry-run | head`: the end of the pipe is closed before the command
+    writes, as when head has read its lines, so every write fails (EPIPE)."""
+    if command[0] in ("generate", "diff"):
+        command = [*command, "--out", str(tmp_path / "d"), "--answers", str(answers_file)]
+    script = Path(sys.executable).with_name("ejabberd-wizard")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([str(script), *command], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                                timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.stderr == ""
+    assert result.returncode == 128 + 13  # as a program that SIGPIPE ends
+    assert not (tmp_path / "d").exists()

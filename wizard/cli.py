@@ -8,7 +8,10 @@ usage, told in one line naming the file, field or line, with nothing written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nejabberd-wizard: interrupted; nothing was written.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away (`... | head`): stop quietly, as a program that
+        # SIGPIPE ends does, with its exit code. What is still buffered for stdout would fail
+        # again as Python flushes it at exit: it goes to /dev/null instead.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _run(args: argparse.Namespace) -> int:
