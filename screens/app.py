@@ -79,7 +79,7 @@ class WizardApp(App[int]):
         self.call_after_refresh(self._resume_gc)
         for change in self.saved.migrated if self.saved else ():
             # An older wizard.yml: what reading it changed, until the next write saves it anew.
-            self.notify(change, title="Answers file of an older version", timeout=15)
+            self.notify(change, title="Answers file of an older version", timeout=15, markup=False)
 
     def on_unmount(self) -> None:
         self._resume_gc()  # in case the app ends before its first paint

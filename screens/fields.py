@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -79,7 +80,7 @@ class QuestionField(Grid):
             return
         self._error = message
         error = self.query_one(".question-error", Static)
-        error.update(message)
+        error.update(Text(message))  # plain text: it quotes what was typed, whose brackets are not markup
         error.display = bool(message)
         self.set_class(bool(message), "-invalid")
 

@@ -108,7 +108,7 @@ class ReviewScreen(WizardScreen):
         highlighted = files.index
         files.clear()
         for change in proposal.changes:
-            files.append(ListItem(Static(f"{change.status.value:>9}  {change.path}"), name=change.path))
+            files.append(ListItem(Static(Text(f"{change.status.value:>9}  {change.path}")), name=change.path))
         self.refresh_bindings()
         # The file is named in the heading; a bullet per line, as plain text: paths are not markup.
         self.query_one("#imported", Static).update(Text("\n".join(f"• {line.in_file()}" for line in proposal.imported)))
@@ -119,10 +119,11 @@ class ReviewScreen(WizardScreen):
         button.label = f"Write {pending} file{'s' if pending != 1 else ''}"
         button.disabled = pending == 0 or blocking is not None
         notice = proposal.notice()
-        status = (f"[b red]✗ {blocking}[/]" if blocking else
-                  f"[b yellow]! {notice}[/]" if notice else
-                  "Nothing to write: the deployment directory is up to date." if not pending else
-                  f"{pending} file(s) to write to {self.wizard.out}. Nothing is written until you press Write.")
+        # Plain text throughout: messages quote answers and paths, whose brackets are not markup.
+        status = (Text(f"✗ {blocking}", style="bold red") if blocking else
+                  Text(f"! {notice}", style="bold yellow") if notice else
+                  Text("Nothing to write: the deployment directory is up to date.") if not pending else
+                  Text(f"{pending} file(s) to write to {self.session.out}. Nothing is written until you press Write."))
         self.query_one("#status", Static).update(status)
         if keep_highlight and highlighted is not None:
             files.index = highlighted
@@ -140,7 +141,7 @@ class ReviewScreen(WizardScreen):
         if change is None:
             diff.update("")
         elif change.status is Status.UNCHANGED:
-            diff.update(f"{change.path}: unchanged")
+            diff.update(Text(f"{change.path}: unchanged"))
         else:
             diff.update(Syntax(change.masked_diff(take=f"the button “{TAKE_LABEL}”"), "diff", theme="ansi_dark",
                                word_wrap=False))

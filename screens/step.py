@@ -197,4 +197,6 @@ class StepScreen(WizardScreen):
     @on(QuestionField.Focused)
     def _focused(self, event: QuestionField.Focused) -> None:
         question = event.question
-        self.query_one("#help", Static).update(f"[b]{question.label}[/b] ({question.path})\n{question.help}")
+        # Plain text: a help text may name an INI section ([client]) that is not markup.
+        help_text = Text.assemble((question.label, "bold"), f" ({question.path})\n{question.help}")
+        self.query_one("#help", Static).update(help_text)

@@ -328,3 +328,17 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
             assert shown_line.startswith(f"• line {number}: shaper.{option}: ") and shown_line.endswith("kept as it is")
         assert shown[2].startswith("• line ") and "trusted_network lets every program" in shown[2]
         assert any(line.startswith("• not set in the file") for line in shown)
+
+
+async def test_what_was_typed_is_shown_as_typed_in_errors_never_read_as_markup(tmp_path: Path) -> None:
+    app, posted = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE,
+                            checks=False), Posted()
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        await go_to(pilot, app, "install")
+        await type_into(pilot, app, "install.user", "[b]root")
+        await until(pilot, lambda: "'[b]root' is not a valid user name" in error_under(app, "install.user"),
+                    "the typed value, brackets and all, in the error under install.user")
+        await pilot.press("ctrl+r")
+        await posted.next(pilot, ProposalReady)
+        status = str(app.screen.query_one("#status", Static).render())
+        assert "install.user: '[b]root' is not a valid user name" in status
