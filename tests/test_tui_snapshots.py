@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import ListView
+from textual.pilot import Pilot
+from textual.widgets import Input, ListView
 
 from screens.app import ALL_STEPS, WizardApp
 from screens.review import ReviewScreen
@@ -16,6 +17,16 @@ from wizard.given import Given, Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 SIZES = [(80, 24), (120, 40)]
+
+
+async def steady(pilot: Pilot[int]) -> None:
+    """The screen with its focus given, and no blinking cursor: it shows and hides every half
+    second, and a snapshot must not depend on the moment it is taken."""
+    app = pilot.app
+    await until(pilot, lambda: app.screen.focused is not None, "the focus on the screen")
+    await pilot.pause()  # the Focus event handled: it would show the cursor again
+    for editor in app.screen.query(Input):
+        editor.cursor_blink = False
 
 
 def make_app() -> WizardApp:
@@ -38,6 +49,7 @@ def test_step_snapshot(snap_compare, step: str, size: tuple[int, int]) -> None:
         if step == "review":
             await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal is not None,
                         "the review's proposal")
+        await steady(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=go_to_step)
 
@@ -65,6 +77,7 @@ def test_review_of_a_hand_edited_file_snapshot(snap_compare, tmp_path: Path, mon
         await until(pilot, lambda: review.shown is not None and review.shown.path == "scripts/deploy.sh",
                     "the diff of scripts/deploy.sh")
         review.query_one("#take").scroll_visible(animate=False)
+        await steady(pilot)
         await pilot.pause()
 
     app = WizardApp(out, "arch", changed, MACHINE, checks=False)
