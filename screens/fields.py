@@ -65,12 +65,16 @@ class QuestionField(Grid):
         return Input(value=str(held), placeholder=placeholder, compact=True)
 
     def show(self, value: Any) -> None:
-        """Show a value that changed elsewhere (a default that follows another answer)."""
+        """Show a value that changed elsewhere (a default that follows another answer, another preset).
+
+        Not over what the user has typed and the field has not told yet: the editor's
+        change is on its way, and it, not the model's older value, is what stays.
+        """
         held = self._as_held(value)
-        if held == self._held:
+        editor = self.editor
+        if held == self._held or editor.value != self._held:
             return
         self._held = held
-        editor = self.editor
         with editor.prevent(Input.Changed, Switch.Changed, Select.Changed):
             editor.value = held
 

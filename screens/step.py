@@ -87,16 +87,22 @@ class StepScreen(WizardScreen):
         super().on_screen_resume()
         self._schedule_checks(0)
 
-    def refresh_fields(self) -> None:
-        """Show which questions apply, the values that follow other answers, and every error."""
+    def refresh_fields(self, edited: QuestionField | None = None) -> None:
+        """Show which questions apply, the values that follow other answers, and every error.
+
+        The field just ``edited`` keeps its text as typed (the model may hold it written
+        otherwise, ``05222`` as 5222), and so does a field whose text the model does not
+        hold (it is shown with its error). Every other field shows the model's value, the
+        focused one too: on coming back to a step, the answers may have changed elsewhere
+        (another preset chosen).
+        """
         session = self.session
         values = session.draft.values()
         cross_field = session.answers_error()
         for field in self.query(QuestionField):
             question = field.question
             field.display = question.applies(values)
-            edited_here = field.has_focus_within or question.path in session.field_errors
-            if not edited_here:
+            if field is not edited and question.path not in session.field_errors:
                 field.show(session.draft.value(question))
             error = session.field_errors.get(question.path)
             if error is None and cross_field and question_of(cross_field.field) == question.path:
@@ -112,7 +118,7 @@ class StepScreen(WizardScreen):
     @on(QuestionField.Edited)
     def _edited(self, event: QuestionField.Edited) -> None:
         self.session.edit(event.field.question, event.value)
-        self.refresh_fields()
+        self.refresh_fields(edited=event.field)
         self.refresh_states()
         self._schedule_checks(CHECK_DELAY)
 

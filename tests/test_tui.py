@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,15 @@ def taken(app: WizardApp, path: str, text: str) -> bool:
     assert app.session is not None
     question = by_path(path)
     return path in app.session.field_errors or question.format(app.session.draft.value(question)) == text
+
+
+def all_taken(app: WizardApp, typed: dict[str, str]) -> bool:
+    return all(taken(app, path, text) for path, text in typed.items())
+
+
+def shows(app: WizardApp, path: str, text: str) -> bool:
+    """Whether the field of ``path`` holds ``text``."""
+    return field(app, path).editor.value == text
 
 
 async def type_into(pilot, app: WizardApp, path: str, text: str) -> None:
@@ -342,3 +352,66 @@ async def test_what_was_typed_is_shown_as_typed_in_errors_never_read_as_markup(t
         await posted.next(pilot, ProposalReady)
         status = str(app.screen.query_one("#status", Static).render())
         assert "install.user: '[b]root' is not a valid user name" in status
+
+
+async def test_choosing_another_preset_shows_its_answers_on_the_step_that_had_the_focus(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", None, Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: showing(app, "preset"), "the preset screen")
+        await pilot.press("down", "enter")  # uberspace: built from source
+        await until(pilot, lambda: showing(app, "install"), "the installation step")
+        method = field(app, "install.method")
+        assert method.editor.value == "source" and method.has_focus_within
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: showing(app, "preset"), "the preset screen again")
+        await pilot.press("up", "enter")  # arch: its package
+        await until(pilot, lambda: showing(app, "install") and app.preset_name == "arch", "the installation step")
+        assert app.session is not None and app.session.draft.value(method.question) == "package"
+        await until(pilot, lambda: method.editor.value == "package", "the method of the arch preset on its field")
+
+
+async def test_a_value_changed_elsewhere_never_replaces_what_was_typed_and_not_yet_taken(tmp_path: Path) -> None:
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await go_to(pilot, app, "ports")
+        s2s_tls = field(app, "ports.s2s_tls")
+        editor = s2s_tls.editor
+        assert isinstance(editor, Input) and editor.value == "5270"
+        # Typed, the editor's change not yet handled by the field (as while keys arrive quickly) ...
+        with editor.prevent(Input.Changed):
+            editor.value = "4013"
+        # ... when the model's value changes elsewhere: the typed text stays.
+        s2s_tls.show(5999)
+        assert editor.value == "4013"
+
+
+async def test_typing_fast_and_slowly_while_the_checks_run_and_the_steps_switch_keeps_every_value(
+        tmp_path: Path) -> None:
+    from textual import events
+
+    typed = {"ports.c2s": "40222", "ports.s2s_tls": "40135", "ports.stun": "43478", "domains.ipv6": "2001:db8::10",
+             "domains.ipv4": "192.0.2.10"}
+    # The checks run as the answers change (ports asks the machine, domains asks DNS, which does not answer).
+    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, nameserver="127.0.0.1:9")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for number, (path, text) in enumerate(typed.items()):
+            await go_to(pilot, app, by_path(path).step)
+            editor = field(app, path).editor
+            assert isinstance(editor, Input)
+            await focus(pilot, editor)
+            await pilot.press("end", "ctrl+u")
+            if number % 2:  # all at once, as a terminal delivers a fast typist's keys
+                for character in text:
+                    app.post_message(events.Key(character, character))
+            else:
+                await pilot.press(*text)  # one key at a time
+            # Straight on to the next step and back, before anything settles.
+            await pilot.press("ctrl+n", "ctrl+b")
+            so_far = dict(list(typed.items())[:number + 1])
+            await until(pilot, partial(all_taken, app, so_far), f"the values typed up to {path}")
+        for path, text in typed.items():
+            await go_to(pilot, app, by_path(path).step)
+            await until(pilot, partial(shows, app, path, text), f"{path} showing {text!r} as typed")
+            assert app.session is not None
+            assert by_path(path).format(app.session.draft.value(by_path(path))) == text
+            assert path not in app.session.field_errors
