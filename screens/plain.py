@@ -12,7 +12,7 @@ from typing import Any
 import questionary
 
 import presets
-from wizard.catalogue import Question, questions_of
+from wizard.catalogue import Question, by_path, questions_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
@@ -34,8 +34,9 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
     preset_name = preset_name or saved.get("preset") or _ask_preset()
     draft = Draft.start(presets.load(preset_name), imported.under(saved) if imported else saved)
     print(f"Preset: {preset_name}. Press Enter to keep the value shown; Ctrl-C quits without writing.")
+    steps = STEPS
     while True:
-        for step, title in STEPS:
+        for step, title in steps:
             print(f"\n== {title} ==")
             for question in questions_of(step):
                 if question.applies(draft.values()):
@@ -43,12 +44,16 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
             _show_findings(draft, step, out)
         try:
             answers = draft.answers()
+            typed = {secret.key: _ask_secret(secret) for secret in SECRET_QUESTIONS if secret.asked(answers, out)}
+            start = imported.start(preset_name, Given(draft.given)) if imported else None
+            proposal = proposal_for(answers, out, typed_secrets=typed, start=start)
             break
         except InputError as error:
-            print(f"\n{error}\nLet's go through the questions again.")
-    typed = {secret.key: _ask_secret(secret) for secret in SECRET_QUESTIONS if secret.asked(answers, out)}
-    start = imported.start(preset_name, Given(draft.given)) if imported else None
-    proposal = proposal_for(answers, out, typed_secrets=typed, start=start)
+            # Never the end of what was answered: back to the step of the question at fault,
+            # every answer as it is, or through all of them when no one question is.
+            steps = _steps_about(error.field)
+            print(f"\n{error}\n" + (f"Back to {steps[0][1]}, to change what is wrong." if len(steps) == 1
+                                    else "Let's go through the questions again."))
     print("".join(f"# {line}\n" for line in proposal.imported), end="")
     if notice := proposal.notice():
         print(notice)
@@ -70,6 +75,15 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
     print(f"Wrote {len(pending)} file(s) to {out}. Next steps:\n")
     print((out / "README.md").read_text(encoding="utf-8"))
     return 0
+
+
+def _steps_about(field: str | None) -> tuple[tuple[str, str], ...]:
+    """The step whose question ``field`` ('database.password_file', 'domains.hosts.0') is, or every step."""
+    try:
+        step = by_path(".".join(field.split(".")[:2])).step if field else None
+    except KeyError:
+        step = None
+    return tuple((name, title) for name, title in STEPS if name == step) or STEPS
 
 
 def _show_findings(draft: Draft, step: str, out: Path) -> None:

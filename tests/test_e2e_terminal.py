@@ -121,3 +121,39 @@ def test_plain_mode_in_tmux_asks_for_each_hand_edited_file_whose_version_to_keep
     assert (out / "scripts/deploy.sh").read_text() == mine["scripts/deploy.sh"]
     assert "/srv/backups" in (out / "scripts/backup.sh").read_text()
     assert "echo my own step" not in (out / "scripts/backup.sh").read_text()
+
+
+def test_plain_mode_goes_back_to_the_question_at_fault_and_keeps_every_answer(tmp_path: Path) -> None:
+    """The database password cannot be read where the answers say (no ~/.my.cnf here): plain mode
+    says so, asks the database step again, and writes once the answer is changed."""
+    home = tmp_path / "home"
+    home.mkdir()  # no ~/.my.cnf: my_print_defaults prints no password
+    seed = write_answers(tmp_path / "seed.yml", {
+        "preset": "uberspace", "domains": {"hosts": [HOST]}, "install": {"version": installed_ejabberd_version()},
+        "database": {"backend": "mysql", "password_source": "my_print_defaults"}})
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]
+    with Terminal(command, tmp_path / "tmux.sock", width=160, height=50, env={**ENV, "HOME": str(home)}) as terminal:
+        terminal.wait_for("Installation method")
+        question = terminal.questions()[-1]
+        while "Back to Database" not in terminal.history():
+            question = terminal.answer("Enter")
+            assert question, terminal.history()  # asked again, not ended
+        assert "database.password_source (my_print_defaults)" in terminal.history()
+        asked_again = []
+        while question:
+            asked_again.append(question)
+            if question.startswith("? Where the password comes from"):
+                question = terminal.answer("Down", "Enter")  # file
+            elif question.startswith("? Database password"):
+                question = terminal.answer(*"typed-secret", "Enter")
+            else:
+                question = terminal.answer("Enter")
+        screen = terminal.wait_for(EXITED)
+        shown = terminal.history()
+    assert "TERMINAL-EXIT=0" in screen, shown
+    assert asked_again[0].startswith("? Database ("), asked_again  # the database step, not the first one
+    assert not any(question.startswith("? Installation method") for question in asked_again)
+    assert (out / "db-password").read_text() == "typed-secret\n"
+    saved = (out / "wizard.yml").read_text()
+    assert "password_source: file" in saved and HOST in saved and "typed-secret" not in saved

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +68,26 @@ def resolve(answers: Answers, out: Path, typed: Mapping[str, str] | None = None)
     if database.backend != "mysql":
         return Secrets()
     if database.password_source == "my_print_defaults":
-        return Secrets(database_password=_from_my_print_defaults())
+        with _about("database.password_source"):
+            return Secrets(database_password=_from_my_print_defaults())
     password = (typed or {}).get("database_password")
     if password and needs_typed_password(answers, out):
         return Secrets(password, store_database_password_at=database.password_file)
     path = password_file_path(answers, out)
-    return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})",
-                                                      "the database password"))
+    with _about("database.password_file"):
+        return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})",
+                                                          "the database password"))
+
+
+@contextmanager
+def _about(field: str) -> Iterator[None]:
+    """Errors raised inside are about the answer ``field``: a front end can go back to its question."""
+    try:
+        yield
+    except InputError as error:
+        if error.field is not None:
+            raise
+        raise InputError(str(error), field=field) from None
 
 
 def read_secret_file(path: Path, where: str, what: str) -> str:
