@@ -242,3 +242,26 @@ def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path, answers_
     assert result.stderr == ""
     assert result.returncode == 128 + 13  # as a program that SIGPIPE ends
     assert not (tmp_path / "d").exists()
+
+
+def test_a_preview_needs_no_secret_that_only_the_host_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Uberspace keeps the MySQL password in ~/.my.cnf on the host: off it, --dry-run and diff show the
+    deployment with the password masked and say why; only writing needs the password."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.my.cnf here
+    answers = write_answers(tmp_path / "answers.yml", defaults(
+        "uberspace", database={"backend": "mysql", "password_source": "my_print_defaults"}))
+    out = tmp_path / "d"
+    code, shown, err = run(capsys, "generate", "--out", str(out), "--answers", str(answers), "--dry-run")
+    assert code == 0, err
+    note = next(line for line in shown.splitlines() if line.startswith("# database.password_source"))
+    assert "writing needs it, where ejabberd runs" in note and note.endswith("the preview shows it as ********")
+    assert '+  sql_password: "********"' in shown or "sql_password: \"********\"" in shown
+    assert not out.exists()
+
+    code, shown, _ = run(capsys, "diff", "--out", str(out), "--answers", str(answers))
+    assert code == 1 and "the preview shows it as ********" in shown
+
+    code, _, err = run(capsys, "generate", "--out", str(out), "--answers", str(answers), "--yes")
+    assert code == 2 and err.startswith("ejabberd-wizard: database.password_source (my_print_defaults): ")
+    assert not out.exists()

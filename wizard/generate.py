@@ -17,7 +17,7 @@ from wizard.model import Answers
 from wizard.plan import APPLIED_ANSWERS, APPLIED_CONFIG, Change, Plan, Status, check_output_dir, read_existing
 from wizard.render import CONFIG, deployment
 from wizard.render.ejabberd_config import merge_base
-from wizard.secrets import resolve
+from wizard.secrets import MASK, Secrets, resolve
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Proposal:
     interrupted: dict[str, Any] | None = None  # the journal of an earlier apply that did not finish
     imported: tuple[importer.ReportLine, ...] = ()  # with --import: the import report
     migrated: tuple[str, ...] = ()  # what reading an older answers file changed
+    # In a preview: why a secret could not be read here (it is shown as ******** and nothing can be written).
+    unread_secret: str | None = None
 
     @property
     def pending(self) -> list[Change]:
@@ -65,39 +67,52 @@ class Proposal:
                 f"(`ejabberd-wizard rollback --out {self.out}` restores them).")
 
     def write(self, on_written: Callable[[Change], None] | None = None) -> list[Change]:
+        if self.unread_secret is not None:  # a preview's placeholder must never reach the disk
+            raise InputError(self.unread_secret)
         return applying.apply(self.out, self.changes, on_written, applied_answers=dump(self.answers),
                               applied_config=merge_base(self.answers))
 
 
 def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = False,
-                 typed_secrets: Mapping[str, str] | None = None, start: importer.Start | None = None) -> Proposal:
+                 typed_secrets: Mapping[str, str] | None = None, start: importer.Start | None = None,
+                 preview: bool = False) -> Proposal:
     """The plan for ``answers``, merged with and compared to what ``out`` holds.
 
     ``start`` is an imported config: while ``out`` has no config/ejabberd.yml yet, the
-    new config is merged into the imported file, as if its answers had written it.
+    new config is merged into the imported file, as if its answers had written it. A
+    ``preview`` (``--dry-run``, ``diff``) needs no secret: one that cannot be read here
+    (Uberspace's ~/.my.cnf, off the host) is shown masked, as every secret is, and the
+    proposal cannot be written.
     """
     check_output_dir(out)
-    secrets = resolve(answers, out, typed_secrets)
+    unread = None
+    try:
+        secrets = resolve(answers, out, typed_secrets)
+    except InputError as error:
+        if not preview:
+            raise
+        secrets, unread = Secrets(database_password=MASK), f"{error}; writing needs it, where ejabberd runs"
     config, (previous, previous_config) = read_existing(out, CONFIG), _previous(out)
     if start is not None and config is None:
         config, previous, previous_config = start.text, start.answers, None
     plan = deployment(answers, secrets, config_on_disk=config, previous=previous, previous_config=previous_config)
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
-                    applying.interrupted(out), start.report if start else ())
+                    applying.interrupted(out), start.report if start else (), unread_secret=unread)
 
 
 def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwrite_local_edits: bool = False,
-            import_from: Path | bool | None = None) -> Proposal:
+            import_from: Path | bool | None = None, preview: bool = False) -> Proposal:
     """``import_from``: an ejabberd.yml to start from (``True``: the preset's live config), under the answers file."""
     check_output_dir(out)
     saved = saved_answers(out, answers_path)
     if import_from is None:
-        proposal = proposal_for(build_from(preset, saved), out, overwrite_local_edits=overwrite_local_edits)
+        proposal = proposal_for(build_from(preset, saved), out, overwrite_local_edits=overwrite_local_edits,
+                                preview=preview)
     else:
         imported = importer.read(import_from, preset, saved)
         answers, answered = imported.answers(preset, saved)
         proposal = proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits,
-                                start=imported.start(preset, answered))
+                                start=imported.start(preset, answered), preview=preview)
     return replace(proposal, migrated=saved.migrated)
 
 
@@ -126,7 +141,7 @@ def _recorded_config(out: Path) -> str | None:
 
 
 def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
-    proposal = propose(out, preset, answers_path, import_from=import_from)
+    proposal = propose(out, preset, answers_path, import_from=import_from, preview=True)
     _print_notes(proposal)
     sys.stdout.write(proposal.diff_text())
     return 1 if proposal.pending else 0
@@ -135,7 +150,8 @@ def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: 
 def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
              overwrite_local_edits: bool = False, take: Collection[str] = (),
              import_from: Path | bool | None = None) -> int:
-    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from)
+    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from,
+                       preview=dry_run)
     if take:
         proposal = proposal.taking(take)
     _print_notes(proposal)
@@ -160,9 +176,12 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
 
 
 def _print_notes(proposal: Proposal) -> None:
-    """What reading the answers changed and what an imported config keeps, before any diff."""
+    """What reading the answers changed, what an imported config keeps, and a secret a preview
+    could not read, before any diff."""
     for line in (*proposal.migrated, *proposal.imported):
         print(f"# {line}")
+    if proposal.unread_secret:
+        print(f"# {proposal.unread_secret}; the preview shows it as {MASK}")
 
 
 def rollback(out: Path) -> int:
