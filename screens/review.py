@@ -85,7 +85,8 @@ class ReviewScreen(WizardScreen):
 
     @on(ProposalReady)
     def _proposal_ready(self, message: ProposalReady) -> None:
-        self._show(message.proposal)
+        if self.query("#files"):  # not when the screen is being taken down (the app quits meanwhile)
+            self._show(message.proposal)
 
     @on(FilesWritten)
     def _files_written(self, message: FilesWritten) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Button, Static
 
@@ -157,14 +158,23 @@ class StepScreen(WizardScreen):
             findings = run_checks(answers, steps={self.step}, out=self.session.out, nameserver=self.wizard.nameserver)
         post_unless_cancelled(self, ChecksFinished(self.step, findings))
 
+    def _findings(self) -> Static | None:
+        """The findings panel; None once the screen is being taken down (the app quits while
+        the checks run, and their result still arrives)."""
+        try:
+            return self.query_one("#findings", Static)
+        except NoMatches:
+            return None
+
     def _checking(self) -> None:
-        findings = self.query_one("#findings", Static)
-        findings.display = True
-        findings.loading = True
+        if (findings := self._findings()) is not None:
+            findings.display = True
+            findings.loading = True
 
     @on(ChecksFinished)
     def _checks_finished(self, message: ChecksFinished) -> None:
-        findings = self.query_one("#findings", Static)
+        if (findings := self._findings()) is None:
+            return
         findings.loading = False
         if message.findings is None:  # no checks for this step
             findings.display = False
@@ -173,7 +183,8 @@ class StepScreen(WizardScreen):
 
     @on(WorkFailed)
     def _checks_failed(self, message: WorkFailed) -> None:
-        findings = self.query_one("#findings", Static)
+        if (findings := self._findings()) is None:
+            return
         findings.loading = False
         findings.display = True
         findings.update(Text(f"The checks could not run: {message.error}"))
