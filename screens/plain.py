@@ -12,7 +12,7 @@ from typing import Any
 import questionary
 
 import presets
-from wizard.catalogue import Question, by_path, questions_of
+from wizard.catalogue import Question, questions_of, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
@@ -79,10 +79,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
 
 def _steps_about(field: str | None) -> tuple[tuple[str, str], ...]:
     """The step whose question ``field`` ('database.password_file', 'domains.hosts.0') is, or every step."""
-    try:
-        step = by_path(".".join(field.split(".")[:2])).step if field else None
-    except KeyError:
-        step = None
+    step = step_of(field) if field else None
     return tuple((name, title) for name, title in STEPS if name == step) or STEPS
 
 

@@ -153,3 +153,11 @@ def by_path(path: str) -> Question:
         if question.path == path:
             return question
     raise KeyError(path)
+
+
+def step_of(path: str) -> str | None:
+    """The step of the question a (possibly deeper, e.g. 'domains.hosts.0') answers path is about."""
+    try:
+        return by_path(".".join(path.split(".")[:2])).step
+    except KeyError:
+        return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.catalogue import Question, by_path
+from wizard.catalogue import Question, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.given import Given
@@ -53,10 +53,10 @@ class Session:
     def state(self, step: str) -> StepState:
         if step not in self.visited:
             return StepState.NOT_VISITED
-        if any(_step_of(path) == step for path in self.field_errors):
+        if any(step_of(path) == step for path in self.field_errors):
             return StepState.ERRORS
         error = self.answers_error()
-        if error and error.field and _step_of(error.field) == step:
+        if error and error.field and step_of(error.field) == step:
             return StepState.ERRORS
         if self.warnings.get(step):
             return StepState.WARNINGS
@@ -83,11 +83,3 @@ class Session:
 
     def mark_visited(self, steps: Iterable[str]) -> None:
         self.visited.update(steps)
-
-
-def _step_of(path: str) -> str | None:
-    """The step of the question a (possibly deeper, e.g. 'domains.hosts.0') answers path is about."""
-    try:
-        return by_path(".".join(path.split(".")[:2])).step
-    except KeyError:
-        return None
