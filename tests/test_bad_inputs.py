@@ -605,6 +605,8 @@ FLAG_CASES = [
     (["verify", "--jid", "a@example.test", "--password-file", "{tmp}/pw", "--ca", "x.pem", "--insecure"],
      ("not allowed with argument",)),
     (["verify", "--jid", "a@example.test", "--password-file", "{tmp}/missing-pw"], ("--password-file", "no such file")),
+    # Without --password-file verify asks on the terminal; with none to ask on, it says what to give.
+    (["verify", "--jid", "a@example.test"], ("--password-file: no terminal to ask the password on",)),
     (["rollback", "--out", "{tmp}"], ("nothing to roll back",)),
     (["frobnicate", "--out", "{out}"], ("unrecognized arguments: frobnicate",)),
 ]

@@ -36,9 +36,9 @@ def test_wizard_in_tmux_writes_a_config_that_real_ejabberd_runs(tmp_path: Path, 
                         "Abuse contact", "Hide IP addresses in logs", "Service manager", "Review"):
             terminal.send("C-n")
             terminal.wait_for(heading)
-        terminal.wait_for("Write 13 files")
+        terminal.wait_for("Write 14 files")
         terminal.send("C-w")
-        terminal.wait_for("Wrote 13 file(s)")
+        terminal.wait_for("Wrote 14 file(s)")
         terminal.send("C-q")
         terminal.wait_for("TERMINAL-EXIT=0")
 
@@ -77,8 +77,8 @@ def test_plain_mode_in_tmux_asks_everything_and_writes_after_the_diff(tmp_path: 
             questions.append(question)
         screen = terminal.wait_for(EXITED)
         shown = terminal.history()
-    assert "TERMINAL-EXIT=0" in screen and "Wrote 13 file(s)" in shown
-    assert questions[-1].startswith("? Write 13 file(s)")
+    assert "TERMINAL-EXIT=0" in screen and "Wrote 14 file(s)" in shown
+    assert questions[-1].startswith("? Write 14 file(s)")
     assert "Checking this machine (ports)" in shown and "Checking this machine (certs)" in shown
     assert "fix: " in shown  # the certificates of example.test are not on this machine
     generated = tmp_path / "generated"

@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
     verify = commands.add_parser("verify", help="log in to a running server and test what clients need (compliance)")
     verify.add_argument("--jid", required=True)
-    verify.add_argument("--password-file", type=Path, required=True)
+    verify.add_argument("--password-file", type=Path,
+                        help="file whose first line is the password (default: ask on the terminal)")
     verify.add_argument("--server", help="host to connect to (default: the JID's domain, via SRV)")
     verify.add_argument("--port", type=int)
     trust = verify.add_mutually_exclusive_group()

@@ -65,6 +65,11 @@ class Capabilities:
         # Before 25.03 @HOST@ stays literal in e.g. mod_stun_disco's service hosts.
         return self.release >= Release(25, 3)
 
+    @property
+    def tells_systemd_when_ready(self) -> bool:
+        # 21.01 added sd_notify (READY=1 once every listener is up): Type=notify.
+        return self.release >= Release(21, 1)
+
 
 def capabilities(version: str) -> Capabilities:
     return Capabilities(Release.parse(version))

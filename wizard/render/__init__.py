@@ -6,7 +6,7 @@ from wizard import answers as answers_file
 from wizard.given import ANSWERS_FILE
 from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile
-from wizard.render import dns_zone, ejabberd_config, readme, scripts, service, web
+from wizard.render import dns_zone, ejabberd_config, platform, readme, scripts, service, web
 from wizard.secrets import Secrets
 
 EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600
@@ -43,7 +43,9 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
     if answers.service.web_server == "caddy":
         files["web/Caddyfile"] = PlannedFile(web.caddyfile(answers))
     files["scripts/install.sh"] = PlannedFile(scripts.install(answers), EXECUTABLE)
-    files["scripts/setup-platform.sh"] = PlannedFile(scripts.setup_platform(answers), EXECUTABLE)
+    files["scripts/setup-platform.sh"] = PlannedFile(platform.setup_platform(answers), EXECUTABLE)
+    if answers.service.web_server == "caddy":
+        files["scripts/certbot-hook.sh"] = PlannedFile(platform.certbot_hook(answers), EXECUTABLE)
     if answers.database.backend == "mysql":
         files["scripts/database.sh"] = PlannedFile(scripts.database(answers), EXECUTABLE)
     files["scripts/deploy.sh"] = PlannedFile(scripts.deploy(answers), EXECUTABLE)

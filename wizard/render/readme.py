@@ -65,6 +65,7 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         ]),
         _admin_step(answers),
         _tunnel_step(answers, "<your-uberspace-host>"),
+        _check_step(answers),
         _backup_step(answers),
     ]
     return steps
@@ -76,11 +77,18 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         ("Install ejabberd, Caddy and certbot", [*_code("sudo sh scripts/install.sh")]),
         _dns_step(),
         ("Get the certificates", [
-            "One certificate for each domain and all its subdomains (port 80 must be free while certbot runs):",
+            "One certificate for each domain and all its subdomains, once the DNS records resolve (certbot",
+            "answers on port 80 itself: nothing else may listen there yet). certbot asks for an e-mail address",
+            "and for your agreement to Let's Encrypt's terms the first time.",
             *_code(f"sudo certbot certonly --standalone {names}"),
         ]),
         ("Prepare the host: upload directory, certificate access, DH parameters", [
+            "Lets ejabberd and Caddy read the certificates, now and after every renewal: it installs",
+            "`scripts/certbot-hook.sh` as certbot's hook, which also stops Caddy while `certbot renew`",
+            "needs port 80 and reloads ejabberd and Caddy with the new certificates.",
             *_code("sudo sh scripts/setup-platform.sh"),
+            "Renew with `sudo certbot renew` about once a day (a systemd timer or cron job); it renews what",
+            "expires within 30 days and does nothing otherwise.",
         ]),
     ]
     if answers.database.backend == "mysql":
@@ -90,11 +98,13 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
             f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, the unit to "
             f"`{answers.service.unit_path}`, the Caddy site to `/etc/caddy/conf.d/ejabberd.caddy`",
             "and the host-meta files, keeping a backup of every file it replaces. Caddy's main",
-            "Caddyfile must contain `import /etc/caddy/conf.d/*` (Arch's default one does).",
+            "Caddyfile must contain `import /etc/caddy/conf.d/*` (Arch's default one does). Both services",
+            "are enabled, so they start at boot; `systemctl status` shows both `active (running)`.",
             *_code("sudo sh scripts/deploy.sh", "systemctl status ejabberd caddy"),
         ]),
         _admin_step(answers, run_as=answers.install.user),
         _tunnel_step(answers, "<your-server>"),
+        _check_step(answers),
         _backup_step(answers, sudo=True),
     ]
     return steps
@@ -146,6 +156,17 @@ def _tunnel_step(answers: Answers, host: str) -> tuple[str, list[str]]:
         *([f"Registration is closed: create the other accounts there (Virtual Hosts, `{answers.domains.main}`, Users).",
            "`ejabberdctl register` works too, but shows the password to other users of the machine while it runs."]
           if closed else []),
+    ])
+
+
+def _check_step(answers: Answers) -> tuple[str, list[str]]:
+    return ("Check that it works", [
+        "On this server: `check` looks at the ports, certificates, DNS records and configuration, and",
+        "`verify` logs in as the admin (it asks for the password) and tries what clients use, the way the",
+        "Conversations compliance tester does. Success: `check` ends with `0 errors`, and `verify` passes",
+        "every test it can run from here, except those your ejabberd release lacks (their `fix:` names the",
+        "release that has them).",
+        *_code("ejabberd-wizard check --out .", f"ejabberd-wizard verify --jid {shlex.quote(answers.admin_jid)}"),
     ])
 
 

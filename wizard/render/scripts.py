@@ -12,8 +12,6 @@ import shlex
 from collections.abc import Mapping
 
 from wizard.model import Answers
-from wizard.render.certificates import pairs
-from wizard.render.endpoints import Endpoints
 from wizard.versions import capabilities
 
 
@@ -24,7 +22,7 @@ def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:
     return "\n".join(header + assignments) + "\n\n" + body.strip("\n") + "\n"
 
 
-def _words(values: list[str]) -> str:
+def words(values: list[str]) -> str:
     """Several values for ``set --``: iterate with ``for x in "$@"``."""
     return " ".join(shlex.quote(value) for value in values)
 
@@ -66,7 +64,7 @@ pacman -S --needed --noconfirm $packages
     return script(
         "Build ejabberd from its release tarball and install it below the prefix.",
         {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
-         "configure_flags": _words(flags)},
+         "configure_flags": words(flags)},
         """
 mkdir -p "$source_dir"
 cd "$source_dir"
@@ -81,103 +79,6 @@ eval "set -- $configure_flags"
 make
 make install
 echo "installed: $prefix/sbin/ejabberdctl"
-""",
-    )
-
-
-def setup_platform(answers: Answers) -> str:
-    if answers.service.web_server == "uberspace":
-        return _setup_uberspace(answers)
-    return _setup_caddy_host(answers)
-
-
-def _setup_uberspace(answers: Answers) -> str:
-    endpoints, upload = Endpoints.of(answers), answers.upload
-    names = answers.domains.all_names()
-    ports = [str(port) for field, port in answers.ports.services(answers).items()
-             if field not in ("http", "admin_http")]
-    return script(
-        "Prepare the Uberspace account: web domains, web backend, ports, directories.",
-        {"domains": _words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
-         "public_ports": _words(ports),
-         "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
-         "web_root": answers.service.web_root, "service_dir": answers.service.unit_path.rsplit("/", 1)[0]},
-        """
-eval "set -- $domains"
-for domain in "$@"; do
-    if uberspace web domain list | grep -qxF "$domain"; then
-        echo "web domain already added: $domain"
-    else
-        uberspace web domain add "$domain"
-    fi
-done
-
-# ejabberd sends the CORS headers of uploads itself (mod_http_upload custom_headers).
-uberspace web backend set "$web_host/" --http --port "$http_port"
-
-# Uberspace fetches each domain's certificate on its first HTTPS request.
-eval "set -- $domains"
-for domain in "$@"; do
-    curl -sS -o /dev/null "https://$domain" || echo "no HTTPS answer from $domain yet (DNS?)" >&2
-done
-
-missing=0
-eval "set -- $public_ports"
-for port in "$@"; do
-    if ! uberspace port list | grep -qx "$port"; then
-        echo "port $port is not open: run 'uberspace port add' and put the port it opens into the wizard" >&2
-        missing=1
-    fi
-done
-
-if [ -n "$upload_dir" ]; then
-    mkdir -p "$upload_dir"
-    chmod "$dir_mode" "$upload_dir"
-fi
-mkdir -p "$web_root/.well-known" "$service_dir"
-exit "$missing"
-""",
-    )
-
-
-def _setup_caddy_host(answers: Answers) -> str:
-    upload, install = answers.upload, answers.install
-    cert_dirs = sorted({pair.cert.rsplit("/", 1)[0] for pair in pairs(answers)})
-    return script(
-        "Prepare the host: upload directory, certificate access, DH parameters (run as root).",
-        {"user": install.user, "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
-         "dhfile": answers.tls.dhfile or "", "cert_dirs": _words(cert_dirs), "web_root": answers.service.web_root,
-         "config_dir": install.config_dir},
-        """
-if [ "$(id -u)" -ne 0 ]; then
-    echo "run this as root (sudo sh $0)" >&2
-    exit 1
-fi
-if [ -n "$upload_dir" ]; then
-    install -d -o "$user" -g "$user" -m "$dir_mode" "$upload_dir"
-fi
-
-# certbot keeps its files readable by root only; ejabberd runs as $user.
-eval "set -- $cert_dirs"
-for dir in "$@"; do
-    if [ -d "$dir" ]; then
-        setfacl -m "u:$user:rx" "$dir"
-        for file in "$dir"/*.pem; do
-            setfacl -m "u:$user:r" "$(readlink -f "$file")"
-            setfacl -m "u:$user:rx" "$(dirname "$(readlink -f "$file")")"
-        done
-    else
-        echo "certificate directory $dir does not exist yet: run certbot first (see README.md)" >&2
-    fi
-done
-
-if [ -n "$dhfile" ] && [ ! -f "$dhfile" ]; then
-    openssl dhparam -out "$dhfile" 3072
-    chown "root:$user" "$dhfile"
-    chmod 0640 "$dhfile"
-fi
-install -d -m 0755 "$web_root/.well-known"
-install -d -m 0750 -g "$user" "$config_dir"
 """,
     )
 
@@ -243,7 +144,10 @@ if [ "$manager" = systemd ]; then
     systemctl daemon-reload
     systemctl enable ejabberd
     if systemctl is-active --quiet ejabberd; then ctl reload_config; else systemctl start ejabberd; fi
-    if [ -n "$caddy_site" ]; then systemctl reload caddy; fi
+    if [ -n "$caddy_site" ]; then
+        systemctl enable caddy
+        if systemctl is-active --quiet caddy; then systemctl reload caddy; else systemctl start caddy; fi
+    fi
 else
     supervisorctl reread
     supervisorctl update
@@ -263,9 +167,10 @@ def register_admin(answers: Answers) -> str:
         {**_control_variables(answers), "admin_user": answers.service.admin_user, "domain": answers.domains.main,
          "api": api},
         CTL_FUNCTION + r"""
-printf 'Password for %s@%s: ' "$admin_user" "$domain"
+# Echo off before the prompt: what is typed right after it is not shown either.
 stty -echo
 trap 'stty echo' EXIT INT TERM
+printf 'Password for %s@%s: ' "$admin_user" "$domain"
 read -r password
 stty echo
 printf '\n'
@@ -336,7 +241,8 @@ sql() {
 def _mysql_variables(answers: Answers) -> dict[str, str | int]:
     db = answers.database
     return {"server": db.server, "port": db.port, "database": db.name, "db_user": db.user,
-            "password_file": db.password_file if db.password_source == "file" else ""}
+            # Only MySQL has a password: on Mnesia the scripts must not look for its file.
+            "password_file": db.password_file if db.backend == "mysql" and db.password_source == "file" else ""}
 
 
 def database(answers: Answers) -> str:
@@ -348,7 +254,7 @@ def database(answers: Answers) -> str:
     return script(
         "Create the MySQL database (and, with a password file, its user) if missing, and import "
         "ejabberd's schema once. Safe to re-run: it never drops or changes existing data.",
-        {**_mysql_variables(answers), "schema_candidates": _words(candidates)},
+        {**_mysql_variables(answers), "schema_candidates": words(candidates)},
         MYSQL_CLIENT + r"""
 schema=""
 eval "set -- $schema_candidates"
@@ -389,13 +295,19 @@ def backup(answers: Answers) -> str:
     service, mysql = answers.service, answers.database.backend == "mysql"
     return script(
         "Back up ejabberd's configuration, database and logs into the backup directory.",
-        {**_control_variables(answers), "backup_dir": service.backup_dir, "use_mysql": "yes" if mysql else "",
+        {**_control_variables(answers), "backup_dir": service.backup_dir,
+         "upload_dir": answers.upload.docroot if answers.upload.enabled else "", "use_mysql": "yes" if mysql else "",
          **_mysql_variables(answers)},
         MYSQL_CLIENT + """
 umask 077
 stamp=$(date +%Y%m%d-%H%M%S)
 mkdir -p "$backup_dir"
-tar -czf "$backup_dir/ejabberd-$stamp.tar.gz" "$config_dir" "$spool_dir" "$log_dir"
+set -- "$config_dir" "$spool_dir" "$log_dir"
+# Uploaded files, when they are kept outside the spool directory.
+if [ -n "$upload_dir" ] && [ -d "$upload_dir" ]; then
+    case "$upload_dir/" in "$spool_dir"/*) ;; *) set -- "$@" "$upload_dir" ;; esac
+fi
+tar -czf "$backup_dir/ejabberd-$stamp.tar.gz" "$@"
 echo "wrote $backup_dir/ejabberd-$stamp.tar.gz"
 if [ -n "$use_mysql" ]; then
     # Dump first and compress after, so a failing mysqldump stops the script (sh has no pipefail).

@@ -6,6 +6,7 @@ import re
 import shlex
 
 from wizard.model import Answers
+from wizard.versions import capabilities
 
 
 def _ejabberdctl_foreground(answers: Answers) -> list[str]:
@@ -44,15 +45,19 @@ def systemd_quote(word: str) -> str:
 def systemd_unit(answers: Answers) -> str:
     install = answers.install
     base = " ".join(systemd_quote(w) for w in _ejabberdctl_foreground(answers)[:-1])
-    return (
+    # With Type=notify, `systemctl start` returns once ejabberd accepts connections and commands
+    # (beam, a child of ejabberdctl, sends the notice: NotifyAccess=all), so the next README step
+    # can register the admin; with Type=simple it returned while ejabberd was still starting.
+    ready_notice = capabilities(install.version).tells_systemd_when_ready
+    return "".join([
         "# ejabberd under systemd, written by ejabberd-wizard.\n"
         "[Unit]\n"
         "Description=ejabberd XMPP server\n"
         "After=network-online.target\n"
         "Wants=network-online.target\n"
         "\n"
-        "[Service]\n"
-        "Type=simple\n"
+        "[Service]\n",
+        *(["Type=notify\n", "NotifyAccess=all\n", "TimeoutStartSec=300\n"] if ready_notice else ["Type=simple\n"]),
         f"User={install.user}\n"
         f"Group={install.user}\n"
         f"ExecStart={base} foreground\n"
@@ -65,5 +70,5 @@ def systemd_unit(answers: Answers) -> str:
         "ProtectSystem=full\n"
         "\n"
         "[Install]\n"
-        "WantedBy=multi-user.target\n"
-    )
+        "WantedBy=multi-user.target\n",
+    ])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ def settings_for(jid: str, password: str, *, server: str | None = None, port: in
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    password = read_password(args.password_file)
+    password = read_password(args.password_file) if args.password_file else ask_password(args.jid)
     settings = settings_for(args.jid, password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
                             nameserver=_nameserver(args), http_base=getattr(args, "http_base", None))
     report = asyncio.run(verify(settings))
@@ -60,6 +61,16 @@ def run_verify(args: argparse.Namespace) -> int:
 def read_password(path: Path) -> str:
     """The first line of --password-file, which only its owner may read."""
     return read_secret_file(path, f"--password-file {path}", "the account's password")
+
+
+def ask_password(jid: str) -> str:
+    """The password typed on the terminal, not echoed (nothing else sees it: no file, no argument)."""
+    if not sys.stdin.isatty():
+        raise InputError("--password-file: no terminal to ask the password on; give a file holding it")
+    password = getpass.getpass(f"Password for {jid}: ")
+    if not password:
+        raise InputError("no password given")
+    return password
 
 
 def _nameserver(args: argparse.Namespace) -> Nameserver | None:

@@ -1,0 +1,260 @@
+"""A Debian 12 root in a network namespace of its own, to follow a deployment's README in.
+
+* ``root()`` builds the root once with debootstrap (``--variant=minbase``) and apt, and keeps it
+  in a cache directory for later runs; a file lock lets parallel test workers share one build.
+  The wizard's own dependencies go into a venv inside it, so the README's ``ejabberd-wizard``
+  commands run there too.
+* ``Sandbox`` lays a fresh writable layer over that root (overlayfs, so nothing a rehearsal does
+  reaches the cache), gives it a network namespace with only ``lo`` plus the server's public
+  addresses, installs the stand-ins of ``standins/`` and runs commands in it as a user would.
+
+Only root can do this; without debootstrap or as another user the tests skip (fail in CI).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from .components import require
+from .slow import starting
+
+SUITE = "bookworm"
+# What the README's commands need that a Debian root has as real packages.
+PACKAGES = ("ejabberd", "erlang-p1-mysql", "caddy", "curl", "acl", "sudo", "openssl", "python3", "python3-venv",
+            "ca-certificates", "procps", "iproute2", "diffutils", "xz-utils")
+# Raise to rebuild every cached root after a change to how it is built.
+BUILD_VERSION = 1
+WIZARD_VENV = "/opt/ejabberd-wizard"
+WIZARD_SOURCE = "/opt/ejabberd-wizard-src"
+PROJECT = Path(__file__).resolve().parents[2]
+STANDINS = Path(__file__).resolve().parent / "standins"
+CACHE = Path(os.environ.get("EJABBERD_WIZARD_SANDBOX_CACHE", "/var/cache/ejabberd-wizard-tests"))
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the README rehearsal needs {reason} in CI", pytrace=False)
+    pytest.skip(f"the README rehearsal needs {reason}")
+
+
+def _wizard_dependencies() -> list[str]:
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    return list(project["project"]["dependencies"])
+
+
+def _mirror() -> str:
+    """The host's own Debian mirror (the machine may reach no other)."""
+    for sources in (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")):
+        with contextlib.suppress(OSError):
+            text = sources.read_text()
+            found = re.search(r"^URIs:\s*(\S+/debian)/?\s*$", text, re.M) or re.search(
+                r"^deb\s+(?:\[[^]]*\]\s+)?(\S+/debian)/?\s", text, re.M)
+            if found:
+                return found.group(1)
+    return "http://deb.debian.org/debian"
+
+
+def _key() -> str:
+    recipe = repr((SUITE, PACKAGES, BUILD_VERSION, _wizard_dependencies()))
+    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
+def _run(command: Sequence[str], what: str, timeout: float, **kwargs: object) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    return {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb", **extra}
+
+
+def _build(target: Path) -> None:
+    debootstrap = require("debootstrap", "apt-get install debootstrap")
+    _run([debootstrap, "--variant=minbase", SUITE, str(target), _mirror()], "debootstrap", 1800)
+    policy = target / "usr/sbin/policy-rc.d"  # apt starts no service in the root
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    # The host may reach its mirrors and PyPI only through a proxy that it trusts: so does the root.
+    shutil.copy("/etc/resolv.conf", target / "etc/resolv.conf")
+    with _mounted_proc(target):
+        env = _clean_env(DEBIAN_FRONTEND="noninteractive")
+        _run(["chroot", str(target), "apt-get", "update", "-qq"], "apt-get update", 900, env=env)
+        _run(["chroot", str(target), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
+             "apt-get install", 1800, env=env)
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
+        _run(["chroot", str(target), "python3", "-m", "venv", WIZARD_VENV], "python3 -m venv", 300, env=env)
+        _run(["chroot", str(target), f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies()],
+             "pip install (the wizard's dependencies)", 1800, env=env)
+        _run(["chroot", str(target), "apt-get", "clean"], "apt-get clean", 300, env=env)
+
+
+@contextlib.contextmanager
+def _mounted_proc(target: Path) -> Iterator[None]:
+    subprocess.run(["mount", "-t", "proc", "proc", str(target / "proc")], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(target / "proc")], check=False)
+
+
+def root() -> Path:
+    """The cached Debian root, built on first use (about 2 to 6 minutes)."""
+    if os.geteuid() != 0:
+        _unavailable("root (debootstrap, chroot, mount and ip netns)")
+    require("ip", "apt-get install iproute2")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    built = CACHE / f"{SUITE}-{_key()}"
+    with (CACHE / f"{built.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built / ".complete").exists():
+            starting("a sandbox (debootstrap)")
+            partial = CACHE / f"{built.name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            _build(partial)
+            (partial / ".complete").touch()
+            partial.rename(built)
+            for stale in CACHE.glob(f"{SUITE}-*"):
+                if stale.is_dir() and stale != built and not stale.name.endswith(".partial"):
+                    shutil.rmtree(stale, ignore_errors=True)
+    return built
+
+
+class Sandbox:
+    """A writable copy of the root in a network namespace with ``addresses`` on its ``lo``."""
+
+    def __init__(self, addresses: Sequence[str] = ()) -> None:
+        self.lower = root()
+        starting("a sandbox (chroot in a network namespace)")
+        self.name = f"ejw-{secrets.token_hex(4)}"
+        self.base = Path(tempfile.mkdtemp(prefix="ejw-sandbox-", dir="/var/tmp"))
+        self.base.chmod(0o755)
+        self.path = self.base / "root"
+        self.addresses = list(addresses)
+        self._mounts: list[Path] = []
+        self._netns = False
+
+    def __enter__(self) -> Sandbox:
+        try:
+            self._assemble()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _mount(self, *args: str, at: Path) -> None:
+        subprocess.run(["mount", *args, str(at)], check=True, capture_output=True, text=True)
+        self._mounts.append(at)
+
+    def _assemble(self) -> None:
+        for part in ("upper", "work", "root"):
+            (self.base / part).mkdir()
+        self._mount("-t", "overlay", "overlay", "-o",
+                    f"lowerdir={self.lower},upperdir={self.base / 'upper'},workdir={self.base / 'work'}", at=self.path)
+        self._mount("-t", "proc", "proc", at=self.path / "proc")
+        self._mount("--rbind", "/dev", at=self.path / "dev")
+        subprocess.run(["mount", "--make-rslave", str(self.path / "dev")], check=True)
+        self._mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", at=self.path / "run")
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self._netns = True
+        self.host("ip", "link", "set", "lo", "up")
+        for address in self.addresses:
+            self.host("ip", "addr", "add", address + ("/128" if ":" in address else "/32"), "dev", "lo")
+        # The namespace shares the host's name (no UTS namespace): sudo looks it up.
+        name = socket.gethostname()
+        (self.path / "etc/hosts").write_text(f"127.0.0.1 localhost {name}\n::1 localhost ip6-localhost\n")
+        (self.path / "etc/resolv.conf").write_text("nameserver 127.0.0.1\n")
+        self._install_standins()
+        self._install_wizard()
+
+    def _install_standins(self) -> None:
+        shelf = self.path / "usr/local/lib/standins"
+        shutil.copytree(STANDINS, shelf)
+        for program in ("systemctl",):
+            (self.path / "usr/local/bin" / program).symlink_to(f"/usr/local/lib/standins/{program}")
+        # pacman is the package manager of the pretended Arch host: it is there from the start.
+        (self.path / "usr/local/bin/pacman").symlink_to("/usr/local/lib/standins/pacman")
+
+    def _install_wizard(self) -> None:
+        source = self.path / WIZARD_SOURCE.lstrip("/")
+        source.mkdir(parents=True)
+        for package in ("wizard", "screens", "presets"):
+            shutil.copytree(PROJECT / package, source / package,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        wrapper = self.path / "usr/local/bin/ejabberd-wizard"
+        wrapper.write_text(f'#!/bin/sh\nPYTHONPATH={WIZARD_SOURCE} exec {WIZARD_VENV}/bin/python -m wizard "$@"\n')
+        wrapper.chmod(0o755)
+
+    def host(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """A host program (e.g. ``ip``) inside the namespace, outside the root."""
+        return subprocess.run(["ip", "netns", "exec", self.name, *command], capture_output=True, text=True,
+                              timeout=timeout, check=True)
+
+    def command(self, shell_line: str, *, cwd: str = "/root", env: Mapping[str, str] | None = None) -> list[str]:
+        """argv that runs ``shell_line`` with sh in ``cwd`` as root inside the sandbox, in a clean environment."""
+        variables = [f"{name}={value}" for name, value in _clean_env(**(env or {})).items()]
+        return ["ip", "netns", "exec", self.name, "chroot", str(self.path), "/usr/bin/env", "-i", *variables,
+                "/bin/sh", "-c", f"cd {shlex.quote(cwd)} && {shell_line}"]
+
+    def run(self, shell_line: str, *, cwd: str = "/root", input: str | None = None, timeout: float = 600,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(shell_line, cwd=cwd, env=env), input=input, capture_output=True,
+                              text=True, timeout=timeout, check=False,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+
+    def inside(self, path: str) -> Path:
+        """The host path of ``path`` in the root."""
+        return self.path / path.lstrip("/")
+
+    def processes(self) -> list[int]:
+        if not self._netns:
+            return []
+        listed = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True, text=True, check=False)
+        return [int(pid) for pid in listed.stdout.split()]
+
+    def close(self) -> None:
+        for _ in range(50):  # every process the rehearsal started lives in the namespace
+            pids = self.processes()
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 9)
+            with contextlib.suppress(Exception):
+                os.waitpid(-1, os.WNOHANG)
+            time.sleep(0.1)
+        if self._netns:
+            subprocess.run(["ip", "netns", "del", self.name], check=False)
+            self._netns = False
+        for mount in reversed(self._mounts):
+            subprocess.run(["umount", "-R", "-l", str(mount)], check=False, capture_output=True)
+        self._mounts.clear()
+        # Never delete through a mount that is still there: /dev is the host's own.
+        if not any(point.startswith(str(self.base)) for point in _mount_points()):
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mounts") as mounts:
+        return [line.split()[1] for line in mounts]
+

@@ -1,0 +1,179 @@
+"""Each preset's README, followed exactly in a Debian root that stands in for the platform.
+
+Only what a Debian root cannot have is replaced (tests/support/standins: pacman, systemctl,
+certbot); ejabberd, Caddy, curl, setfacl, openssl and the wizard itself are the real ones. The DNS
+provider is a real nsd inside the sandbox's network namespace, serving the deployment's own
+dns/records.zone, and the server's public addresses are on the namespace's loopback.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.dns_server import zones_from_records
+from tests.support.rehearsal import Rehearsal, Step, StepFailed, Typed, readme_steps
+from tests.support.sandbox import Sandbox
+
+pytestmark = pytest.mark.slow
+
+IPV4, IPV6 = "192.0.2.10", "2001:db8::10"
+DOMAIN = "example.test"
+ADMIN_PASSWORD = "correct horse battery staple"
+DEPLOYMENT = "/root/ejabberd-deploy"
+
+ARCH_ANSWERS = f"""\
+preset: arch
+install:
+  version: "23.01"  # the ejabberd of the sandbox's packages (Debian 12)
+domains:
+  hosts: [{DOMAIN}]
+  ipv4: {IPV4}
+  ipv6: "{IPV6}"
+compliance:
+  abuse_addresses: ["mailto:abuse@{DOMAIN}"]
+"""
+
+
+class Provider:
+    """The DNS provider: nsd in the sandbox, serving the records the README says to add."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def publish(self, step: Step) -> None:
+        records = self.sandbox.inside(f"{DEPLOYMENT}/dns/records.zone").read_text()
+        workdir = self.sandbox.base / "dns"
+        workdir.mkdir(exist_ok=True)
+        zones = zones_from_records(records)
+        config = ["server:", "  ip-address: 127.0.0.1", "  ip-address: ::1", '  username: ""', '  chroot: ""',
+                  '  database: ""', f'  zonesdir: "{workdir}"', f'  pidfile: "{workdir}/nsd.pid"',
+                  f'  xfrdfile: "{workdir}/xfrd.state"', f'  zonelistfile: "{workdir}/zone.list"',
+                  f'  logfile: "{workdir}/nsd.log"', "  server-count: 1", "remote-control:", "  control-enable: no"]
+        for origin, text in zones.items():
+            (workdir / f"{origin}.zone").write_text(text)
+            config += ["zone:", f"  name: {origin}", f"  zonefile: {origin}.zone"]
+        (workdir / "nsd.conf").write_text("\n".join(config) + "\n")
+        self.process = subprocess.Popen(["ip", "netns", "exec", self.sandbox.name, "/usr/sbin/nsd", "-d", "-c",
+                                         str(workdir / "nsd.conf")], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        # getent asks the root's resolver, the way every program in it will.
+        answered = self.sandbox.run(f"for i in $(seq 100); do getent ahosts {DOMAIN} && exit 0; sleep 0.1; done;"
+                                    " exit 1", timeout=60)
+        assert answered.returncode == 0, f"{step}: the DNS records do not resolve in the sandbox"
+        assert IPV4 in answered.stdout
+
+
+def tunnel_target(sandbox: Sandbox) -> Callable[[Step], None]:
+    def check(step: Step) -> None:
+        """`ssh -L PORT:127.0.0.1:PORT server` runs on the user's computer; what it reaches must answer."""
+        (command,) = step.commands
+        forwarded = re.search(r"-L (\d+):([\d.]+):(\d+)", command)
+        assert forwarded, command
+        _, host, port = forwarded.groups()
+        answer = sandbox.run(f"curl -sS -o /dev/null -w '%{{http_code}}' http://{host}:{port}/admin/")
+        assert answer.stdout.strip() in ("200", "401"), f"{step}: the web admin does not answer: {answer}"
+    return check
+
+
+def verify_status(output: str, title: str) -> str | None:
+    """What verify's text report says of the test ``title``: PASS, FAIL, NOT TESTED HERE (None: absent)."""
+    found = re.search(rf"^\s+(PASS|FAIL|NOT TESTED HERE)\s+\S+(?: \S+)?\s+{re.escape(title)}: ", output, re.M)
+    return found.group(1) if found else None
+
+
+def judge_check(code: int, output: str) -> None:
+    assert code == 0 and re.search(r"\b0 errors\b", output), "check found errors"
+
+
+def judge_verify(code: int, output: str) -> None:
+    """Every test passes that this sandbox and this release allow: a failure must be the release's."""
+    for title in ("Core features: STARTTLS, SASL, resource binding", "Group chat: create a room",
+                  "Upload: PUT and GET through the web server", "host-meta names WebSocket and BOSH",
+                  "XMPP over WebSocket", "XMPP over BOSH"):
+        assert verify_status(output, title) == "PASS", f"{title}: {verify_status(output, title)}"
+    failures = re.findall(r"^\s+FAIL .*\n\s+fix: (.*)$", output, re.M)
+    assert len(failures) == len(re.findall(r"^\s+FAIL ", output, re.M)), "a FAIL without a fix"
+    assert all(fix.startswith("install.version:") for fix in failures), f"failures: {failures}"
+    assert code == (1 if failures else 0)
+
+
+@pytest.fixture
+def arch_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(addresses=[IPV4, IPV6]) as sandbox:
+        yield sandbox
+
+
+def served_certificate(sandbox: Sandbox, port: int, name: str) -> str:
+    """SHA-256 fingerprint of the certificate the server on ``port`` presents for ``name``."""
+    shown = sandbox.run(f"openssl s_client -connect {IPV4}:{port} -servername {name} </dev/null 2>/dev/null"
+                        " | openssl x509 -noout -fingerprint -sha256", timeout=60)
+    assert shown.returncode == 0 and "Fingerprint" in shown.stdout, f"no certificate on {port}: {shown}"
+    return shown.stdout.strip()
+
+
+def issued_certificate(sandbox: Sandbox) -> str:
+    shown = sandbox.run(f"openssl x509 -noout -fingerprint -sha256 -in /etc/letsencrypt/live/{DOMAIN}/cert.pem")
+    assert shown.returncode == 0, shown
+    return shown.stdout.strip()
+
+
+def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sandbox: Sandbox) -> None:
+    sandbox = arch_sandbox
+    provider = Provider(sandbox)
+    sandbox.inside("/root/answers.yml").write_text(ARCH_ANSWERS)
+    rehearsal = Rehearsal(
+        sandbox, "/root",
+        answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
+                 Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD),
+                 Typed(f"Password for admin@{DOMAIN}: ", ADMIN_PASSWORD)],
+        elsewhere={"Add the DNS records": provider.publish,
+                   "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
+        judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
+    )
+    try:
+        rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
+        rehearsal.directory = DEPLOYMENT
+        readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
+        steps = rehearsal.follow(readme)
+        assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
+        assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
+
+        # Web clients read host-meta from another origin: it needs the CORS header.
+        host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{DOMAIN}/.well-known/host-meta")
+        assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+
+        # A renewal (what the daily `certbot renew` does once one is due) reaches ejabberd and Caddy.
+        before = issued_certificate(sandbox)
+        assert served_certificate(sandbox, 5223, DOMAIN) == before == served_certificate(sandbox, 443, f"file.{DOMAIN}")
+        rehearsal.run("certbot renew --force-renewal")
+        after = issued_certificate(sandbox)
+        assert after != before
+        # certbot wrote the new key 0600 with no ACL: the hook gave the services access to it.
+        acl = rehearsal.run(f"getfacl -p --omit-header /etc/letsencrypt/archive/{DOMAIN}/privkey2.pem")
+        assert "user:jabber:r--" in acl and "user:caddy:r--" in acl, acl
+        assert served_certificate(sandbox, 5223, DOMAIN) == after, "ejabberd still serves the old certificate"
+        assert served_certificate(sandbox, 443, f"file.{DOMAIN}") == after, "Caddy still serves the old certificate"
+        assert rehearsal.run("systemctl is-active ejabberd caddy").split() == ["active", "active"]
+
+        # Change an answer the way the README says (edit wizard.yml, generate), deploy again.
+        answers_file = sandbox.inside(f"{DEPLOYMENT}/wizard.yml")
+        edited = re.sub(r"^(\s+loglevel:) \S+$", r"\1 info", answers_file.read_text(), count=1, flags=re.M)
+        assert edited != answers_file.read_text(), "wizard.yml has no security.loglevel to change"
+        answers_file.write_text(edited)
+        rehearsal.run("ejabberd-wizard generate --out . --yes")
+        rehearsal.run("sudo sh scripts/deploy.sh")
+        assert "info" in rehearsal.run("ejabberdctl get_loglevel")
+        assert len(list(sandbox.inside("/etc/ejabberd").glob("ejabberd.yml.bak-*"))) >= 2
+        rehearsal.run("sudo sh scripts/backup.sh")
+        assert list(sandbox.inside("/var/backups/ejabberd").glob("ejabberd-*.tar.gz"))
+    except (StepFailed, AssertionError):
+        print("\n".join(rehearsal.transcript))
+        raise
+    finally:
+        if provider.process is not None:
+            provider.process.kill()
