@@ -103,6 +103,52 @@ def test_with_credentials_in_my_cnf_it_uses_them_as_uberspace_does(tmp_path: Pat
     assert password not in (out / "scripts" / "database.sh").read_text()
 
 
+def test_on_uberspace_with_a_password_file_it_uses_the_account_and_never_creates_users(
+        tmp_path: Path, mariadb_server: MariaDB, database_name: str) -> None:
+    """The account's own rights, as Uberspace grants them: its <user>_* databases, no CREATE USER."""
+    account = f"ub{secrets.token_hex(3)}"
+    name = f"{account}_ejabberd"
+    mariadb_server.execute(
+        f"CREATE USER {quote_literal(account)}@'127.0.0.1' IDENTIFIED BY {quote_literal(NASTY_PASSWORD)};"
+        f"GRANT ALL PRIVILEGES ON `{account}\\_%`.* TO {quote_literal(account)}@'127.0.0.1';")
+    try:
+        out = tmp_path / "deploy"
+        write_secret(out / "db-password", NASTY_PASSWORD)
+        answers = defaults("uberspace", database={
+            "backend": "mysql", "server": "127.0.0.1", "port": mariadb_server.port, "name": name, "user": account,
+            "password_source": "file", "password_file": "db-password"})
+        assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
+                     "--yes"]) == 0
+        # No administrator login anywhere: the script has only the account.
+        result = _run(out / "scripts" / "database.sh", tmp_path / "empty-home")
+        assert result.returncode == 0, result.stderr
+        assert "users" in mariadb_server.tables(name)
+        assert NASTY_PASSWORD not in result.stdout + result.stderr
+    finally:
+        mariadb_server.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)};"
+                               f"DROP USER IF EXISTS {quote_literal(account)}@'127.0.0.1';")
+
+
+def test_a_failing_user_creation_never_shows_the_password(tmp_path: Path, mariadb_server: MariaDB,
+                                                          database_name: str) -> None:
+    """The MariaDB client prints the statement it failed on; the password in it must not reach the terminal."""
+    out = _deploy(tmp_path, mariadb_server, password_file=True, name=database_name)
+    # An administrator login that may not create users.
+    weak = f"weak{secrets.token_hex(3)}"
+    mariadb_server.execute(f"CREATE USER {quote_literal(weak)}@'localhost' IDENTIFIED BY 'weak';"
+                           f"GRANT ALL PRIVILEGES ON {quote_identifier(database_name)}.* TO {quote_literal(weak)}@'localhost';")
+    try:
+        home = _my_cnf(tmp_path / "home", user=weak, password="weak", socket=mariadb_server.socket)
+        result = _run(out / "scripts" / "database.sh", home)
+        print(repr(result.stdout), repr(result.stderr))
+        assert result.returncode != 0
+        assert "CREATE USER" in result.stderr or "Access denied" in result.stderr, result.stderr
+        assert NASTY_PASSWORD not in result.stdout + result.stderr
+        assert "p\"a" not in result.stdout + result.stderr and "s's" not in result.stdout + result.stderr
+    finally:
+        mariadb_server.execute(f"DROP USER IF EXISTS {quote_literal(weak)}@'localhost';")
+
+
 def _deploy_with_home(tmp_path: Path, mariadb: MariaDB, name: str, home: Path) -> Path:
     # generate reads the password the way ejabberd will get it: my_print_defaults client.
     import os

@@ -252,9 +252,12 @@ def database(answers: Answers) -> str:
                   f"{install.prefix}/lib/ejabberd-{install.version}/priv/sql/{schema}",
                   f"/usr/share/ejabberd/sql/{schema}", f"/usr/lib/ejabberd/priv/sql/{schema}"]
     return script(
-        "Create the MySQL database (and, with a password file, its user) if missing, and import "
+        "Create the MySQL database (and, on a server of your own, its user) if missing, and import "
         "ejabberd's schema once. Safe to re-run: it never drops or changes existing data.",
-        {**_mysql_variables(answers), "schema_candidates": words(candidates)},
+        {**_mysql_variables(answers), "schema_candidates": words(candidates),
+         # Only on a server of our own may the administrator make ejabberd's account; a hosting
+         # account (Uberspace) is the database user itself and may not create users.
+         "create_user": "yes" if db.password_source == "file" and answers.service.web_server != "uberspace" else ""},
         MYSQL_CLIENT + r"""
 schema=""
 eval "set -- $schema_candidates"
@@ -262,18 +265,29 @@ for candidate in "$@"; do
     if [ -f "$candidate" ]; then schema=$candidate; break; fi
 done
 
-if [ -n "$password_file" ]; then
+if [ -n "$create_user" ]; then
     # We own the account: create it as the database administrator (root on the
     # local socket), with the password going through stdin, not the command line.
+    # The client prints a statement it fails on, password and all: only its ERROR
+    # lines are shown, and none of a statement quoted in them.
     escaped=$(head -n 1 "$password_file" | tr -d '\r' | sed "s/[\\']/\\\\&/g")
+    errors=$(mktemp)
     for client_host in localhost 127.0.0.1 ::1; do
-        mysql <<EOF
+        if ! mysql 2>"$errors" <<EOF
 CREATE DATABASE IF NOT EXISTS \`$database\`;
 CREATE USER IF NOT EXISTS '$db_user'@'$client_host' IDENTIFIED BY '$escaped';
 GRANT ALL PRIVILEGES ON \`$database\`.* TO '$db_user'@'$client_host';
 EOF
+        then
+            grep '^ERROR' "$errors" | sed "s/ near '.*/ (the statement is not shown: it holds the password)/" >&2
+            rm -f "$errors"
+            echo "could not create the database user $db_user as the database administrator (the mysql client's login, e.g. root in ~/.my.cnf)" >&2
+            exit 1
+        fi
     done
+    rm -f "$errors"
 else
+    # The account exists already (on Uberspace it is yours, and may create <user>_* databases).
     sql -e "CREATE DATABASE IF NOT EXISTS \`$database\`"
 fi
 
