@@ -135,8 +135,9 @@ def test_a_failing_user_creation_never_shows_the_password(tmp_path: Path, mariad
     out = _deploy(tmp_path, mariadb_server, password_file=True, name=database_name)
     # An administrator login that may not create users.
     weak = f"weak{secrets.token_hex(3)}"
-    mariadb_server.execute(f"CREATE USER {quote_literal(weak)}@'localhost' IDENTIFIED BY 'weak';"
-                           f"GRANT ALL PRIVILEGES ON {quote_identifier(database_name)}.* TO {quote_literal(weak)}@'localhost';")
+    login = f"{quote_literal(weak)}@'localhost'"
+    mariadb_server.execute(f"CREATE USER {login} IDENTIFIED BY 'weak';"
+                           f"GRANT ALL PRIVILEGES ON {quote_identifier(database_name)}.* TO {login};")
     try:
         home = _my_cnf(tmp_path / "home", user=weak, password="weak", socket=mariadb_server.socket)
         result = _run(out / "scripts" / "database.sh", home)
@@ -146,7 +147,7 @@ def test_a_failing_user_creation_never_shows_the_password(tmp_path: Path, mariad
         assert NASTY_PASSWORD not in result.stdout + result.stderr
         assert "p\"a" not in result.stdout + result.stderr and "s's" not in result.stdout + result.stderr
     finally:
-        mariadb_server.execute(f"DROP USER IF EXISTS {quote_literal(weak)}@'localhost';")
+        mariadb_server.execute(f"DROP USER IF EXISTS {login};")
 
 
 def _deploy_with_home(tmp_path: Path, mariadb: MariaDB, name: str, home: Path) -> Path:
