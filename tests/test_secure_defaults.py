@@ -644,12 +644,18 @@ def test_scripts_never_widen_a_mode(preset: str, variant: Callable[..., dict[str
 def test_deploy_installs_the_config_private_and_keeps_its_backup_private(tmp_path: Path) -> None:
     """The file-installing half of the real deploy.sh (the service manager half needs a real init)."""
     live = tmp_path / "live"
+    certs = tmp_path / "certificates"
     answers = defaults("uberspace", HOST, database={"backend": "mnesia"},
                        install={"config_dir": str(live / "etc")},
+                       tls={"cert_file": f"{certs}/{{name}}.crt", "key_file": f"{certs}/{{name}}.key"},
                        service={"unit_path": str(live / "services" / "ejabberd.ini"), "web_root": str(live / "html")})
     out = tmp_path / "deploy"
     assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
                  "--yes"]) == 0
+    certs.mkdir()  # deploy.sh changes nothing before Uberspace has fetched every certificate
+    for name in (HOST, *(f"{sub}.{HOST}" for sub in ("conference", "proxy", "pubsub", "xmpp"))):
+        (certs / f"{name}.crt").write_text("x\n")
+        (certs / f"{name}.key").write_text("x\n")
     (live / "etc").mkdir(parents=True)
     old = live / "etc" / "ejabberd.yml"
     old.write_text("the old config\n")

@@ -31,6 +31,7 @@ def _setup_uberspace(answers: Answers) -> str:
     return script(
         "Prepare the Uberspace account: web domains, web backend, ports, directories.",
         {"domains": words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
+         "host_meta_domains": words(answers.domains.hosts) if answers.compliance.alternative_connections else "",
          "public_ports": words(ports),
          "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
          "web_root": answers.service.web_root, "service_dir": answers.service.unit_path.rsplit("/", 1)[0]},
@@ -47,10 +48,10 @@ done
 # ejabberd sends the CORS headers of uploads itself (mod_http_upload custom_headers).
 uberspace web backend set "$web_host/" --http --port "$http_port"
 
-# Uberspace fetches each domain's certificate on its first HTTPS request.
-eval "set -- $domains"
+# Browser clients read host-meta from another origin (XEP-0156): it needs the CORS header.
+eval "set -- $host_meta_domains"
 for domain in "$@"; do
-    curl -sS -o /dev/null "https://$domain" || echo "no HTTPS answer from $domain yet (DNS?)" >&2
+    uberspace web header set "$domain/.well-known/host-meta" Access-Control-Allow-Origin '*'
 done
 
 missing=0

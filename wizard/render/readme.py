@@ -50,6 +50,8 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
             *_code("sh scripts/install.sh"),
         ]),
         ("Set up the web domains, backend, headers and directories", [
+            "Adds every domain to Uberspace's web server (it prints the addresses for the DNS records),",
+            "sends the web paths to ejabberd, sets host-meta's CORS header and checks the ports are open.",
             *_code("sh scripts/setup-platform.sh"),
         ]),
         _dns_step(),
@@ -60,7 +62,10 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         ("Put the configuration in place and start ejabberd", [
             f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, the service to "
             f"`{answers.service.unit_path}` and the host-meta files to `{answers.service.web_root}/.well-known`,",
-            "keeping a backup of every file it replaces, then starts or reloads ejabberd.",
+            "keeping a backup of every file it replaces, then starts or reloads ejabberd. Uberspace gets each",
+            "domain's certificate once its DNS records point here; until all are there, the script changes",
+            "nothing, says which are missing and exits with status 3: run it again later.",
+            "`supervisorctl status ejabberd` then shows `RUNNING`.",
             *_code("sh scripts/deploy.sh", "supervisorctl status ejabberd"),
         ]),
         _admin_step(answers),

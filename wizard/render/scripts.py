@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Mapping
 
 from wizard.model import Answers
+from wizard.render.certificates import certfiles
 from wizard.versions import capabilities
 
 
@@ -96,6 +97,14 @@ def deploy(answers: Answers) -> str:
         "alternative_connections": "yes" if answers.compliance.alternative_connections else "",
         "caddy_site": "/etc/caddy/conf.d/ejabberd.caddy" if caddy else "",
         "manager": service.manager,
+        # With ejabberd's own ACME client there are no files to wait for.
+        "certificates": "" if answers.tls.acme else words(certfiles(answers)),
+        "domains": words(answers.domains.all_names()),
+        "fetch_by_https": "" if caddy else "yes",
+        "certificate_advice": (
+            "get them with certbot (README.md, step 'Get the certificates'), then run this again" if caddy else
+            "Uberspace fetches them once the DNS records of dns/records.zone point here: check them "
+            "(README.md, step 'Add the DNS records'), then run this again"),
     }
     return script(
         "Copy the deployment into place, keeping a backup of every file it replaces, then (re)load.",
@@ -103,6 +112,35 @@ def deploy(answers: Answers) -> str:
         CTL_FUNCTION + r"""
 here=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$(date +%Y%m%d-%H%M%S)
+
+# ejabberd starts without a certificate it cannot read, and clients are cut off: none is
+# missing before anything is put in place.
+missing_certificates() {
+    eval "set -- $certificates"
+    for file in "$@"; do
+        if [ ! -s "$file" ]; then echo "  $file"; fi
+    done
+}
+if [ -n "$(missing_certificates)" ] && [ -n "$fetch_by_https" ]; then
+    # Uberspace gets a domain's certificate on the first HTTPS request to it, once its DNS points here.
+    # No domain answering means DNS does not point here yet: nothing to wait for.
+    answered=""
+    eval "set -- $domains"
+    for domain in "$@"; do
+        if curl -sS -o /dev/null --max-time 30 "https://$domain" 2>/dev/null; then answered=yes; fi
+    done
+    waited=0
+    while [ -n "$answered" ] && [ -n "$(missing_certificates)" ] && [ "$waited" -lt 60 ]; do
+        sleep 2
+        waited=$((waited + 2))
+    done
+fi
+if [ -n "$(missing_certificates)" ]; then
+    echo "no certificate yet (nothing was changed):" >&2
+    missing_certificates >&2
+    echo "$certificate_advice" >&2
+    exit 3
+fi
 
 # install_file SOURCE DEST MODE: show what changes (passwords masked), keep DEST.bak-<time>,
 # then replace DEST atomically.
@@ -150,8 +188,16 @@ if [ "$manager" = systemd ]; then
     fi
 else
     supervisorctl reread
+    # On the first deploy, update adds ejabberd and starts it (autostart).
     supervisorctl update
-    if ctl status >/dev/null 2>&1; then ctl reload_config; else supervisorctl start ejabberd; fi
+    if ctl status >/dev/null 2>&1; then
+        ctl reload_config
+    else
+        case "$(supervisorctl status ejabberd 2>/dev/null || true)" in
+            *RUNNING*|*STARTING*) echo "ejabberd is starting" ;;
+            *) supervisorctl start ejabberd ;;
+        esac
+    fi
 fi
 """,
     )
