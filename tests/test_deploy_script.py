@@ -137,11 +137,13 @@ def test_the_first_deploy_under_a_real_supervisord_starts_ejabberd_once_without_
     tools = Path(sys.executable).parent
     supervisord, supervisorctl = tools / "supervisord", tools / "supervisorctl"
     live = tmp_path / "live"
-    # ejabberdctl's part: `foreground` keeps running; `status` says "not started" while it starts.
+    # ejabberdctl's part: `foreground` keeps running; `status` says "not started" until it has started.
     ctl = tmp_path / "bin" / "ejabberdctl"
     ctl.parent.mkdir()
-    ctl.write_text('#!/bin/sh\nfor a; do last=$a; done\ncase "$last" in foreground) exec sleep 300 ;; '
-                   'status) exit 1 ;; *) exit 0 ;; esac\n')
+    started = tmp_path / "started"
+    ctl.write_text(f'#!/bin/sh\nfor a; do last=$a; done\ncase "$last" in\n'
+                   f'foreground) touch {started}; exec sleep 300 ;;\n'
+                   f'status) test -f {started} ;;\n*) exit 0 ;;\nesac\n')
     ctl.chmod(0o755)
     out = _generate(tmp_path, live, ejabberdctl=str(ctl))
     here = tmp_path / "account"

@@ -17,6 +17,7 @@ import pytest
 from tests.support.dns_server import zones_from_records
 from tests.support.rehearsal import Rehearsal, Step, StepFailed, Typed, readme_steps
 from tests.support.sandbox import Sandbox
+from tests.support.uberspace_host import UberspaceHost
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +42,17 @@ compliance:
 class Provider:
     """The DNS provider: nsd in the sandbox, serving the records the README says to add."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    def __init__(self, sandbox: Sandbox, domain: str = DOMAIN, deployment: str = DEPLOYMENT) -> None:
+        self.sandbox, self.domain, self.deployment = sandbox, domain, deployment
         self.process: subprocess.Popen[bytes] | None = None
 
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
     def publish(self, step: Step) -> None:
-        records = self.sandbox.inside(f"{DEPLOYMENT}/dns/records.zone").read_text()
+        records = self.sandbox.inside(f"{self.deployment}/dns/records.zone").read_text()
         workdir = self.sandbox.base / "dns"
         workdir.mkdir(exist_ok=True)
         zones = zones_from_records(records)
@@ -62,7 +68,7 @@ class Provider:
                                          str(workdir / "nsd.conf")], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         # getent asks the root's resolver, the way every program in it will.
-        answered = self.sandbox.run(f"for i in $(seq 100); do getent ahosts {DOMAIN} && exit 0; sleep 0.1; done;"
+        answered = self.sandbox.run(f"for i in $(seq 100); do getent ahosts {self.domain} && exit 0; sleep 0.1; done;"
                                     " exit 1", timeout=60)
         assert answered.returncode == 0, f"{step}: the DNS records do not resolve in the sandbox"
         assert IPV4 in answered.stdout
@@ -104,7 +110,7 @@ def judge_verify(code: int, output: str) -> None:
 
 @pytest.fixture
 def arch_sandbox() -> Iterator[Sandbox]:
-    with Sandbox(addresses=[IPV4, IPV6]) as sandbox:
+    with Sandbox("arch", addresses=[IPV4, IPV6]) as sandbox:
         yield sandbox
 
 
@@ -173,7 +179,92 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
         assert list(sandbox.inside("/var/backups/ejabberd").glob("ejabberd-*.tar.gz"))
     except (StepFailed, AssertionError):
         print("\n".join(rehearsal.transcript))
+        for log in sorted(sandbox.base.glob("*.log")):  # the platform's daemons
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
         raise
     finally:
-        if provider.process is not None:
-            provider.process.kill()
+        provider.stop()
+
+
+UBERSPACE_DOMAIN = "isabell.example"
+UBERSPACE_ANSWERS = f"""\
+preset: uberspace
+install:
+  version: "23.01"  # the ejabberd of the sandbox's packages (Debian 12)
+domains:
+  hosts: [{UBERSPACE_DOMAIN}]
+  ipv4: {IPV4}
+  ipv6: "{IPV6}"
+"""
+
+
+def open_ports(rehearsal: Rehearsal) -> Callable[[Step], None]:
+    def person(step: Step) -> None:
+        """What the step asks: one `uberspace port add` per port, then those ports into the wizard."""
+        listed = re.search(r"This deployment listens on (.+?)\. ", " ".join(step.text))
+        assert listed, step.text
+        fields = [part.split()[0] for part in listed.group(1).split(", ")]
+        opened = [re.search(r"Port (\d+) will be open", rehearsal.run("uberspace port add", step))
+                  for _ in fields]
+        assert all(opened), "uberspace port add did not say which port it opened"
+        listing = rehearsal.run("uberspace port list", step).split()
+        answers = rehearsal.sandbox.inside(f"{rehearsal.directory}/wizard.yml")
+        text = answers.read_text()
+        for field, found in zip(fields, opened, strict=True):
+            assert found is not None and found.group(1) in listing
+            text = re.sub(rf"^(  {field}:) \d+$", rf"\g<1> {found.group(1)}", text, count=1, flags=re.M)
+        answers.write_text(text)
+        rehearsal.run("ejabberd-wizard generate --out . --yes", step)
+    return person
+
+
+def prebuilt_ejabberd(rehearsal: Rehearsal, host: UberspaceHost) -> Callable[[Step], None]:
+    def blocked(step: Step) -> None:
+        """`sh scripts/install.sh` builds from GitHub's tarball with hex.pm's dependencies, which the
+        sandbox cannot reach: the release Debian built is put where the build installs it instead."""
+        home, login = host.home, host.login
+        host.root(f"install -d -o {login} -g {login} {home}/sbin {home}/etc/ejabberd && "
+                  f"sed 's/^INSTALLUSER=.*/INSTALLUSER={login}/' /usr/sbin/ejabberdctl > {home}/sbin/ejabberdctl && "
+                  f"chmod 755 {home}/sbin/ejabberdctl && cp /etc/ejabberd/inetrc {home}/etc/ejabberd/ && "
+                  f"chown -R {login}: {home}/sbin {home}/etc")
+    return blocked
+
+
+@pytest.fixture
+def uberspace_sandbox() -> Iterator[Sandbox]:
+    with Sandbox("uberspace", addresses=[IPV4, IPV6]) as sandbox:
+        yield sandbox
+
+
+def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(uberspace_sandbox: Sandbox) -> None:
+    sandbox = uberspace_sandbox
+    host = UberspaceHost(sandbox).boot()
+    provider = Provider(sandbox, UBERSPACE_DOMAIN, f"{host.home}/ejabberd-deploy")
+    sandbox.inside(f"{host.home}/answers.yml").write_text(UBERSPACE_ANSWERS)
+    rehearsal = Rehearsal(
+        sandbox, host.home, user=host.login,
+        answers=[Typed(f"Password for admin@{UBERSPACE_DOMAIN}:", ADMIN_PASSWORD),
+                 Typed(f"Password for admin@{UBERSPACE_DOMAIN}: ", ADMIN_PASSWORD)],
+        judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
+    )
+    rehearsal.elsewhere = {"Open the ports": open_ports(rehearsal),
+                           "Build and install ejabberd": prebuilt_ejabberd(rehearsal, host),
+                           "Add the DNS records": provider.publish,
+                           "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)}
+    try:
+        rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {host.home}/ejabberd-deploy --yes")
+        rehearsal.directory = f"{host.home}/ejabberd-deploy"
+        readme = sandbox.inside(f"{rehearsal.directory}/README.md").read_text()
+        steps = rehearsal.follow(readme)
+        assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
+        host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{UBERSPACE_DOMAIN}/.well-known/host-meta")
+        assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+        backups = list(sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz"))
+        assert backups, "backup.sh wrote no archive"
+    except (StepFailed, AssertionError):
+        print("\n".join(rehearsal.transcript))
+        for log in sorted(sandbox.base.glob("*.log")):  # the platform's daemons
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+        raise
+    finally:
+        provider.stop()

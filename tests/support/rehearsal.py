@@ -116,6 +116,7 @@ def in_terminal(argv: list[str], answers: list[Typed], timeout: float) -> tuple[
 class Rehearsal:
     sandbox: Sandbox
     directory: str  # the deployment directory inside the sandbox
+    user: str | None = None  # who follows the README (None: root)
     answers: list[Typed] = field(default_factory=list)
     # Steps done away from the server, by their title: the test does what the person would.
     elsewhere: Mapping[str, Callable[[Step], None]] = field(default_factory=dict)
@@ -125,7 +126,8 @@ class Rehearsal:
     transcript: list[str] = field(default_factory=list)
 
     def run(self, command: str, step: Step | None = None, timeout: float = 900) -> str:
-        code, output = in_terminal(self.sandbox.command(command, cwd=self.directory), self.answers, timeout)
+        code, output = in_terminal(self.sandbox.command(command, cwd=self.directory, user=self.user), self.answers,
+                                   timeout)
         self.transcript.append(f"$ {command}\n{output}")
         judge = next((judge for start, judge in self.judges.items() if command.startswith(start)), None)
         if judge is not None:

@@ -37,7 +37,8 @@ from .slow import starting
 SUITE = "bookworm"
 # What the README's commands need that a Debian root has as real packages.
 PACKAGES = ("ejabberd", "erlang-p1-mysql", "caddy", "curl", "acl", "sudo", "openssl", "python3", "python3-venv",
-            "ca-certificates", "procps", "iproute2", "diffutils", "xz-utils")
+            "ca-certificates", "procps", "iproute2", "diffutils", "xz-utils", "mariadb-server", "mariadb-client",
+            "supervisor")
 # Raise to rebuild every cached root after a change to how it is built.
 BUILD_VERSION = 1
 WIZARD_VENV = "/opt/ejabberd-wizard"
@@ -137,10 +138,17 @@ def root() -> Path:
     return built
 
 
-class Sandbox:
-    """A writable copy of the root in a network namespace with ``addresses`` on its ``lo``."""
+# What each platform has that a Debian root has not: stand-ins (tests/support/standins).
+PLATFORM_TOOLS = {"arch": ("pacman", "systemctl"), "uberspace": ("uberspace",)}
 
-    def __init__(self, addresses: Sequence[str] = ()) -> None:
+
+class Sandbox:
+    """A writable copy of the root in a network namespace with ``addresses`` on its ``lo``, with the
+    stand-ins of ``platform`` (arch, uberspace)."""
+
+    def __init__(self, platform: str, addresses: Sequence[str] = ()) -> None:
+        assert platform in PLATFORM_TOOLS, platform
+        self.platform = platform
         self.lower = root()
         starting("a sandbox (chroot in a network namespace)")
         self.name = f"ejw-{secrets.token_hex(4)}"
@@ -190,10 +198,9 @@ class Sandbox:
     def _install_standins(self) -> None:
         shelf = self.path / "usr/local/lib/standins"
         shutil.copytree(STANDINS, shelf)
-        for program in ("systemctl",):
+        # Each platform's own tools, there from the start.
+        for program in PLATFORM_TOOLS[self.platform]:
             (self.path / "usr/local/bin" / program).symlink_to(f"/usr/local/lib/standins/{program}")
-        # pacman is the package manager of the pretended Arch host: it is there from the start.
-        (self.path / "usr/local/bin/pacman").symlink_to("/usr/local/lib/standins/pacman")
 
     def _install_wizard(self) -> None:
         source = self.path / WIZARD_SOURCE.lstrip("/")
@@ -210,15 +217,28 @@ class Sandbox:
         return subprocess.run(["ip", "netns", "exec", self.name, *command], capture_output=True, text=True,
                               timeout=timeout, check=True)
 
-    def command(self, shell_line: str, *, cwd: str = "/root", env: Mapping[str, str] | None = None) -> list[str]:
-        """argv that runs ``shell_line`` with sh in ``cwd`` as root inside the sandbox, in a clean environment."""
-        variables = [f"{name}={value}" for name, value in _clean_env(**(env or {})).items()]
-        return ["ip", "netns", "exec", self.name, "chroot", str(self.path), "/usr/bin/env", "-i", *variables,
+    def command(self, shell_line: str, *, cwd: str = "/root", env: Mapping[str, str] | None = None,
+                user: str | None = None) -> list[str]:
+        """argv that runs ``shell_line`` with sh in ``cwd`` inside the sandbox, as root or ``user`` (with
+        that user's HOME), in a clean environment."""
+        identity: list[str] = []
+        variables = _clean_env(**(env or {}))
+        if user is not None:
+            identity = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"]
+            variables |= {"HOME": f"/home/{user}", "USER": user, "LOGNAME": user}
+        return ["ip", "netns", "exec", self.name, "chroot", str(self.path), *identity, "/usr/bin/env", "-i",
+                *(f"{name}={value}" for name, value in variables.items()),
                 "/bin/sh", "-c", f"cd {shlex.quote(cwd)} && {shell_line}"]
 
+    def spawn(self, shell_line: str, *, user: str | None = None, log: str) -> subprocess.Popen[bytes]:
+        """A long-running program of the platform (a daemon), its output in ``log`` (a host path)."""
+        with open(log, "ab") as output:
+            return subprocess.Popen(self.command(shell_line, cwd="/", user=user), stdin=subprocess.DEVNULL,
+                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
     def run(self, shell_line: str, *, cwd: str = "/root", input: str | None = None, timeout: float = 600,
-            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(shell_line, cwd=cwd, env=env), input=input, capture_output=True,
+            env: Mapping[str, str] | None = None, user: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(shell_line, cwd=cwd, env=env, user=user), input=input, capture_output=True,
                               text=True, timeout=timeout, check=False,
                               stdin=None if input is not None else subprocess.DEVNULL)
 

@@ -27,6 +27,7 @@ def render(answers: Answers) -> str:
         lines += [f"   {line}" if line else "" for line in body]
         lines.append("")
     lines += _files_section(answers)
+    lines += ["", *_migration_section(answers)] if answers.database.backend == "mysql" else []
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -65,7 +66,7 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
             "keeping a backup of every file it replaces, then starts or reloads ejabberd. Uberspace gets each",
             "domain's certificate once its DNS records point here; until all are there, the script changes",
             "nothing, says which are missing and exits with status 3: run it again later.",
-            "`supervisorctl status ejabberd` then shows `RUNNING`.",
+            "`supervisorctl status ejabberd` then shows `RUNNING` (`STARTING` in its first 15 seconds).",
             *_code("sh scripts/deploy.sh", "supervisorctl status ejabberd"),
         ]),
         _admin_step(answers),
@@ -130,10 +131,26 @@ def _database_step(answers: Answers) -> tuple[str, list[str]]:
         f"Creates `{db.name}` on {db.server}:{db.port} if it is missing and imports ejabberd's schema once;",
         f"running it again changes nothing. The password ejabberd uses comes from {source}.",
         *_code("sh scripts/database.sh"),
-        "Moving an existing server from Mnesia to MySQL: before deploying, export its data with",
-        *_code(f"{shlex.quote(answers.install.ejabberdctl)} export2sql {answers.domains.main} /tmp/ejabberd-export.sql",
-               f"mysql {db.name} < /tmp/ejabberd-export.sql"),
+        "Moving an existing server's data from Mnesia: see the end of this file.",
     ])
+
+
+def _migration_section(answers: Answers) -> list[str]:
+    if answers.database.backend != "mysql":
+        return []
+    install, db = answers.install, answers.database
+    ctl = " ".join(shlex.quote(word) for word in (install.ejabberdctl, "--config-dir", install.config_dir,
+                                                  "--spool", install.spool_dir, "--logs", install.log_dir))
+    return [
+        "## Moving an existing server from Mnesia to MySQL",
+        "",
+        "Only when ejabberd ran here before, on Mnesia: after creating the database and before putting the",
+        "configuration in place, with the old server still running, export its data (accounts and password",
+        "hashes: readable by you only) and import it:",
+        *_code("umask 077", f"{ctl} export2sql {shlex.quote(answers.domains.main)} ~/ejabberd-export.sql",
+               f"mysql {shlex.quote(db.name)} < ~/ejabberd-export.sql", "rm ~/ejabberd-export.sql"),
+        "",
+    ]
 
 
 def _admin_step(answers: Answers, run_as: str | None = None) -> tuple[str, list[str]]:

@@ -123,11 +123,14 @@ missing_certificates() {
 }
 if [ -n "$(missing_certificates)" ] && [ -n "$fetch_by_https" ]; then
     # Uberspace gets a domain's certificate on the first HTTPS request to it, once its DNS points here.
-    # No domain answering means DNS does not point here yet: nothing to wait for.
+    # No domain reached means DNS does not point here yet: nothing to wait for. A domain that
+    # was reached may still fail its first request (curl's TLS errors) while Uberspace fetches.
     answered=""
     eval "set -- $domains"
     for domain in "$@"; do
-        if curl -sS -o /dev/null --max-time 30 "https://$domain" 2>/dev/null; then answered=yes; fi
+        code=0
+        curl -ksS -o /dev/null --max-time 30 "https://$domain" 2>/dev/null || code=$?
+        case "$code" in 6|7|28) ;; *) answered=yes ;; esac
     done
     waited=0
     while [ -n "$answered" ] && [ -n "$(missing_certificates)" ] && [ "$waited" -lt 60 ]; do
@@ -194,9 +197,22 @@ else
         ctl reload_config
     else
         case "$(supervisorctl status ejabberd 2>/dev/null || true)" in
-            *RUNNING*|*STARTING*) echo "ejabberd is starting" ;;
+            *RUNNING*|*STARTING*) ;;
             *) supervisorctl start ejabberd ;;
         esac
+        # As systemd does with Type=notify: done once ejabberd answers, so that the next step
+        # (registering the admin) finds it running.
+        waited=0
+        until ctl status >/dev/null 2>&1; do
+            if [ "$waited" -ge 120 ]; then
+                supervisorctl status ejabberd >&2 || true
+                echo "ejabberd did not start within 120 s: see $log_dir/error.log" >&2
+                exit 1
+            fi
+            sleep 1
+            waited=$((waited + 1))
+        done
+        echo "ejabberd is running"
     fi
 fi
 """,

@@ -1,0 +1,73 @@
+"""An Uberspace 7 account in a ``Sandbox``: what the host gives an account before its README starts.
+
+The account (``isabell``, home /home/isabell, ~/html the web root), its MySQL login in ~/.my.cnf
+with Uberspace's grants (its own ``<login>_*`` databases, no CREATE USER), its supervisord reading
+~/etc/services.d, and the web front end (standins/uberspace-frontend) that serves the domains
+``uberspace web`` set up and fetches their certificates on the first HTTPS request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+
+from .sandbox import Sandbox
+
+SUPERVISORD_CONF = """\
+[unix_http_server]
+file=%(ENV_HOME)s/.supervisor.sock
+[supervisord]
+logfile=%(ENV_HOME)s/logs/supervisord.log
+pidfile=%(ENV_HOME)s/.supervisord.pid
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://%(ENV_HOME)s/.supervisor.sock
+[include]
+files = %(ENV_HOME)s/etc/services.d/*.ini
+"""
+
+
+class UberspaceHost:
+    def __init__(self, sandbox: Sandbox, login: str = "isabell") -> None:
+        self.sandbox = sandbox
+        self.login = login
+        self.home = f"/home/{login}"
+        self.mysql_password = secrets.token_urlsafe(12)
+
+    def root(self, command: str, timeout: float = 120) -> str:
+        done = self.sandbox.run(command, timeout=timeout)
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def wait(self, command: str, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while self.sandbox.run(command, timeout=timeout).returncode != 0:
+            assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+            time.sleep(0.2)
+
+    def boot(self) -> UberspaceHost:
+        login, home = self.login, self.home
+        logs = self.sandbox.base
+        self.root(f"useradd --create-home --uid 1000 --shell /bin/bash {login}")
+        self.root(f"install -d -o {login} -g {login} /var/www/virtual/{login}/html {home}/etc/services.d "
+                  f"{home}/logs && ln -s /var/www/virtual/{login}/html {home}/html && chown -h {login}: {home}/html")
+        Path(self.sandbox.inside("/etc/supervisord.conf")).write_text(SUPERVISORD_CONF)
+        # MySQL: the account and its databases, as Uberspace sets them up.
+        self.root("install -d -o mysql -g mysql /run/mysqld")
+        self.sandbox.spawn("mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock "
+                           "--bind-address=127.0.0.1 --port=3306 --skip-log-bin --innodb-buffer-pool-size=64M",
+                           log=str(logs / "mariadb.log"))
+        self.wait("mariadb -e 'SELECT 1'", "MariaDB answering")
+        self.root(f"mariadb -e \"CREATE USER '{login}'@'localhost' IDENTIFIED BY '{self.mysql_password}';"
+                  f" GRANT ALL PRIVILEGES ON \\`{login}\\\\_%\\`.* TO '{login}'@'localhost';\"")
+        my_cnf = self.sandbox.inside(f"{home}/.my.cnf")
+        my_cnf.write_text(f"[client]\nuser={login}\npassword={self.mysql_password}\n")
+        self.root(f"chown {login}: {home}/.my.cnf && chmod 600 {home}/.my.cnf")
+        self.sandbox.spawn("supervisord -n -c /etc/supervisord.conf", user=login,
+                           log=str(logs / "supervisord.log"))
+        self.wait(f"test -S {home}/.supervisor.sock", "supervisord of the account")
+        self.sandbox.spawn(f"/usr/local/lib/standins/uberspace-frontend {login}", log=str(logs / "frontend.log"))
+        self.wait("curl -s -o /dev/null http://localhost:2019/config/", "the web front end")
+        return self
