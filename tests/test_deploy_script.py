@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
@@ -129,7 +130,7 @@ def test_uberspace_setup_sets_host_meta_cors_and_fetches_nothing_before_dns(tmp_
     assert "uberspace web backend set xmpp.example.test/ --http --port" in calls
     assert not log.exists(), "setup-platform.sh made HTTPS requests before the DNS step"
     # The preset's ports are not the ones Uberspace opened: it says so, and fails.
-    assert result.returncode == 1 and "is not open: run 'uberspace port add'" in result.stderr
+    assert result.returncode == 1 and "is not open: run sh scripts/open-ports.sh" in result.stderr
 
 
 @pytest.mark.slow
@@ -172,3 +173,24 @@ def test_the_first_deploy_under_a_real_supervisord_starts_ejabberd_once_without_
     finally:
         daemon.terminate()
         daemon.wait(timeout=30)
+
+
+def test_open_ports_opens_what_is_needed_and_names_the_numbers_until_the_answers_have_them(tmp_path: Path) -> None:
+    state = tmp_path / "uberspace-state"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "uberspace").symlink_to(STANDINS / "uberspace")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "UBERSPACE_STANDIN_STATE": str(state)}
+
+    def open_ports(out: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", str(out / "scripts" / "open-ports.sh")], capture_output=True, text=True,
+                              timeout=60, env=env)
+
+    first = open_ports(_generate(tmp_path, tmp_path / "live"))
+    assert first.returncode == 3, first.stderr
+    chosen = dict(re.findall(r"^  (\w+): (\d+)$", first.stdout, re.M))
+    assert set(chosen) == {"c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "stun", "stuns"}
+    assert first.stdout.count("will be open for TCP and UDP traffic") == 7
+    again = open_ports(_generate(tmp_path, tmp_path / "live", ports={k: int(v) for k, v in chosen.items()}))
+    assert again.returncode == 0 and "all 7 ports of this deployment are open" in again.stdout
+    assert "will be open" not in again.stdout  # nothing more was opened

@@ -44,6 +44,8 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
         files["web/Caddyfile"] = PlannedFile(web.caddyfile(answers))
     files["scripts/install.sh"] = PlannedFile(scripts.install(answers), EXECUTABLE)
     files["scripts/setup-platform.sh"] = PlannedFile(platform.setup_platform(answers), EXECUTABLE)
+    if answers.service.web_server == "uberspace":
+        files["scripts/open-ports.sh"] = PlannedFile(platform.open_ports(answers), EXECUTABLE)
     if answers.service.web_server == "caddy":
         files["scripts/certbot-hook.sh"] = PlannedFile(platform.certbot_hook(answers), EXECUTABLE)
     if answers.database.backend == "mysql":

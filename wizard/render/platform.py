@@ -26,8 +26,7 @@ def setup_platform(answers: Answers) -> str:
 def _setup_uberspace(answers: Answers) -> str:
     endpoints, upload = Endpoints.of(answers), answers.upload
     names = answers.domains.all_names()
-    ports = [str(port) for field, port in answers.ports.services(answers).items()
-             if field not in ("http", "admin_http")]
+    ports = [str(port) for port in public_ports(answers).values()]
     return script(
         "Prepare the Uberspace account: web domains, web backend, ports, directories.",
         {"domains": words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
@@ -58,7 +57,7 @@ missing=0
 eval "set -- $public_ports"
 for port in "$@"; do
     if ! uberspace port list | grep -qx "$port"; then
-        echo "port $port is not open: run 'uberspace port add' and put the port it opens into the wizard" >&2
+        echo "port $port is not open: run sh scripts/open-ports.sh (README.md, step 'Open the ports')" >&2
         missing=1
     fi
 done
@@ -69,6 +68,49 @@ if [ -n "$upload_dir" ]; then
 fi
 mkdir -p "$web_root/.well-known" "$service_dir"
 exit "$missing"
+""",
+    )
+
+
+def public_ports(answers: Answers) -> dict[str, int]:
+    """The ports the world connects to, by their field (the web ones go through Uberspace's web server)."""
+    return {field: port for field, port in answers.ports.services(answers).items()
+            if field not in ("http", "admin_http")}
+
+
+def open_ports(answers: Answers) -> str:
+    """Uberspace chooses the numbers of the ports it opens: open as many as the deployment needs,
+    then say which numbers to put into the answers (the configuration is not final before)."""
+    ports = public_ports(answers)
+    return script(
+        "Open the ports this deployment needs on Uberspace, and say which numbers to put into the answers.",
+        {"fields": words(list(ports)), "configured": words([str(port) for port in ports.values()])},
+        r"""
+eval "set -- $configured"
+needed=$#
+missing=0
+for port in "$@"; do
+    if ! uberspace port list | grep -qx "$port"; then missing=$((missing + 1)); fi
+done
+if [ "$missing" -eq 0 ]; then
+    echo "all $needed ports of this deployment are open: $configured"
+    exit 0
+fi
+open=$(uberspace port list | wc -l)
+while [ "$open" -lt "$needed" ]; do
+    uberspace port add
+    open=$((open + 1))
+done
+echo
+echo "Uberspace chose these numbers. Put them into wizard.yml (ports:), then run"
+echo "'ejabberd-wizard generate --out .' and this script again (the first $needed open ports are"
+echo "shown: skip one that another service of yours uses):"
+eval "set -- $fields"
+for port in $(uberspace port list | head -n "$needed"); do
+    echo "  $1: $port"
+    shift
+done
+exit 3
 """,
     )
 

@@ -6,6 +6,7 @@ import shlex
 
 from wizard.model import Answers
 from wizard.render.endpoints import Endpoints
+from wizard.render.platform import public_ports
 
 
 def render(answers: Answers) -> str:
@@ -36,15 +37,14 @@ def _code(*commands: str) -> list[str]:
 
 
 def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
-    ports = answers.ports.services(answers)
-    public = {field: port for field, port in ports.items() if field not in ("http", "admin_http")}
-    listed = ", ".join(f"{field} {port}" for field, port in public.items())
+    listed = ", ".join(f"{field} {port}" for field, port in public_ports(answers).items())
     steps: list[tuple[str, list[str]]] = [
         ("Open the ports", [
-            f"This deployment listens on {listed}. Uberspace opens ports of its own choosing: run",
-            "`uberspace port add` once per port, and if the ports it opens differ, enter them in the",
-            "wizard (`ejabberd-wizard --out .`) before going on. `uberspace port list` shows the open ones.",
-            *_code("uberspace port list"),
+            f"This deployment listens on {listed}. Uberspace chooses the numbers of the ports it opens:",
+            "the script opens as many as needed and, when they are not the ones above, prints the lines to",
+            "put into `wizard.yml` (`ports:`) and stops (status 3). Then run `ejabberd-wizard generate --out .`",
+            "and the script again, until it says all ports are open.",
+            *_code("sh scripts/open-ports.sh"),
         ]),
         ("Build and install ejabberd", [
             f"Builds ejabberd {answers.install.version} below `{answers.install.prefix}` (takes a few minutes).",
