@@ -9,11 +9,13 @@ dns/records.zone, and the server's public addresses are on the namespace's loopb
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 
+import presets
 from tests.support.dns_server import zones_from_records
 from tests.support.rehearsal import Rehearsal, Step, StepFailed, Typed, readme_steps
 from tests.support.sandbox import Sandbox
@@ -106,6 +108,13 @@ def judge_verify(code: int, output: str) -> None:
     assert len(failures) == len(re.findall(r"^\s+FAIL ", output, re.M)), "a FAIL without a fix"
     assert all(fix.startswith("install.version:") for fix in failures), f"failures: {failures}"
     assert code == (1 if failures else 0)
+
+
+def test_every_preset_has_its_readme_rehearsed() -> None:
+    """A preset added without a rehearsal here fails: its README would be the one nobody followed."""
+    rehearsed = {name.removeprefix("test_the_").removesuffix("_readme_followed_exactly_ends_with_a_server_clients_use")
+                 for name in globals() if name.endswith("_readme_followed_exactly_ends_with_a_server_clients_use")}
+    assert rehearsed == set(presets.names())
 
 
 @pytest.fixture
@@ -259,8 +268,9 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{UBERSPACE_DOMAIN}/.well-known/host-meta")
         assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
-        backups = list(sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz"))
-        assert backups, "backup.sh wrote no archive"
+        (archive,) = sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz")
+        listing = rehearsal.run(f"tar -tzf {shlex.quote('/' + str(archive.relative_to(sandbox.path)))}")
+        assert "ejabberd/uploads/" in listing, "the uploaded files are not in the backup"
     except (StepFailed, AssertionError):
         print("\n".join(rehearsal.transcript))
         for log in sorted(sandbox.base.glob("*.log")):  # the platform's daemons

@@ -128,6 +128,8 @@ def root() -> Path:
         if not (built / ".complete").exists():
             starting("a sandbox (debootstrap)")
             partial = CACHE / f"{built.name}.partial"
+            # A build that was killed may have left its /proc mounted: never delete through it.
+            subprocess.run(["umount", "-l", str(partial / "proc")], check=False, capture_output=True)
             shutil.rmtree(partial, ignore_errors=True)
             _build(partial)
             (partial / ".complete").touch()
