@@ -6,7 +6,7 @@ from wizard import answers as answers_file
 from wizard.given import ANSWERS_FILE
 from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile
-from wizard.render import dns_zone, ejabberd_config, platform, readme, scripts, service, web
+from wizard.render import database_scripts, dns_zone, ejabberd_config, platform, readme, scripts, service, web
 from wizard.secrets import Secrets
 
 EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600
@@ -49,10 +49,10 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
     if answers.service.web_server == "caddy":
         files["scripts/certbot-hook.sh"] = PlannedFile(platform.certbot_hook(answers), EXECUTABLE)
     if answers.database.backend == "mysql":
-        files["scripts/database.sh"] = PlannedFile(scripts.database(answers), EXECUTABLE)
+        files["scripts/database.sh"] = PlannedFile(database_scripts.database(answers), EXECUTABLE)
     files["scripts/deploy.sh"] = PlannedFile(scripts.deploy(answers), EXECUTABLE)
     files["scripts/register-admin.sh"] = PlannedFile(scripts.register_admin(answers), EXECUTABLE)
-    files["scripts/backup.sh"] = PlannedFile(scripts.backup(answers), EXECUTABLE)
+    files["scripts/backup.sh"] = PlannedFile(database_scripts.backup(answers), EXECUTABLE)
     if secrets.store_database_password_at and secrets.database_password:
         files[secrets.store_database_password_at] = PlannedFile(
             secrets.database_password + "\n", PRIVATE, secrets.values())
