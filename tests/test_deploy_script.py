@@ -121,9 +121,20 @@ def test_uberspace_setup_sets_host_meta_cors_and_fetches_nothing_before_dns(tmp_
     state = tmp_path / "uberspace-state"
     log = _fake_curl(tmp_path / "bin")
     (tmp_path / "bin" / "uberspace").symlink_to(STANDINS / "uberspace")
-    result = subprocess.run(["sh", str(out / "scripts" / "setup-platform.sh")], capture_output=True, text=True,
-                            timeout=60, env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(out),
-                                             "UBERSPACE_STANDIN_STATE": str(state)})
+    table = tmp_path / "crontab.txt"  # crontab's part: -l shows the table, - replaces it once read
+    crontab = tmp_path / "bin" / "crontab"
+    crontab.write_text(f'#!/bin/sh\nif [ "$1" = -l ]; then cat {table} 2>/dev/null || '
+                       f'{{ echo "no crontab for $USER" >&2; exit 1; }}\n'
+                       f'else cat > {table}.new && mv {table}.new {table}; fi\n')
+    crontab.chmod(0o755)
+    table.write_text("0 * * * * echo a job of the user's own\n")
+    for _ in range(2):  # run twice: the job is replaced, not added again
+        result = subprocess.run(["sh", str(out / "scripts" / "setup-platform.sh")], capture_output=True, text=True,
+                                timeout=60, env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(out),
+                                                 "UBERSPACE_STANDIN_STATE": str(state)})
+    jobs = table.read_text().splitlines()
+    assert jobs[0] == "0 * * * * echo a job of the user's own" and len(jobs) == 2
+    assert jobs[1].startswith("17 4 * * * ") and "reload_config" in jobs[1]
     calls = (state / "calls.log").read_text()
     assert "uberspace web header set example.test/.well-known/host-meta Access-Control-Allow-Origin '*'" in calls
     assert "uberspace web domain add conference.example.test" in calls

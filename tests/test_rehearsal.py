@@ -268,6 +268,19 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{UBERSPACE_DOMAIN}/.well-known/host-meta")
         assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+        # Uberspace renews the certificates itself; the job setup-platform.sh put in the crontab makes
+        # ejabberd read them again.
+        direct_tls = re.search(r"^  c2s_tls: (\d+)$", sandbox.inside(f"{rehearsal.directory}/wizard.yml").read_text(),
+                               re.M)
+        assert direct_tls
+        before = served_certificate(sandbox, int(direct_tls.group(1)), UBERSPACE_DOMAIN)
+        host.renew_certificate(UBERSPACE_DOMAIN)
+        certificate = f"{host.home}/etc/certificates/{UBERSPACE_DOMAIN}.crt"
+        renewed = rehearsal.run(f"openssl x509 -noout -fingerprint -sha256 -in {certificate}")
+        assert renewed.strip() != before
+        host.run_cron_job("# ejabberd-wizard: renewed certificates")
+        assert served_certificate(sandbox, int(direct_tls.group(1)), UBERSPACE_DOMAIN) == renewed.strip()
+
         (archive,) = sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz")
         listing = rehearsal.run(f"tar -tzf {shlex.quote('/' + str(archive.relative_to(sandbox.path)))}")
         assert "ejabberd/uploads/" in listing, "the uploaded files are not in the backup"

@@ -38,7 +38,7 @@ SUITE = "bookworm"
 # What the README's commands need that a Debian root has as real packages.
 PACKAGES = ("ejabberd", "erlang-p1-mysql", "caddy", "curl", "acl", "sudo", "openssl", "python3", "python3-venv",
             "ca-certificates", "procps", "iproute2", "diffutils", "xz-utils", "mariadb-server", "mariadb-client",
-            "supervisor")
+            "supervisor", "cron")
 # Raise to rebuild every cached root after a change to how it is built.
 BUILD_VERSION = 1
 WIZARD_VENV = "/opt/ejabberd-wizard"

@@ -71,3 +71,25 @@ class UberspaceHost:
         self.sandbox.spawn(f"/usr/local/lib/standins/uberspace-frontend {login}", log=str(logs / "frontend.log"))
         self.wait("curl -s -o /dev/null http://localhost:2019/config/", "the web front end")
         return self
+
+    def renew_certificate(self, domain: str) -> None:
+        """What Uberspace does before a certificate expires: a new one from the same CA, in ~/etc/certificates."""
+        authority = "/var/lib/standin-uberspace/caddy/pki/authorities/local"
+        target = f"{self.home}/etc/certificates/{domain}"
+        self.root(
+            f"set -e; work=$(mktemp -d); cd $work; "
+            f"openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key -subj /CN={domain}"
+            f" -addext subjectAltName=DNS:{domain} -out csr 2>/dev/null; "
+            f"openssl x509 -req -in csr -CA {authority}/intermediate.crt -CAkey {authority}/intermediate.key"
+            f" -CAcreateserial -days 30 -copy_extensions copy -out crt 2>/dev/null; "
+            f"cat crt {authority}/intermediate.crt > chain; "
+            f"install -m 0644 -o {self.login} -g {self.login} chain {target}.crt; "
+            f"install -m 0600 -o {self.login} -g {self.login} key {target}.key; rm -rf $work")
+
+    def run_cron_job(self, mark: str) -> None:
+        """cron's part: run the account's job that carries ``mark`` in its line, as the account."""
+        table = self.sandbox.run("crontab -l", user=self.login, cwd=self.home)
+        (line,) = [entry for entry in table.stdout.splitlines() if mark in entry]
+        command = line.split(None, 5)[5]
+        done = self.sandbox.run(command, user=self.login, cwd=self.home)
+        assert done.returncode == 0, f"the cron job failed: {done.stdout}{done.stderr}"

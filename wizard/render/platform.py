@@ -5,6 +5,8 @@ As in ``wizard.render.scripts``, every answer enters a script only as a quoted v
 
 from __future__ import annotations
 
+import shlex
+
 from wizard.model import Answers
 from wizard.render.certificates import pairs
 from wizard.render.endpoints import Endpoints
@@ -33,7 +35,8 @@ def _setup_uberspace(answers: Answers) -> str:
          "host_meta_domains": words(answers.domains.hosts) if answers.compliance.alternative_connections else "",
          "public_ports": words(ports),
          "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
-         "web_root": answers.service.web_root, "service_dir": answers.service.unit_path.rsplit("/", 1)[0]},
+         "web_root": answers.service.web_root, "service_dir": answers.service.unit_path.rsplit("/", 1)[0],
+         "reload_job": f"{RELOAD_SCHEDULE} {_reload_command(answers)} {RELOAD_MARK}", "reload_mark": RELOAD_MARK},
         """
 eval "set -- $domains"
 for domain in "$@"; do
@@ -62,6 +65,10 @@ for port in "$@"; do
     fi
 done
 
+# Uberspace renews the certificates in ~/etc/certificates by itself; ejabberd reads them again
+# on reload_config, which this daily job runs (the job is replaced, never added twice).
+{ crontab -l 2>/dev/null | grep -vF "$reload_mark" || true; echo "$reload_job"; } | crontab -
+
 if [ -n "$upload_dir" ]; then
     mkdir -p "$upload_dir"
     chmod "$dir_mode" "$upload_dir"
@@ -70,6 +77,17 @@ mkdir -p "$web_root/.well-known" "$service_dir"
 exit "$missing"
 """,
     )
+
+
+RELOAD_SCHEDULE = "17 4 * * *"
+RELOAD_MARK = "# ejabberd-wizard: renewed certificates"
+
+
+def _reload_command(answers: Answers) -> str:
+    install = answers.install
+    command = shlex.join([install.ejabberdctl, "--config-dir", install.config_dir, "--spool", install.spool_dir,
+                          "--logs", install.log_dir, "reload_config"])
+    return command.replace("%", "\\%") + " >/dev/null 2>&1"  # cron ends a command at an unescaped %
 
 
 def public_ports(answers: Answers) -> dict[str, int]:

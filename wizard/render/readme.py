@@ -52,7 +52,8 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         ]),
         ("Set up the web domains, backend, headers and directories", [
             "Adds every domain to Uberspace's web server (it prints the addresses for the DNS records),",
-            "sends the web paths to ejabberd, sets host-meta's CORS header and checks the ports are open.",
+            "sends the web paths to ejabberd, sets host-meta's CORS header, checks the ports are open and adds",
+            "a daily cron job that makes ejabberd read the certificates Uberspace renews (`crontab -l` shows it).",
             *_code("sh scripts/setup-platform.sh"),
         ]),
         _dns_step(),
