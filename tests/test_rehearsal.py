@@ -281,6 +281,17 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
         host.run_cron_job("# ejabberd-wizard: renewed certificates")
         assert served_certificate(sandbox, int(direct_tls.group(1)), UBERSPACE_DOMAIN) == renewed.strip()
 
+        # Change an answer the way the README says (edit wizard.yml, generate), deploy again.
+        answers_file = sandbox.inside(f"{rehearsal.directory}/wizard.yml")
+        edited = re.sub(r"^(\s+loglevel:) \S+$", r"\1 info", answers_file.read_text(), count=1, flags=re.M)
+        assert edited != answers_file.read_text()
+        answers_file.write_text(edited)
+        rehearsal.run("ejabberd-wizard generate --out . --yes")
+        rehearsal.run("sh scripts/deploy.sh")
+        ctl = f"{host.home}/sbin/ejabberdctl --config-dir {host.home}/etc/ejabberd --spool {host.home}/var/lib/ejabberd"
+        assert "info" in rehearsal.run(f"{ctl} --logs {host.home}/var/log/ejabberd get_loglevel")
+        assert list(sandbox.inside(f"{host.home}/etc/ejabberd").glob("ejabberd.yml.bak-*"))
+
         (archive,) = sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz")
         listing = rehearsal.run(f"tar -tzf {shlex.quote('/' + str(archive.relative_to(sandbox.path)))}")
         assert "ejabberd/uploads/" in listing, "the uploaded files are not in the backup"
