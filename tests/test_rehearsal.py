@@ -28,17 +28,12 @@ DOMAIN = "example.test"
 ADMIN_PASSWORD = "correct horse battery staple"
 DEPLOYMENT = "/root/ejabberd-deploy"
 
-ARCH_ANSWERS = f"""\
-preset: arch
-install:
-  version: "23.01"  # the ejabberd of the sandbox's packages (Debian 12)
-domains:
-  hosts: [{DOMAIN}]
-  ipv4: {IPV4}
-  ipv6: "{IPV6}"
-compliance:
-  abuse_addresses: ["mailto:abuse@{DOMAIN}"]
-"""
+def answers_for(preset: str, domain: str) -> str:
+    """What a person answers on the sandbox: the release its packages have, the domain, its addresses."""
+    return (f"preset: {preset}\n"
+            'install:\n  version: "23.01"  # the ejabberd of the sandbox\'s packages (Debian 12)\n'
+            f'domains:\n  hosts: [{domain}]\n  ipv4: {IPV4}\n  ipv6: "{IPV6}"\n'
+            f'compliance:\n  abuse_addresses: ["mailto:abuse@{domain}"]\n')
 
 
 class Provider:
@@ -140,7 +135,7 @@ def issued_certificate(sandbox: Sandbox) -> str:
 def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sandbox: Sandbox) -> None:
     sandbox = arch_sandbox
     provider = Provider(sandbox)
-    sandbox.inside("/root/answers.yml").write_text(ARCH_ANSWERS)
+    sandbox.inside("/root/answers.yml").write_text(answers_for("arch", DOMAIN))
     rehearsal = Rehearsal(
         sandbox, "/root",
         answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
@@ -196,15 +191,6 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
 
 
 UBERSPACE_DOMAIN = "isabell.example"
-UBERSPACE_ANSWERS = f"""\
-preset: uberspace
-install:
-  version: "23.01"  # the ejabberd of the sandbox's packages (Debian 12)
-domains:
-  hosts: [{UBERSPACE_DOMAIN}]
-  ipv4: {IPV4}
-  ipv6: "{IPV6}"
-"""
 
 
 def answer_the_ports(rehearsal: Rehearsal) -> Callable[[int, str], None]:
@@ -249,7 +235,7 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
     sandbox = uberspace_sandbox
     host = UberspaceHost(sandbox).boot()
     provider = Provider(sandbox, UBERSPACE_DOMAIN, f"{host.home}/ejabberd-deploy")
-    sandbox.inside(f"{host.home}/answers.yml").write_text(UBERSPACE_ANSWERS)
+    sandbox.inside(f"{host.home}/answers.yml").write_text(answers_for("uberspace", UBERSPACE_DOMAIN))
     rehearsal = Rehearsal(
         sandbox, host.home, user=host.login,
         answers=[Typed(f"Password for admin@{UBERSPACE_DOMAIN}:", ADMIN_PASSWORD),
