@@ -1,4 +1,4 @@
-"""scripts/setup-platform.sh and the certificate hook: preparing the host around ejabberd.
+"""scripts/setup-platform.sh, open-ports.sh (Uberspace) and certbot-hook.sh: the host around ejabberd.
 
 As in ``wizard.render.scripts``, every answer enters a script only as a quoted variable at its top.
 """
@@ -17,6 +17,10 @@ from wizard.render.scripts import script, words
 HOOK_DIRS = ("pre", "deploy", "post")
 HOOK_NAME = "ejabberd-wizard"
 CERTBOT_HOOKS = "/etc/letsencrypt/renewal-hooks"
+# Uberspace's daily job that makes ejabberd read the certificates Uberspace renewed; the mark
+# finds it again in the crontab.
+RELOAD_SCHEDULE = "17 4 * * *"
+RELOAD_MARK = "# ejabberd-wizard: renewed certificates"
 
 
 def setup_platform(answers: Answers) -> str:
@@ -30,7 +34,7 @@ def _setup_uberspace(answers: Answers) -> str:
     names = answers.domains.all_names()
     ports = [str(port) for port in public_ports(answers).values()]
     return script(
-        "Prepare the Uberspace account: web domains, web backend, ports, directories.",
+        "Prepare the Uberspace account: web domains, backend and headers, ports, certificate reloads, directories.",
         {"domains": words(names), "web_host": endpoints.web_host, "http_port": answers.ports.http,
          "host_meta_domains": words(answers.domains.hosts) if answers.compliance.alternative_connections else "",
          "public_ports": words(ports),
@@ -77,10 +81,6 @@ mkdir -p "$web_root/.well-known" "$service_dir"
 exit "$missing"
 """,
     )
-
-
-RELOAD_SCHEDULE = "17 4 * * *"
-RELOAD_MARK = "# ejabberd-wizard: renewed certificates"
 
 
 def _reload_command(answers: Answers) -> str:

@@ -28,7 +28,9 @@ def render(answers: Answers) -> str:
         lines += [f"   {line}" if line else "" for line in body]
         lines.append("")
     lines += _files_section(answers)
-    lines += ["", *_migration_section(answers)] if answers.database.backend == "mysql" else []
+    migration = _migration_section(answers)
+    if migration:
+        lines += ["", *migration]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
