@@ -159,6 +159,7 @@ class Sandbox:
         self.path = self.base / "root"
         self.addresses = list(addresses)
         self._mounts: list[Path] = []
+        self._spawned: list[subprocess.Popen[bytes]] = []
         self._netns = False
 
     def __enter__(self) -> Sandbox:
@@ -235,8 +236,10 @@ class Sandbox:
     def spawn(self, shell_line: str, *, user: str | None = None, log: str) -> subprocess.Popen[bytes]:
         """A long-running program of the platform (a daemon), its output in ``log`` (a host path)."""
         with open(log, "ab") as output:
-            return subprocess.Popen(self.command(shell_line, cwd="/", user=user), stdin=subprocess.DEVNULL,
-                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(self.command(shell_line, cwd="/", user=user), stdin=subprocess.DEVNULL,
+                                       stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        self._spawned.append(process)
+        return process
 
     def run(self, shell_line: str, *, cwd: str = "/root", input: str | None = None, timeout: float = 600,
             env: Mapping[str, str] | None = None, user: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -262,9 +265,13 @@ class Sandbox:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
-            with contextlib.suppress(Exception):
-                os.waitpid(-1, os.WNOHANG)
             time.sleep(0.1)
+            for process in self._spawned:  # our own children stay listed until reaped
+                process.poll()
+        for process in self._spawned:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        self._spawned.clear()
         if self._netns:
             subprocess.run(["ip", "netns", "del", self.name], check=False)
             self._netns = False
