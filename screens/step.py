@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 from screens.base import WizardScreen
 from screens.fields import QuestionField, SecretField
 from screens.work import ChecksFinished, WorkFailed, post_unless_cancelled
-from wizard.catalogue import questions_of
+from wizard.catalogue import question_path, questions_of
 from wizard.errors import InputError
 from wizard.secrets import SECRET_QUESTIONS
 
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
     from wizard.checks import Finding
     from wizard.model import Answers
     from wizard.session import Session
-
-
-def question_of(path: str | None) -> str | None:
-    """'domains.hosts.0' -> 'domains.hosts': the question an error path is about."""
-    return ".".join(path.split(".")[:2]) if path else None
 
 
 # Checks wait for typing to pause this long, so each keystroke does not start one.
@@ -106,7 +101,8 @@ class StepScreen(WizardScreen):
             if field is not edited and question.path not in session.field_errors:
                 field.show(session.draft.value(question))
             error = session.field_errors.get(question.path)
-            if error is None and cross_field and question_of(cross_field.field) == question.path:
+            if (error is None and cross_field and cross_field.field
+                    and question_path(cross_field.field) == question.path):
                 error = str(cross_field).split(": ", 1)[-1]
             field.show_error(error)
         try:

@@ -155,9 +155,14 @@ def by_path(path: str) -> Question:
     raise KeyError(path)
 
 
+def question_path(path: str) -> str:
+    """'domains.hosts.0' -> 'domains.hosts': the question a (possibly deeper) answers path is about."""
+    return ".".join(path.split(".")[:2])
+
+
 def step_of(path: str) -> str | None:
     """The step of the question a (possibly deeper, e.g. 'domains.hosts.0') answers path is about."""
     try:
-        return by_path(".".join(path.split(".")[:2])).step
+        return by_path(question_path(path)).step
     except KeyError:
         return None
