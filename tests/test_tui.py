@@ -31,6 +31,11 @@ def mysql_password_where_uberspace_keeps_it(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
+def arch_app(tmp_path: Path) -> WizardApp:
+    """The wizard on the arch preset with the domain answered and no checks running."""
+    return WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+
+
 def field(app: WizardApp, path: str) -> QuestionField:
     return app.screen.query_one(f"#q-{path.replace('.', '-')}", QuestionField)
 
@@ -127,8 +132,7 @@ def error_under(app: WizardApp, path: str) -> str:
 
 
 async def test_invalid_values_show_their_error_mark_the_step_and_block_writing(tmp_path: Path) -> None:
-    app, posted = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE,
-                            checks=False), Posted()
+    app, posted = arch_app(tmp_path), Posted()
     async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
         await go_to(pilot, app, "ports")
         await type_into(pilot, app, "ports.c2s", "70000")
@@ -172,7 +176,7 @@ async def test_going_back_and_forth_keeps_what_was_typed(tmp_path: Path) -> None
 
 
 async def test_conditional_questions_appear_when_they_apply(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+    app = arch_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await go_to(pilot, app, "database")
         assert not field(app, "database.server").display
@@ -341,8 +345,7 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
 
 
 async def test_what_was_typed_is_shown_as_typed_in_errors_never_read_as_markup(tmp_path: Path) -> None:
-    app, posted = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE,
-                            checks=False), Posted()
+    app, posted = arch_app(tmp_path), Posted()
     async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
         await go_to(pilot, app, "install")
         await type_into(pilot, app, "install.user", "[b]root")
@@ -371,7 +374,7 @@ async def test_choosing_another_preset_shows_its_answers_on_the_step_that_had_th
 
 
 async def test_a_value_changed_elsewhere_never_replaces_what_was_typed_and_not_yet_taken(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", "arch", Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+    app = arch_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await go_to(pilot, app, "ports")
         s2s_tls = field(app, "ports.s2s_tls")
