@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import presets
-from tests.support.dns_server import zones_from_records
+from tests.support.dns_server import write_nsd_files, zones_from_records
 from tests.support.rehearsal import Rehearsal, Step, StepFailed, Typed, readme_steps
 from tests.support.sandbox import Sandbox
 from tests.support.uberspace_host import UberspaceHost
@@ -52,22 +52,13 @@ class Provider:
         records = self.sandbox.inside(f"{self.deployment}/dns/records.zone").read_text()
         workdir = self.sandbox.base / "dns"
         workdir.mkdir(exist_ok=True)
-        zones = zones_from_records(records)
-        config = ["server:", "  ip-address: 127.0.0.1", "  ip-address: ::1", '  username: ""', '  chroot: ""',
-                  '  database: ""', f'  zonesdir: "{workdir}"', f'  pidfile: "{workdir}/nsd.pid"',
-                  f'  xfrdfile: "{workdir}/xfrd.state"', f'  zonelistfile: "{workdir}/zone.list"',
-                  f'  logfile: "{workdir}/nsd.log"', "  server-count: 1", "remote-control:", "  control-enable: no"]
-        for origin, text in zones.items():
-            (workdir / f"{origin}.zone").write_text(text)
-            config += ["zone:", f"  name: {origin}", f"  zonefile: {origin}.zone"]
-        (workdir / "nsd.conf").write_text("\n".join(config) + "\n")
+        config = write_nsd_files(workdir, ["127.0.0.1", "::1"], zones_from_records(records))
         self.process = subprocess.Popen(["ip", "netns", "exec", self.sandbox.name, "/usr/sbin/nsd", "-d", "-c",
-                                         str(workdir / "nsd.conf")], stdin=subprocess.DEVNULL,
+                                         str(config)], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         # getent asks the root's resolver, the way every program in it will.
-        answered = self.sandbox.run(f"for i in $(seq 100); do getent ahosts {self.domain} && exit 0; sleep 0.1; done;"
-                                    " exit 1", timeout=60)
-        assert answered.returncode == 0, f"{step}: the DNS records do not resolve in the sandbox"
+        answered = self.sandbox.wait_until(f"getent ahosts {self.domain}", f"{step}: the DNS records resolving",
+                                           timeout=10)
         assert IPV4 in answered.stdout
 
 

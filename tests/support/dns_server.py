@@ -81,6 +81,37 @@ def wait_until_answering(port: int, zone: str, timeout: float = 10.0, alive: obj
     raise RuntimeError(f"no DNS answer on {LOOPBACK}:{port} within {timeout:g} s")
 
 
+def write_nsd_files(workdir: Path, listen: Iterable[str], zones: Mapping[str, str],
+                    failing: Iterable[str] = ()) -> Path:
+    """The zone files and an nsd.conf in ``workdir`` for nsd answering on each of ``listen``
+    (``ADDRESS`` or ``ADDRESS@PORT``) for ``zones`` (origin -> zone text); ``failing`` zones are
+    configured without data (nsd answers SERVFAIL). Returns the nsd.conf."""
+    lines = [
+        "server:",
+        *(f"  ip-address: {address}" for address in listen),
+        '  username: ""',  # stay the user that started it: no privilege drop, no chroot
+        '  chroot: ""',
+        '  database: ""',
+        f'  zonesdir: "{workdir}"',
+        f'  pidfile: "{workdir}/nsd.pid"',
+        f'  xfrdfile: "{workdir}/xfrd.state"',
+        f'  xfrdir: "{workdir}"',
+        f'  zonelistfile: "{workdir}/zone.list"',
+        f'  logfile: "{workdir}/nsd.log"',
+        "  server-count: 1",
+        "  verbosity: 1",
+        "remote-control:",
+        "  control-enable: no",
+    ]
+    for origin, text in zones.items():
+        (workdir / f"{origin}.zone").write_text(text)
+    for origin in [*zones, *failing]:
+        lines += ["zone:", f"  name: {origin}", f"  zonefile: {origin}.zone"]
+    config = workdir / "nsd.conf"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
 class NsdServer:
     """nsd on 127.0.0.1:<free port>, serving ``zones`` (origin -> zone text); stopped on exit."""
 
@@ -116,9 +147,9 @@ class NsdServer:
             result = subprocess.run([self.checkzone, origin, str(path)], capture_output=True, text=True, timeout=30)
             if result.returncode != 0:
                 raise ValueError(f"nsd-checkzone rejects {origin}: {result.stdout}{result.stderr}\n{text}")
-        (self.workdir / "nsd.conf").write_text(self._config())
+        config = write_nsd_files(self.workdir, [f"{LOOPBACK}@{self.port}"], self.zones, self.failing)
         log = (self.workdir / "stdout.log").open("wb")
-        self.process = subprocess.Popen([self.nsd, "-d", "-c", str(self.workdir / "nsd.conf")],
+        self.process = subprocess.Popen([self.nsd, "-d", "-c", str(config)],
                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         log.close()
@@ -127,29 +158,6 @@ class NsdServer:
             wait_until_answering(self.port, first, timeout, alive=lambda: self.process.poll() is None)
         except RuntimeError as error:
             raise RuntimeError(f"{error}:\n{self.log()}") from None
-
-    def _config(self) -> str:
-        work = self.workdir
-        lines = [
-            "server:",
-            f'  ip-address: {LOOPBACK}@{self.port}',
-            '  username: ""',  # stay the user that started it: no privilege drop, no chroot
-            '  chroot: ""',
-            '  database: ""',
-            f'  zonesdir: "{work}"',
-            f'  pidfile: "{work}/nsd.pid"',
-            f'  xfrdfile: "{work}/xfrd.state"',
-            f'  xfrdir: "{work}"',
-            f'  zonelistfile: "{work}/zone.list"',
-            f'  logfile: "{work}/nsd.log"',
-            "  server-count: 1",
-            "  verbosity: 1",
-            "remote-control:",
-            "  control-enable: no",
-        ]
-        for origin in [*self.zones, *self.failing]:
-            lines += ["zone:", f"  name: {origin}", f"  zonefile: {origin}.zone"]
-        return "\n".join(lines) + "\n"
 
     def log(self) -> str:
         texts = []

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -220,12 +220,11 @@ class Sandbox:
         return subprocess.run(["ip", "netns", "exec", self.name, *command], capture_output=True, text=True,
                               timeout=timeout, check=True)
 
-    def command(self, shell_line: str, *, cwd: str = "/root", env: Mapping[str, str] | None = None,
-                user: str | None = None) -> list[str]:
+    def command(self, shell_line: str, *, cwd: str = "/root", user: str | None = None) -> list[str]:
         """argv that runs ``shell_line`` with sh in ``cwd`` inside the sandbox, as root or ``user`` (with
         that user's HOME), in a clean environment."""
         identity: list[str] = []
-        variables = _clean_env(**(env or {}))
+        variables = _clean_env()
         if user is not None:
             identity = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"]
             variables |= {"HOME": f"/home/{user}", "USER": user, "LOGNAME": user}
@@ -241,11 +240,19 @@ class Sandbox:
         self._spawned.append(process)
         return process
 
-    def run(self, shell_line: str, *, cwd: str = "/root", input: str | None = None, timeout: float = 600,
-            env: Mapping[str, str] | None = None, user: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(shell_line, cwd=cwd, env=env, user=user), input=input, capture_output=True,
-                              text=True, timeout=timeout, check=False,
-                              stdin=None if input is not None else subprocess.DEVNULL)
+    def run(self, shell_line: str, *, cwd: str = "/root", timeout: float = 600,
+            user: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(shell_line, cwd=cwd, user=user), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def wait_until(self, shell_line: str, what: str, *, timeout: float = 60,
+                   user: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``shell_line`` until it succeeds (its last run is returned); fail naming ``what`` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while (done := self.run(shell_line, timeout=timeout, user=user)).returncode != 0:
+            assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s; last: {done.stdout}{done.stderr}"
+            time.sleep(0.2)
+        return done
 
     def inside(self, path: str) -> Path:
         """The host path of ``path`` in the root."""

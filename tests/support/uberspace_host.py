@@ -9,7 +9,6 @@ with Uberspace's grants (its own ``<login>_*`` databases, no CREATE USER), its s
 from __future__ import annotations
 
 import secrets
-import time
 from pathlib import Path
 
 from .sandbox import Sandbox
@@ -41,12 +40,6 @@ class UberspaceHost:
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
         return done.stdout
 
-    def wait(self, command: str, what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.sandbox.run(command, timeout=timeout).returncode != 0:
-            assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
-            time.sleep(0.2)
-
     def boot(self) -> UberspaceHost:
         login, home = self.login, self.home
         logs = self.sandbox.base
@@ -59,7 +52,7 @@ class UberspaceHost:
         self.sandbox.spawn("mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock "
                            "--bind-address=127.0.0.1 --port=3306 --skip-log-bin --innodb-buffer-pool-size=64M",
                            log=str(logs / "mariadb.log"))
-        self.wait("mariadb -e 'SELECT 1'", "MariaDB answering")
+        self.sandbox.wait_until("mariadb -e 'SELECT 1'", "MariaDB answering")
         self.root(f"mariadb -e \"CREATE USER '{login}'@'localhost' IDENTIFIED BY '{self.mysql_password}';"
                   f" GRANT ALL PRIVILEGES ON \\`{login}\\\\_%\\`.* TO '{login}'@'localhost';\"")
         my_cnf = self.sandbox.inside(f"{home}/.my.cnf")
@@ -67,9 +60,9 @@ class UberspaceHost:
         self.root(f"chown {login}: {home}/.my.cnf && chmod 600 {home}/.my.cnf")
         self.sandbox.spawn("supervisord -n -c /etc/supervisord.conf", user=login,
                            log=str(logs / "supervisord.log"))
-        self.wait(f"test -S {home}/.supervisor.sock", "supervisord of the account")
+        self.sandbox.wait_until(f"test -S {home}/.supervisor.sock", "supervisord of the account")
         self.sandbox.spawn(f"/usr/local/lib/standins/uberspace-frontend {login}", log=str(logs / "frontend.log"))
-        self.wait("curl -s -o /dev/null http://localhost:2019/config/", "the web front end")
+        self.sandbox.wait_until("curl -s -o /dev/null http://localhost:2019/config/", "the web front end")
         return self
 
     def renew_certificate(self, domain: str) -> None:
