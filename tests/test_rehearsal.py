@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 
 import presets
 from tests.support.dns_server import write_nsd_files, zones_from_records
-from tests.support.rehearsal import Rehearsal, Step, StepFailed, Typed, readme_steps
+from tests.support.rehearsal import Rehearsal, Step, Typed, readme_steps
 from tests.support.sandbox import Sandbox
 from tests.support.uberspace_host import UberspaceHost
 
@@ -41,21 +40,13 @@ class Provider:
 
     def __init__(self, sandbox: Sandbox, domain: str = DOMAIN, deployment: str = DEPLOYMENT) -> None:
         self.sandbox, self.domain, self.deployment = sandbox, domain, deployment
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=30)
 
     def publish(self, step: Step) -> None:
         records = self.sandbox.inside(f"{self.deployment}/dns/records.zone").read_text()
         workdir = self.sandbox.base / "dns"
         workdir.mkdir(exist_ok=True)
         config = write_nsd_files(workdir, ["127.0.0.1", "::1"], zones_from_records(records))
-        self.process = subprocess.Popen(["ip", "netns", "exec", self.sandbox.name, "/usr/sbin/nsd", "-d", "-c",
-                                         str(config)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.sandbox.spawn_host("/usr/sbin/nsd", "-d", "-c", str(config), log=str(self.sandbox.base / "nsd.log"))
         # getent asks the root's resolver, the way every program in it will.
         answered = self.sandbox.wait_until(f"getent ahosts {self.domain}", f"{step}: the DNS records resolving",
                                            timeout=10)
@@ -109,6 +100,21 @@ def arch_sandbox() -> Iterator[Sandbox]:
         yield sandbox
 
 
+def host_meta_allows_other_origins(rehearsal: Rehearsal, domain: str) -> None:
+    """Web clients read host-meta from another origin: it needs the CORS header."""
+    host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{domain}/.well-known/host-meta")
+    assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+
+
+def answer_loglevel_info(rehearsal: Rehearsal) -> None:
+    """What the README says to change an answer: edit wizard.yml (security.loglevel), then generate."""
+    answers_file = rehearsal.sandbox.inside(f"{rehearsal.directory}/wizard.yml")
+    edited = re.sub(r"^(\s+loglevel:) \S+$", r"\1 info", answers_file.read_text(), count=1, flags=re.M)
+    assert edited != answers_file.read_text(), "wizard.yml has no security.loglevel to change"
+    answers_file.write_text(edited)
+    rehearsal.run("ejabberd-wizard generate --out . --yes")
+
+
 def served_certificate(sandbox: Sandbox, port: int, name: str) -> str:
     """SHA-256 fingerprint of the certificate the server on ``port`` presents for ``name``."""
     shown = sandbox.run(f"openssl s_client -connect {IPV4}:{port} -servername {name} </dev/null 2>/dev/null"
@@ -130,13 +136,12 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
     rehearsal = Rehearsal(
         sandbox, "/root",
         answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
-                 Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD),
-                 Typed(f"Password for admin@{DOMAIN}: ", ADMIN_PASSWORD)],
+                 Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD)],
         elsewhere={"Add the DNS records": provider.publish,
                    "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
         judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
     )
-    try:
+    with rehearsal.reported():
         rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
         rehearsal.directory = DEPLOYMENT
         readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
@@ -144,9 +149,7 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
 
-        # Web clients read host-meta from another origin: it needs the CORS header.
-        host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{DOMAIN}/.well-known/host-meta")
-        assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+        host_meta_allows_other_origins(rehearsal, DOMAIN)
 
         # A renewal (what the daily `certbot renew` does once one is due) reaches ejabberd and Caddy.
         before = issued_certificate(sandbox)
@@ -162,23 +165,12 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
         assert rehearsal.run("systemctl is-active ejabberd caddy").split() == ["active", "active"]
 
         # Change an answer the way the README says (edit wizard.yml, generate), deploy again.
-        answers_file = sandbox.inside(f"{DEPLOYMENT}/wizard.yml")
-        edited = re.sub(r"^(\s+loglevel:) \S+$", r"\1 info", answers_file.read_text(), count=1, flags=re.M)
-        assert edited != answers_file.read_text(), "wizard.yml has no security.loglevel to change"
-        answers_file.write_text(edited)
-        rehearsal.run("ejabberd-wizard generate --out . --yes")
+        answer_loglevel_info(rehearsal)
         rehearsal.run("sudo sh scripts/deploy.sh")
         assert "info" in rehearsal.run("ejabberdctl get_loglevel")
         assert len(list(sandbox.inside("/etc/ejabberd").glob("ejabberd.yml.bak-*"))) >= 2
         rehearsal.run("sudo sh scripts/backup.sh")
         assert list(sandbox.inside("/var/backups/ejabberd").glob("ejabberd-*.tar.gz"))
-    except (StepFailed, AssertionError):
-        print("\n".join(rehearsal.transcript))
-        for log in sorted(sandbox.base.glob("*.log")):  # the platform's daemons
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-        raise
-    finally:
-        provider.stop()
 
 
 UBERSPACE_DOMAIN = "isabell.example"
@@ -229,22 +221,20 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
     sandbox.inside(f"{host.home}/answers.yml").write_text(answers_for("uberspace", UBERSPACE_DOMAIN))
     rehearsal = Rehearsal(
         sandbox, host.home, user=host.login,
-        answers=[Typed(f"Password for admin@{UBERSPACE_DOMAIN}:", ADMIN_PASSWORD),
-                 Typed(f"Password for admin@{UBERSPACE_DOMAIN}: ", ADMIN_PASSWORD)],
+        answers=[Typed(f"Password for admin@{UBERSPACE_DOMAIN}:", ADMIN_PASSWORD)],
     )
     rehearsal.judges = {"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify,
                         "sh scripts/open-ports.sh": answer_the_ports(rehearsal)}
     rehearsal.elsewhere = {"Build and install ejabberd": prebuilt_ejabberd(rehearsal, host),
                            "Add the DNS records": provider.publish,
                            "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)}
-    try:
+    with rehearsal.reported():
         rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {host.home}/ejabberd-deploy --yes")
         rehearsal.directory = f"{host.home}/ejabberd-deploy"
         readme = sandbox.inside(f"{rehearsal.directory}/README.md").read_text()
         steps = rehearsal.follow(readme)
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
-        host_meta = rehearsal.run(f"curl -sS -D - -o /dev/null https://{UBERSPACE_DOMAIN}/.well-known/host-meta")
-        assert re.search(r"^access-control-allow-origin: \*\s*$", host_meta, re.M | re.I), host_meta
+        host_meta_allows_other_origins(rehearsal, UBERSPACE_DOMAIN)
         # Uberspace renews the certificates itself; the job setup-platform.sh put in the crontab makes
         # ejabberd read them again.
         direct_tls = re.search(r"^  c2s_tls: (\d+)$", sandbox.inside(f"{rehearsal.directory}/wizard.yml").read_text(),
@@ -259,11 +249,7 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
         assert served_certificate(sandbox, int(direct_tls.group(1)), UBERSPACE_DOMAIN) == renewed.strip()
 
         # Change an answer the way the README says (edit wizard.yml, generate), deploy again.
-        answers_file = sandbox.inside(f"{rehearsal.directory}/wizard.yml")
-        edited = re.sub(r"^(\s+loglevel:) \S+$", r"\1 info", answers_file.read_text(), count=1, flags=re.M)
-        assert edited != answers_file.read_text()
-        answers_file.write_text(edited)
-        rehearsal.run("ejabberd-wizard generate --out . --yes")
+        answer_loglevel_info(rehearsal)
         rehearsal.run("sh scripts/deploy.sh")
         ctl = f"{host.home}/sbin/ejabberdctl --config-dir {host.home}/etc/ejabberd --spool {host.home}/var/lib/ejabberd"
         assert "info" in rehearsal.run(f"{ctl} --logs {host.home}/var/log/ejabberd get_loglevel")
@@ -272,10 +258,3 @@ def test_the_uberspace_readme_followed_exactly_ends_with_a_server_clients_use(ub
         (archive,) = sandbox.inside(f"{host.home}/backups").glob("**/ejabberd-*.tar.gz")
         listing = rehearsal.run(f"tar -tzf {shlex.quote('/' + str(archive.relative_to(sandbox.path)))}")
         assert "ejabberd/uploads/" in listing, "the uploaded files are not in the backup"
-    except (StepFailed, AssertionError):
-        print("\n".join(rehearsal.transcript))
-        for log in sorted(sandbox.base.glob("*.log")):  # the platform's daemons
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
-        raise
-    finally:
-        provider.stop()

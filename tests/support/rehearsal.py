@@ -15,7 +15,7 @@ import re
 import select
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .sandbox import Sandbox
@@ -139,6 +139,18 @@ class Rehearsal:
             where = f"{step}: " if step else ""
             raise StepFailed(f"{where}`{command}` exited {code}:\n{output[-6000:]}")
         return output
+
+    @contextlib.contextmanager
+    def reported(self) -> Iterator[None]:
+        """On a failure inside: print what the terminal showed, command by command, and the logs of
+        the platform's daemons, then fail."""
+        try:
+            yield
+        except AssertionError:  # StepFailed too
+            print("\n".join(self.transcript))
+            for log in sorted(self.sandbox.base.glob("*.log")):
+                print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+            raise
 
     def follow(self, readme: str, *, until: str | None = None) -> list[Step]:
         """Every step in order (those before the one titled ``until``, when given)."""

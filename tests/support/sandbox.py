@@ -234,9 +234,17 @@ class Sandbox:
 
     def spawn(self, shell_line: str, *, user: str | None = None, log: str) -> subprocess.Popen[bytes]:
         """A long-running program of the platform (a daemon), its output in ``log`` (a host path)."""
+        return self._daemon(self.command(shell_line, cwd="/", user=user), log)
+
+    def spawn_host(self, *command: str, log: str) -> subprocess.Popen[bytes]:
+        """A long-running host program (e.g. nsd) inside the namespace, outside the root."""
+        return self._daemon(["ip", "netns", "exec", self.name, *command], log)
+
+    def _daemon(self, argv: list[str], log: str) -> subprocess.Popen[bytes]:
+        # Stopped with everything else in the namespace when the sandbox closes, and reaped there.
         with open(log, "ab") as output:
-            process = subprocess.Popen(self.command(shell_line, cwd="/", user=user), stdin=subprocess.DEVNULL,
-                                       stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
         self._spawned.append(process)
         return process
 
