@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -77,8 +77,8 @@ def _key() -> str:
     return hashlib.sha256(recipe.encode()).hexdigest()[:12]
 
 
-def _run(command: Sequence[str], what: str, timeout: float, **kwargs: object) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)  # type: ignore[call-overload]
+def _run(command: Sequence[str], what: str, timeout: float, env: Mapping[str, str] | None = None) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
@@ -93,13 +93,13 @@ def _build(target: Path) -> None:
     policy = target / "usr/sbin/policy-rc.d"  # apt starts no service in the root
     policy.write_text("#!/bin/sh\nexit 101\n")
     policy.chmod(0o755)
-    # The host may reach its mirrors and PyPI only through a proxy that it trusts: so does the root.
-    shutil.copy("/etc/resolv.conf", target / "etc/resolv.conf")
+    shutil.copy("/etc/resolv.conf", target / "etc/resolv.conf")  # for apt and pip, while it is built
     with _mounted_proc(target):
         env = _clean_env(DEBIAN_FRONTEND="noninteractive")
         _run(["chroot", str(target), "apt-get", "update", "-qq"], "apt-get update", 900, env=env)
         _run(["chroot", str(target), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
              "apt-get install", 1800, env=env)
+        # The host may reach PyPI only through a proxy that it trusts: so does the root.
         shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
         _run(["chroot", str(target), "python3", "-m", "venv", WIZARD_VENV], "python3 -m venv", 300, env=env)
         _run(["chroot", str(target), f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies()],
