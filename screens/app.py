@@ -21,8 +21,9 @@ from screens.sidebar import StepList
 from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
-    from wizard.given import Given, Machine
+    from wizard.given import Given
     from wizard.importer import Imported
+    from wizard.machine import Machine
     from wizard.plan import Change
     from wizard.session import Session
 

@@ -57,7 +57,8 @@ from wizard.catalogue import by_path
 from wizard.cli import main
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 
 HOST = "example.test"
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -16,8 +16,8 @@ from wizard.checks.config import check_file
 from wizard.given import Given
 from wizard.installation import find
 from wizard.model import Answers
+from wizard.releases import Release
 from wizard.render import ejabberd_config
-from wizard.versions import Release
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,9 @@ from tests.support.ejabberd_node import EjabberdNode
 from wizard.answers import merge
 from wizard.catalogue import by_path
 from wizard.cli import main
-from wizard.given import Given, Machine
+from wizard.given import Given
 from wizard.importer import import_config
+from wizard.machine import Machine
 from wizard.plan import mask
 
 CORPUS = Path(__file__).parent / "data" / "configs"

@@ -98,7 +98,8 @@ def test_a_migration_applies_to_the_record_of_the_last_write_too(
 
 async def test_the_wizard_tells_what_migrating_its_answers_changed(tmp_path: Path, version_0: None) -> None:
     from screens.app import WizardApp
-    from wizard.given import Machine, saved_answers
+    from wizard.given import saved_answers
+    from wizard.machine import Machine
 
     out = tmp_path / "d"
     assert main(["generate", "--out", str(out), "--answers",

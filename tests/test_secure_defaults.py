@@ -57,7 +57,8 @@ from wizard.answers import build_from
 from wizard.checks import Severity, run_checks
 from wizard.checks.security import check_file
 from wizard.cli import main
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.model import Answers
 from wizard.render import deployment, ejabberd_config
 from wizard.secrets import Secrets

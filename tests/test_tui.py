@@ -18,7 +18,8 @@ from wizard.answers import dump
 from wizard.catalogue import by_path
 from wizard.cli import main
 from wizard.errors import InputError
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.steps import STEPS, StepState
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

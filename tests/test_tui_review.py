@@ -14,7 +14,8 @@ from screens.work import FilesWritten, ProposalReady
 from tests.answers_helpers import ACCOUNT, defaults, write_answers
 from tests.support.waiting import Posted, until
 from wizard.cli import main
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.plan import Status
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -13,7 +13,8 @@ from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, write_answers
 from tests.support.waiting import until
 from wizard.cli import main
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 SIZES = [(80, 24), (120, 40)]

@@ -18,8 +18,8 @@ import pytest
 from tests.answers_helpers import defaults, write_secret
 from tests.support.components import free_port
 from tests.support.verify_helpers import ADMIN_PASSWORD, PASSWORD, USER, Deployment, running_deployment
+from wizard.releases import Release
 from wizard.verify.suites import CONVERSATIONS, ITEMS, SUITES, items_of
-from wizard.versions import Release
 
 HOST = "example.test"
 

@@ -2,7 +2,8 @@
 
 User-given values always win over the preset's; the preset's values are filled in
 from the machine and from the user's own answers (its ``${...}`` placeholders),
-so a default that depends on the domain follows the domain.
+so a default that depends on the domain follows the domain, and a package install
+is written for the release of the package that is installed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from ruamel.yaml.representer import RoundTripRepresenter
 import presets
 from presets import Preset, PresetError
 from wizard.errors import InputError, shown
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.migrations import SCHEMA_VERSION
 from wizard.model import Answers
+from wizard.releases import capabilities
 
 
 def load_preset(name: str) -> Preset:
@@ -48,7 +51,25 @@ def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any
     def substitute(text: str) -> str:
         return _substitute(text, context, preset)
 
-    return {key: _walk(value, substitute) for key, value in preset.answers.items()}
+    filled = {key: _walk(value, substitute) for key, value in preset.answers.items()}
+    if release := packaged_release(preset, given, machine):
+        filled["install"] = {**filled.get("install", {}), "version": release}
+    return filled
+
+
+def packaged_release(preset: Preset, given: Given, machine: Machine) -> str | None:
+    """The release of the installed ejabberd package, when it is what these answers run: the
+    package method, and a release the wizard can write for. It replaces the preset's release,
+    which would otherwise name options the installed ejabberd refuses."""
+    package = machine.ejabberd_package
+    method = given.get("install.method") or preset.answers.get("install", {}).get("method")
+    if package is None or method != "package":
+        return None
+    try:
+        capabilities(package.release)
+    except ValueError:
+        return None  # outside the table: the preset's release stands, and `check` says why it cannot run
+    return package.release
 
 
 def build(preset: Preset, given: Given, machine: Machine | None = None) -> Answers:

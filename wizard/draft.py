@@ -16,7 +16,8 @@ from presets import Preset
 from wizard.answers import build, fill_preset, merge, plain
 from wizard.catalogue import Question, model_defaults
 from wizard.errors import InputError
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.model import Answers
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""What the user gave: answers files read with their line numbers, and the machine's account.
+"""What the user gave: answers files read with their line numbers.
 
 Only reading happens here (no validation), so a front end can start without
 loading the answers model.
@@ -6,7 +6,6 @@ loading the answers model.
 
 from __future__ import annotations
 
-import getpass
 import io
 import warnings
 from collections.abc import Iterable, Mapping
@@ -23,18 +22,6 @@ ANSWERS_FILE = "wizard.yml"
 MAX_DEPTH = 16
 # ... and take a few kB; reading stops beyond this.
 MAX_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What the preset placeholders may take from the machine the wizard runs on."""
-
-    login: str
-    home_dir: str
-
-    @classmethod
-    def current(cls) -> Machine:
-        return cls(login=getpass.getuser(), home_dir=str(Path.home()))
 
 
 @dataclass

@@ -37,7 +37,8 @@ from wizard.answers import build_from, fill_preset, load_preset, merge, plain
 from wizard.catalogue import QUESTIONS, by_path, model_defaults
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
-from wizard.given import Given, Machine
+from wizard.given import Given
+from wizard.machine import Machine
 from wizard.model import Answers
 
 KEPT = "kept as it is"

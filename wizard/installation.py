@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.model import Answers
-from wizard.versions import Release
+from wizard.releases import Release
 
 # Source installs: PREFIX/lib/ejabberd-VSN; Debian: /usr/lib/<triplet>/ejabberd-VSN; others: /usr/lib/ejabberd.
 _APP_GLOBS = ("lib/ejabberd-*/ebin/ejabberd.app", "lib/*/ejabberd-*/ebin/ejabberd.app",

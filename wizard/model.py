@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, mo
 
 from wizard import validators as v
 from wizard.migrations import SCHEMA_VERSION
-from wizard.versions import check_supported
+from wizard.releases import check_supported
 
 Domain = Annotated[str, AfterValidator(v.domain)]
 Label = Annotated[str, AfterValidator(v.dns_label)]

@@ -163,8 +163,8 @@ def ip_address(value: str) -> str:
 
 
 def ejabberd_version(value: str) -> str:
-    """A release name as ejabberd numbers them: YY.MM, e.g. '23.01'."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{2}\.\d{2}(\.\d+)?", value):
+    """A release name as ejabberd numbers them: YY.MM, e.g. '23.01' (no release since 20.04 has a third number)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{2}\.(0[1-9]|1[0-2])", value):
         raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01'")
     return value
 

@@ -22,7 +22,7 @@ from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import FileError
 from wizard.installation import Installation, find
-from wizard.versions import Release
+from wizard.releases import Release
 
 found = finder("config", "install")
 

@@ -15,8 +15,8 @@ from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.errors import InputError
 from wizard.installation import find, find_program
 from wizard.model import Answers
+from wizard.releases import OLDEST, Release
 from wizard.secrets import resolve
-from wizard.versions import OLDEST, Release
 
 GiB = 1024**3
 LOW_DISK = GiB  # below this the upload directory fills up soon

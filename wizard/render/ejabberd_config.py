@@ -8,6 +8,7 @@ are to live in MySQL.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from wizard.config_file import load_config
 from wizard.errors import FileError
 from wizard.model import Answers
+from wizard.releases import capabilities
 from wizard.render.certificates import certfiles
 from wizard.render.merge import merge_onto
 from wizard.render.yamltext import dump, mapping, quoted, sequence
-from wizard.versions import capabilities
 
 # Marks the config as the wizard's, and says where its answers are.
 HEADER = """\
@@ -83,7 +84,10 @@ def document(answers: Answers, sql_password: str | None) -> CommentedMap:
     doc.update(_access(answers))
     doc["modules"] = _modules(answers)
 
-    doc.yaml_set_start_comment(HEADER.format(version=answers.install.version, preset=answers.preset))
+    header = HEADER.format(version=answers.install.version, preset=answers.preset)
+    if note := capabilities(answers.install.version).note:
+        header += "".join(f"{line}\n" for line in textwrap.wrap(f"{note}.", 88))
+    doc.yaml_set_start_comment(header)
     _comment(doc, "certfiles", "TLS certificates of every domain and subdomain")
     _comment(doc, "listen", "Ports and what answers on them")
     _comment(doc, "acl", "Who is who, and what they may do")

@@ -12,8 +12,8 @@ import shlex
 from collections.abc import Mapping
 
 from wizard.model import Answers
+from wizard.releases import capabilities
 from wizard.render.certificates import certfiles
-from wizard.versions import capabilities
 
 
 def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:

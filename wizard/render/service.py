@@ -6,7 +6,7 @@ import re
 import shlex
 
 from wizard.model import Answers
-from wizard.versions import capabilities
+from wizard.releases import capabilities
 
 
 def _ejabberdctl_foreground(answers: Answers) -> list[str]:

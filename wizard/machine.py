@@ -1,0 +1,85 @@
+"""What the wizard knows of the machine it runs on: the account, and the ejabberd package installed.
+
+Read from files, never by running a program: the first screen is painted before this
+is asked, and a test (or a future platform check) can point it at a fake root.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+# dpkg's record of installed packages, and pacman's (one directory per package and version).
+DPKG_STATUS = "var/lib/dpkg/status"
+PACMAN_LOCAL = "var/lib/pacman/local"
+# A package version as the distributions write it ("1:23.01-1+deb12u1", "26.07-1"): the release.
+_RELEASE = re.compile(r"^(?:\d+:)?(\d{2}\.\d{2})(?![\d.])")
+
+
+@dataclass(frozen=True)
+class InstalledPackage:
+    """The ejabberd a package manager installed: its release and how the wizard knows it."""
+
+    release: str  # "23.01"
+    source: str  # "the Debian package ejabberd 23.01-1+deb12u1"
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the preset's defaults may take from the machine the wizard runs on."""
+
+    login: str
+    home_dir: str
+    ejabberd_package: InstalledPackage | None = None
+
+    @classmethod
+    def current(cls) -> Machine:
+        return cls(login=getpass.getuser(), home_dir=str(Path.home()), ejabberd_package=installed_ejabberd())
+
+
+def installed_ejabberd(root: Path = Path("/")) -> InstalledPackage | None:
+    """The ejabberd package dpkg or pacman installed below ``root``, if any."""
+    for record, reader in ((root / DPKG_STATUS, _from_dpkg), (root / PACMAN_LOCAL, _from_pacman)):
+        try:
+            stamp = record.stat().st_mtime_ns
+        except OSError:
+            continue
+        found = reader(record, stamp)
+        if found:
+            return found
+    return None
+
+
+@lru_cache(maxsize=4)
+def _from_dpkg(status: Path, _stamp: int) -> InstalledPackage | None:
+    # _stamp (the file's mtime) is part of the cache key: a package installed meanwhile is seen.
+    try:
+        text = status.read_text(errors="replace")
+    except OSError:
+        return None
+    for stanza in text.split("\n\n"):
+        fields = dict(re.findall(r"^([A-Za-z-]+): ?(.*)$", stanza, re.M))
+        if fields.get("Package") == "ejabberd" and fields.get("Status", "").endswith(" installed"):
+            return _package(fields.get("Version", ""), "the Debian package")
+    return None
+
+
+@lru_cache(maxsize=4)
+def _from_pacman(local: Path, _stamp: int) -> InstalledPackage | None:
+    for desc in local.glob("ejabberd-*/desc"):
+        try:
+            fields = re.findall(r"^%([A-Z]+)%\n(.*)$", desc.read_text(errors="replace"), re.M)
+        except OSError:
+            continue
+        values = dict(fields)
+        if values.get("NAME") == "ejabberd":
+            return _package(values.get("VERSION", ""), "the pacman package")
+    return None
+
+
+def _package(version: str, kind: str) -> InstalledPackage | None:
+    match = _RELEASE.match(version)
+    return InstalledPackage(match.group(1), f"{kind} ejabberd {version}") if match else None
