@@ -16,7 +16,7 @@ from wizard.checks.config import check_file
 from wizard.given import Given
 from wizard.installation import find
 from wizard.model import Answers
-from wizard.releases import Release
+from wizard.releases import capabilities
 from wizard.render import ejabberd_config
 
 
@@ -94,7 +94,7 @@ def test_deprecated_listener_option(tmp_path: Path, version: str) -> None:
 def test_without_an_installed_ejabberd_only_deprecations_are_known(tmp_path: Path) -> None:
     path = tmp_path / "ejabberd.yml"
     path.write_text("hosts: [example.test]\nno_such_option: 1\nmodule: {}\ndomain_certfile: /x.pem\n")
-    findings = check_file(path, None, Release.parse("23.01"))
+    findings = check_file(path, None, capabilities("23.01"))
     assert [(f.subject.rsplit(": ", 1)[1], f.severity) for f in findings] == [
         ("module", Severity.ERROR), ("domain_certfile", Severity.WARNING)]
 
@@ -126,3 +126,36 @@ def test_stun_announced_without_a_listener_is_named(tmp_path: Path, version: str
         update={"stun": True})}), None)
     assert "mod_stun_disco" in with_stun
     assert not [f for f in config_findings(tmp_path, version, with_stun) if f.check == "config.stun"]
+
+
+def _everything_on_mysql(version: str, tmp_path: Path) -> Answers:
+    return answers_for(version, tmp_path, database={"backend": "mysql", "password_source": "file",
+                                                    "password_file": str(tmp_path / "pw")})
+
+
+def test_a_config_for_another_release_is_judged_against_that_release_not_the_local_binary(
+        tmp_path: Path, version: str) -> None:
+    """Written for 26.07 where 23.01 is installed (or the other way round): the local binary's
+    option list is not the judge, and the finding says so."""
+    target = "26.07" if version != "26.07" else "23.01"
+    answers = _everything_on_mysql(target, tmp_path)
+    path = tmp_path / "deploy" / "config" / "ejabberd.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(ejabberd_config.render(answers, None))
+    findings = run_checks(answers, only={"config"}, out=tmp_path / "deploy")
+    assert not [f for f in findings if f.severity is Severity.ERROR], findings
+    [note] = [f for f in findings if f.check == "config.names"]
+    assert f"is {version}, not {target}, the release the config is written for" in note.message
+
+
+def test_an_option_newer_than_the_target_is_an_error_naming_the_release_that_brought_it(tmp_path: Path) -> None:
+    path = tmp_path / "ejabberd.yml"
+    path.write_text("hosts: [example.test]\nsql_schema_multihost: true\n")
+    [finding] = check_file(path, None, capabilities("24.12"))
+    assert finding.severity is Severity.ERROR
+    assert "sql_schema_multihost is not known to ejabberd 24.12 (it came with 25.10)" in finding.message
+    assert finding.fix == "use new_sql_schema instead"
+    path.write_text("hosts: [example.test]\nnew_sql_schema: true\n")
+    [finding] = check_file(path, None, capabilities("26.07"))
+    assert finding.severity is Severity.WARNING and finding.fix == "use sql_schema_multihost instead"
+    assert check_file(path, None, capabilities("24.12"))[0].severity is Severity.OK

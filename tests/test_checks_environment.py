@@ -16,7 +16,7 @@ from tests.support.mariadb import MariaDB
 from wizard.answers import build_from
 from wizard.checks import Finding, Severity
 from wizard.checks.core import Context
-from wizard.checks.environment import check_database, check_disk, check_install, check_service_tools
+from wizard.checks.environment import check_database, check_disk, check_install, check_service_tools, check_target
 from wizard.given import Given
 from wizard.installation import find, find_program
 from wizard.model import Answers
@@ -44,6 +44,7 @@ def test_installed_ejabberd_is_the_release_the_config_targets(installed: str) ->
     assert one(findings, "env.ejabberdctl").severity is Severity.OK
     version = one(findings, "env.version")
     assert version.severity is Severity.OK and installed in version.message and version.step == "install"
+    assert f"the Debian package ejabberd {installed}" in version.message  # which install, and how it is known
     found = find(answers)
     assert found is not None and found.version == installed and (found.ebin / "ejabberd_option.beam").is_file()
 
@@ -55,6 +56,13 @@ def test_other_release_installed_than_the_config_targets(installed: str) -> None
     assert version.severity is Severity.ERROR
     assert f"written for ejabberd {target}, but {installed} is installed" in version.message
     assert version.fix == f'install.version: "{installed}"'
+
+
+def test_a_release_between_two_known_ones_is_a_warning_naming_the_one_it_is_written_for() -> None:
+    [finding] = check_target(Context(answers_with(install={"version": "25.09"}), Path("d")))
+    assert finding.severity is Severity.WARNING and finding.step == "install"
+    assert "25.09 is not a release the wizard knows" in finding.message and "what 25.08" in finding.message
+    assert check_target(Context(answers_with(install={"version": "25.08"}), Path("d"))) == []
 
 
 def test_ejabberdctl_elsewhere_than_the_answers_say(installed: str) -> None:

@@ -57,7 +57,8 @@ class Install(Section):
     version: Annotated[str, AfterValidator(v.ejabberd_version), AfterValidator(check_supported)] = question(
         "ejabberd version",
         "Options differ between releases and ejabberd refuses to start on one it does not know, "
-        "so the config is written for exactly this release.",
+        "so the config is written for exactly this release. With the package method it is the "
+        "release of the installed package, when there is one; a source build takes the preset's.",
         "install",
     )
     prefix: AbsolutePath = question(

@@ -1,9 +1,10 @@
 """Config: an existing ejabberd.yml (the deployment's and the live one) parses, and names only
-options and modules the installed ejabberd knows; deprecated ones are named with their replacement.
+options and modules the target release knows; deprecated ones are named with their replacement.
 
-The installed release's own compiled option modules say what it accepts (see ``beam``);
-what replaces a deprecated or removed name comes from ejabberd's release notes and its
-config transformer, in the tables below.
+When the ejabberd installed here is the target release, its own compiled option modules say
+what it accepts (see ``beam``); otherwise the release table's renames do. What replaces a
+deprecated or removed name comes from ejabberd's release notes and its config transformer,
+in the tables below.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import FileError
 from wizard.installation import Installation, find
-from wizard.releases import Release
+from wizard.releases import Capabilities, Release, capabilities
 
 found = finder("config", "install")
 
@@ -56,7 +57,6 @@ GLOBAL_OPTIONS = {
     "s2s_default_policy": Replacement("s2s_access with an access rule", accepted=True),
     "outgoing_s2s_options": Replacement("outgoing_s2s_families and outgoing_s2s_timeout", accepted=True),
     "s2s_dns_options": Replacement("s2s_dns_timeout and s2s_dns_retries", accepted=True),
-    "new_sql_schema": Replacement("sql_schema_multihost", accepted=True, since="25.10"),
 }
 MODULES = {
     "mod_http_bind": Replacement("mod_bosh", accepted=True),
@@ -107,8 +107,12 @@ class Walk:
 
     path: Path
     known: Known | None
-    release: Release
+    target: Capabilities
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def release(self) -> Release:
+        return self.target.release
 
     def where(self, node: Any, key: Any, dotted: str) -> str:
         return located(self.path, node, key, dotted)
@@ -134,9 +138,23 @@ class Walk:
             return  # nothing to compare with
         close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
         fix = f"did you mean {close[0]}?" if close else f"remove {name}"
-        release = self.known.installation.version if self.known else ""
         self.findings.append(found("config.unknown", Severity.ERROR, subject,
-                                   f"{what} {name} is not known to ejabberd {release}; it refuses to start", fix))
+                                   f"{what} {name} is not known to ejabberd {self.release}; it refuses to start", fix))
+
+    def renamed(self, subject: str, name: str) -> bool:
+        """An option the release table renamed: too new a name for the target, or one it replaced."""
+        if name in (later := self.target.unknown_names()):
+            before, since = later[name]
+            self.findings.append(found("config.unknown", Severity.ERROR, subject,
+                                       f"option {name} is not known to ejabberd {self.release} (it came with {since}); "
+                                       "it refuses to start", f"use {before} instead"))
+            return True
+        if name in (replaced := self.target.old_names()):
+            instead, since = replaced[name]
+            self.findings.append(found("config.deprecated", Severity.WARNING, subject,
+                                       f"option {name} is deprecated since ejabberd {since}", f"use {instead} instead"))
+            return True
+        return False
 
 
 def _announced_stun(walk: Walk, document: Mapping[str, Any]) -> None:
@@ -180,15 +198,25 @@ def check(ctx: Context) -> list[Finding]:
         return [found("config.file", Severity.INFO, str(ctx.out / "config" / "ejabberd.yml"),
                       "no ejabberd.yml yet, neither in the deployment nor in the live configuration directory",
                       f"ejabberd-wizard generate --out {ctx.out}")]
+    target = capabilities(ctx.answers.install.version)
     installation = find(ctx.answers)
-    known = Known(installation, _contrib(ctx)) if installation else None
-    release = installation.release if installation else Release.parse(ctx.answers.install.version)
     findings = []
-    if known is None:
+    if installation is None:
+        known = None
         findings.append(found("config.names", Severity.INFO, "ejabberd",
-                              "ejabberd is not installed here, so only deprecated names are checked, not unknown ones"))
+                              "ejabberd is not installed here, so names are checked against the release table, "
+                              "not against ejabberd's own option lists"))
+    elif installation.version != ctx.answers.install.version:
+        # Another release's binary would call right names wrong and miss wrong ones.
+        known = None
+        findings.append(found("config.names", Severity.INFO, f"ejabberd {installation.version}",
+                              f"the ejabberd here ({installation.ebin}) is {installation.version}, not "
+                              f"{target.release}, the release the config is written for: names are checked "
+                              f"against what the release table knows of {target.release}"))
+    else:
+        known = Known(installation, _contrib(ctx))
     for path in files:
-        findings += check_file(path, known, release)
+        findings += check_file(path, known, target)
     return findings
 
 
@@ -196,13 +224,13 @@ def _contrib(ctx: Context) -> list[Path]:
     return list(Path(ctx.answers.install.home).glob(".ejabberd-modules/*/ebin"))
 
 
-def check_file(path: Path, known: Known | None, release: Release) -> list[Finding]:
+def check_file(path: Path, known: Known | None, target: Capabilities) -> list[Finding]:
     try:
         document = load_config(read_config_text(path, "an ejabberd config"), path)
     except FileError as error:
         fix = "fix the line, or generate the file again" if error.where != str(path) else "generate the file again"
         return [found("config.parse", Severity.ERROR, error.where, error.problem, fix)]
-    walk = Walk(path, known, release)
+    walk = Walk(path, known, target)
     try:
         _options(walk, document, "")
     except (BeamError, OSError) as error:
@@ -210,7 +238,7 @@ def check_file(path: Path, known: Known | None, release: Release) -> list[Findin
                                    f"the installed ejabberd's option list could not be read: {error}"))
     _announced_stun(walk, document)
     if not walk.findings:
-        against = f"ejabberd {known.installation.version}" if known else "the deprecation list"
+        against = f"ejabberd {known.installation.version}" if known else f"the release table's {target.release}"
         walk.findings.append(found("config.file", Severity.OK, str(path),
                                    f"parses; every name checked against {against}"))
     return walk.findings
@@ -221,7 +249,8 @@ def _options(walk: Walk, options: Mapping[str, Any], prefix: str) -> None:
     for name, value in options.items():
         dotted = f"{prefix}{name}"
         subject = walk.where(options, name, dotted)
-        walk.report(subject, str(name), "option", GLOBAL_OPTIONS.get(str(name)), known)
+        if not walk.renamed(subject, str(name)):
+            walk.report(subject, str(name), "option", GLOBAL_OPTIONS.get(str(name)), known)
         if name == "modules" and isinstance(value, Mapping):
             _modules(walk, value, f"{dotted}.")
         elif name == "listen" and isinstance(value, list):

@@ -15,7 +15,8 @@ from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.errors import InputError
 from wizard.installation import find, find_program
 from wizard.model import Answers
-from wizard.releases import OLDEST, Release
+from wizard.machine import installed_ejabberd
+from wizard.releases import NEWEST, OLDEST, Release, capabilities
 from wizard.secrets import resolve
 
 GiB = 1024**3
@@ -56,6 +57,16 @@ def check_install(ctx: Context) -> list[Finding]:
     return findings
 
 
+def check_target(ctx: Context) -> list[Finding]:
+    """A release between two the table knows is written with the older one's options: say so."""
+    note = capabilities(ctx.answers.install.version).note
+    if note is None:
+        return []
+    known = capabilities(ctx.answers.install.version).entry.version
+    return [finder("env", "install")("env.target", Severity.WARNING, f"ejabberd {ctx.answers.install.version}",
+                                     note, f'install.version: "{known}", if that is the release that runs')]
+
+
 def _release(answers: Answers) -> Finding:
     found = finder("env", "install")
     wanted = answers.install.version
@@ -64,13 +75,17 @@ def _release(answers: Answers) -> Finding:
         return found("env.version", Severity.WARNING, "ejabberd", "which release is installed cannot be told "
                      "(no ejabberd.app under the prefix or /usr)", "")
     if installation.version == wanted:
+        package = installed_ejabberd()
+        which = f"{package.source}, " if package and package.release == wanted else ""
         return found("env.version", Severity.OK, f"ejabberd {wanted}",
-                     f"ejabberd {installation.version} is installed ({installation.ebin}); "
+                     f"ejabberd {installation.version} is installed ({which}{installation.ebin}); "
                      "the config is written for it")
-    if installation.release < Release.parse(OLDEST):
-        fix = f"install ejabberd {OLDEST} or newer"
-    else:
+    try:
+        capabilities(installation.version)
         fix = f'install.version: "{installation.version}"'
+    except ValueError:
+        fix = (f"install ejabberd {OLDEST} or newer" if installation.release < Release.parse(OLDEST)
+               else f"install ejabberd {NEWEST}, the newest release the wizard knows")
     return found("env.version", Severity.ERROR, f"ejabberd {installation.version}",
                  f"the config is written for ejabberd {wanted}, but {installation.version} is installed "
                  f"({installation.ebin}); ejabberd refuses options it does not know", fix)
@@ -250,6 +265,7 @@ def _connect_error(subject: str, error: pymysql.err.MySQLError, ctx: Context) ->
 
 CHECKERS = (
     Checker("env", frozenset({"install"}), check_install),
+    Checker("env", frozenset({"install"}), check_target),
     Checker("env", frozenset({"service"}), check_service_tools),
     Checker("env", frozenset({"upload"}), check_disk),
     Checker("env", frozenset({"database"}), check_database),
