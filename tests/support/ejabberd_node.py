@@ -2,269 +2,54 @@
 
 Two layers:
 
-* ``localize_config`` rewrites a generated ``ejabberd.yml`` so that it can run
-  on this machine next to other test nodes (loopback IPs, free ports, test
+* ``localize_config`` (tests/support/localize.py) rewrites a generated ``ejabberd.yml`` so
+  that it can run on this machine next to other test nodes (loopback IPs, free ports, test
   certificate, temp paths) while leaving everything else untouched.
-* ``EjabberdNode`` runs one ejabberd in the foreground with its own config,
-  spool and log directories, Erlang node name and distribution port.
+* ``EjabberdNode`` runs one ejabberd in the foreground with its own config, spool and log
+  directories, Erlang node name and distribution port: the host's ejabberd, or the one of a
+  Debian root (tests/support/releases.py), run there as the root's ejabberd user.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
+import pwd
 import re
 import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from .certs import CertPair, make_self_signed
 from .components import free_port, require, shared_tempdir
+from .localize import DEFAULT_CAPTCHA_CMD as DEFAULT_CAPTCHA_CMD
+from .localize import LocalizedConfig, cert_names_for, config_hosts, localize_config
+from .node_logs import NodeLogs
+from .processes import kill_launcher, pids_with_argument, signal_pids
+from .roots import clean_env
 from .slow import starting
 
+__all__ = ["DEFAULT_CAPTCHA_CMD", "EJABBERDCTL", "EjabberdError", "EjabberdNode", "EjabberdStartError",
+           "LocalizedConfig", "localize_config", "start_expect_failure"]
+
 EJABBERDCTL = "/usr/sbin/ejabberdctl"
-SYSTEM_INETRC = Path("/etc/ejabberd/inetrc")
-DEFAULT_CAPTCHA_CMD = "/usr/share/ejabberd/captcha.sh"
+SYSTEM_INETRC = "/etc/ejabberd/inetrc"
 EJABBERD_USER = "ejabberd"
-LOOPBACK = "127.0.0.1"
+# Where in a Debian root its nodes keep their directories.
+NODES_IN_ROOT = "var/lib/ejabberd-wizard-tests"
 
-# RFC 7919 ffdhe2048 group. A fixed, well-known group: generating DH
-# parameters would take seconds to minutes per test.
-FFDHE2048_PEM = """\
------BEGIN DH PARAMETERS-----
-MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
-+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
-87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
-YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
-7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
-ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
------END DH PARAMETERS-----
-"""
-
-DHFILE_KEYS = ("dhfile", "c2s_dhfile", "s2s_dhfile")
-SQL_KEYS = ("sql_server", "sql_port", "sql_database", "sql_username", "sql_password")
-# mod_proxy65 listens on its own, outside of `listen:`; 7777 is its default.
-PROXY65_DEFAULT_PORT = 7777
-
-ERROR_MARKERS = ("[critical]", "[error]")
 # A port free_port() handed out can be taken by another program before ejabberd binds it:
 # a listener then fails with "address already in use", the distribution with eaddrinuse.
 PORT_TAKEN = re.compile(r"address already in use|\beaddrinuse\b")
 START_ATTEMPTS = 3
-
-
-# --------------------------------------------------------------------------
-# Config localization
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalizedConfig:
-    """A config rewritten for a throwaway node, plus what the rewrite chose."""
-
-    text: str
-    ports: dict[int, int] = field(default_factory=dict)
-    hosts: list[str] = field(default_factory=list)
-
-    def port_for(self, original_port: int) -> int:
-        """The loopback port that replaced ``original_port`` of the generated config."""
-        try:
-            return self.ports[original_port]
-        except KeyError:
-            raise KeyError(
-                f"port {original_port} is not used by this config (known: {sorted(self.ports)})"
-            ) from None
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    # Without preserve_quotes, quoted scalars such as "::1/128" inside flow
-    # sequences are re-emitted unquoted, which ejabberd then rejects.
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    # ejabberd's YAML loader does not resolve anchors/aliases, so a value we
-    # insert twice must be written out twice rather than as an alias.
-    yaml.representer.ignore_aliases = lambda *_args: True
-    return yaml
-
-
-def _load(yaml_text: str) -> Any:
-    document = _yaml().load(yaml_text)
-    return document if document is not None else {}
-
-
-def config_hosts(yaml_text: str) -> list[str]:
-    """The virtual hosts (``hosts:``) of an ejabberd config."""
-    return [str(host) for host in _load(yaml_text).get("hosts") or []]
-
-
-def _walk_mappings(node: Any) -> Iterator[MutableMapping[str, Any]]:
-    """Every mapping in a loaded YAML tree, depth first."""
-    if isinstance(node, MutableMapping):
-        yield node
-        for value in node.values():
-            yield from _walk_mappings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk_mappings(item)
-
-
-def _module_sections(doc: Mapping[str, Any]) -> Iterator[MutableMapping[str, Any]]:
-    """The `modules:` mappings: global and per host (host_config/append_host_config)."""
-    if isinstance(doc.get("modules"), MutableMapping):
-        yield doc["modules"]
-    for section in ("host_config", "append_host_config"):
-        for host_opts in (doc.get(section) or {}).values():
-            if isinstance(host_opts, Mapping) and isinstance(host_opts.get("modules"), MutableMapping):
-                yield host_opts["modules"]
-
-
-class _PortMap:
-    """Hands out one fresh loopback port per original port number.
-
-    The same original number maps to the same new port everywhere, so e.g. a
-    TCP and a UDP STUN listener on 3478 and mod_stun_disco's advertised 3478
-    stay consistent.
-    """
-
-    def __init__(self) -> None:
-        self.mapping: dict[int, int] = {}
-
-    def __call__(self, original: int) -> int:
-        if original not in self.mapping:
-            self.mapping[original] = free_port()
-        return self.mapping[original]
-
-
-def _is_port_number(value: Any) -> bool:
-    # Ports may also be define_macro names (strings); those are left alone.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _localize_listeners(doc: MutableMapping[str, Any], ports: _PortMap) -> None:
-    for listener in doc.get("listen") or []:
-        listener["ip"] = LOOPBACK
-        if _is_port_number(listener.get("port")):
-            listener["port"] = ports(listener["port"])
-
-
-def _localize_modules(doc: MutableMapping[str, Any], workdir: Path, ports: _PortMap) -> None:
-    for modules in _module_sections(doc):
-        proxy65 = modules.get("mod_proxy65")
-        if isinstance(proxy65, MutableMapping):
-            # Even without an explicit port it would bind 7777 on a public
-            # address, clashing with the host and with parallel test nodes.
-            original = proxy65.get("port", PROXY65_DEFAULT_PORT)
-            if _is_port_number(original):
-                proxy65["port"] = ports(original)
-            proxy65["ip"] = LOOPBACK
-
-        stun_disco = modules.get("mod_stun_disco")
-        if isinstance(stun_disco, Mapping):
-            for service in stun_disco.get("services") or []:
-                if _is_port_number(service.get("port")) and service["port"] in ports.mapping:
-                    service["port"] = ports.mapping[service["port"]]
-
-        upload = modules.get("mod_http_upload")
-        if isinstance(upload, MutableMapping):
-            upload["docroot"] = str(workdir / "upload")
-
-
-def _localize_paths(doc: MutableMapping[str, Any], workdir: Path, cert_pem: Path) -> None:
-    dhparam = workdir / "dhparams.pem"
-    macros = doc.get("define_macro")
-    macros = macros if isinstance(macros, MutableMapping) else {}
-    for mapping in _walk_mappings(doc):
-        if "certfiles" in mapping:
-            mapping["certfiles"] = [str(cert_pem)]
-        # `certfile` on a listener is the older per-listener form of certfiles.
-        if "certfile" in mapping:
-            mapping["certfile"] = str(cert_pem)
-        for key in DHFILE_KEYS:
-            # A macro reference stays: the macro's own value is rewritten below.
-            if key in mapping and mapping[key] not in macros:
-                mapping[key] = str(dhparam)
-        if "captcha_cmd" in mapping and not Path(str(mapping["captcha_cmd"])).exists():
-            mapping["captcha_cmd"] = DEFAULT_CAPTCHA_CMD
-
-    for name, value in macros.items():
-        if isinstance(value, str) and value.startswith("/") and value.endswith(".pem"):
-            macros[name] = str(dhparam)
-
-
-def _localize_sql(doc: MutableMapping[str, Any], sql: Mapping[str, Any]) -> None:
-    given = {key: sql[key] for key in SQL_KEYS if key in sql}
-    unknown = set(sql) - set(SQL_KEYS)
-    if unknown:
-        raise ValueError(f"unsupported sql settings: {sorted(unknown)} (allowed: {SQL_KEYS})")
-    doc.update(given)
-    for host_opts in (doc.get("host_config") or {}).values():
-        if isinstance(host_opts, MutableMapping):
-            for key in given.keys() & host_opts.keys():
-                host_opts[key] = given[key]
-
-
-def _dump(doc: Any) -> str:
-    out = io.StringIO()
-    _yaml().dump(doc, out)
-    return out.getvalue()
-
-
-def localize_config(
-    yaml_text: str,
-    workdir: Path,
-    *,
-    cert_pem: Path,
-    sql: Mapping[str, Any] | None = None,
-) -> LocalizedConfig:
-    """Rewrite a generated ejabberd.yml to run on a private loopback node.
-
-    Only machine-specific settings change: listener IPs/ports (and the ports
-    of mod_proxy65 / mod_stun_disco that mirror them), certificate files,
-    upload docroot, DH parameter files, a missing captcha_cmd and, when
-    ``sql`` is given, the sql_* connection settings. Everything the wizard
-    decides (modules, ACLs, hosts, ...) is kept as generated, so the test
-    exercises the real output.
-    """
-    workdir = Path(workdir)
-    doc = _load(yaml_text)
-    ports = _PortMap()
-    _localize_listeners(doc, ports)
-    _localize_modules(doc, workdir, ports)
-    _localize_paths(doc, workdir, Path(cert_pem))
-    if sql is not None:
-        _localize_sql(doc, sql)
-
-    (workdir / "dhparams.pem").write_text(FFDHE2048_PEM)
-    (workdir / "upload").mkdir(exist_ok=True)
-    return LocalizedConfig(
-        text=_dump(doc),
-        ports=dict(ports.mapping),
-        hosts=[str(host) for host in doc.get("hosts") or []],
-    )
-
-
-def cert_names_for(hosts: list[str]) -> list[str]:
-    """Names a test certificate needs to cover the hosts and their services.
-
-    The wildcard covers the conference./upload./pubsub. service domains;
-    without it ejabberd warns "No certificate found matching ...".
-    (ACME is never attempted on a localized node: it needs a listener on
-    port 80, and all ports are remapped.)
-    """
-    names = list(hosts) or ["localhost"]
-    return names + [f"*.{host}" for host in hosts]
 
 
 # --------------------------------------------------------------------------
@@ -284,21 +69,26 @@ class EjabberdStartError(EjabberdError):
         self.reason = reason
 
 
-def _chown_tree(root: Path, user: str) -> None:
-    shutil.chown(root, user, user)
-    for dirpath, dirnames, filenames in os.walk(root):
+def _chown_tree(top: Path, uid: int, gid: int) -> None:
+    os.chown(top, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(top):
         for name in dirnames + filenames:
-            shutil.chown(os.path.join(dirpath, name), user, user)
+            os.chown(os.path.join(dirpath, name), uid, gid)
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(errors="replace")
-    except FileNotFoundError:
-        return ""
+def _user_ids(root: Path | None, user: str) -> tuple[int, int]:
+    """uid and gid of ``user`` on the host or in ``root`` (whose package made its own)."""
+    if root is None:
+        entry = pwd.getpwnam(user)
+        return entry.pw_uid, entry.pw_gid
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise EjabberdError(f"{root} has no user {user}")
 
 
-class EjabberdNode:
+class EjabberdNode(NodeLogs):
     """One private ejabberd node: own config dir, spool, logs, node name and port.
 
     Use as a context manager, or call ``stop()`` (and ``cleanup()``) yourself::
@@ -306,11 +96,24 @@ class EjabberdNode:
         with EjabberdNode() as node:
             node.start(localized_config)
             node.register("alice", "example.test", "secret")
+
+    With ``root`` (a Debian root of tests/support/releases.py) the node is that root's
+    ejabberd: its directory is inside the root, and every command (ejabberdctl, hence the
+    captcha script) runs chrooted there as the root's ejabberd user.
     """
 
-    def __init__(self, workdir: Path | None = None, *, name: str | None = None) -> None:
-        self.ejabberdctl = require(EJABBERDCTL)
-        self.workdir = Path(workdir) if workdir else shared_tempdir("ejabberd-node-")
+    def __init__(self, workdir: Path | None = None, *, name: str | None = None, root: Path | None = None) -> None:
+        self.root = root
+        if root is None:
+            self.ejabberdctl = require(EJABBERDCTL)
+            self.workdir = Path(workdir) if workdir else shared_tempdir("ejabberd-node-")
+        else:
+            self.ejabberdctl = EJABBERDCTL
+            if not (root / EJABBERDCTL.lstrip("/")).exists():
+                raise EjabberdError(f"{root} has no {EJABBERDCTL}")
+            (root / NODES_IN_ROOT).mkdir(parents=True, exist_ok=True)
+            self.workdir = Path(workdir or tempfile.mkdtemp(prefix="node-", dir=root / NODES_IN_ROOT))
+        self.uid, self.gid = _user_ids(root, EJABBERD_USER)
         self.conf_dir = self.workdir / "conf"
         self.spool_dir = self.workdir / "spool"
         self.logs_dir = self.workdir / "logs"
@@ -356,7 +159,7 @@ class EjabberdNode:
         """
         names = cert_names or cert_names_for(config_hosts(config_text))
         self.cert = make_self_signed(self.workdir / "certs", names)
-        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql)
+        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql, root=self.root)
         self._localized = (config_text, sql, localized)
         return localized
 
@@ -405,7 +208,7 @@ class EjabberdNode:
             shutil.rmtree(directory, ignore_errors=True)
         self.stdout_path.unlink(missing_ok=True)
         assert self.cert is not None
-        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql)
+        localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql, root=self.root)
         self._localized = (config_text, sql, localized)
         return localized
 
@@ -413,7 +216,7 @@ class EjabberdNode:
         for directory in (self.conf_dir, self.spool_dir, self.logs_dir):
             directory.mkdir(parents=True, exist_ok=True)
         (self.conf_dir / "ejabberd.yml").write_text(config_text)
-        shutil.copyfile(SYSTEM_INETRC, self.conf_dir / "inetrc")
+        shutil.copyfile(self._host_path(SYSTEM_INETRC), self.conf_dir / "inetrc")
         # ERL_DIST_PORT: the node listens on a fixed port and no epmd is
         # started, so several nodes run side by side without touching the
         # system's epmd. The distribution is bound to loopback with -kernel
@@ -424,20 +227,40 @@ class EjabberdNode:
             f"ERL_DIST_PORT={self.dist_port}\n"
             f'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0 -setcookie {self.cookie}'
             ' -kernel inet_dist_use_interface {127,0,0,1}"\n'
-            f"EJABBERD_PID_PATH={self.spool_dir / 'ejabberd.pid'}\n"
+            f"EJABBERD_PID_PATH={self.seen(self.spool_dir / 'ejabberd.pid')}\n"
             "EJABBERD_BYPASS_WARNINGS=true\n"
         )
         # ejabberdctl drops to the ejabberd user, which must own what it writes.
-        _chown_tree(self.workdir, EJABBERD_USER)
+        _chown_tree(self.workdir, self.uid, self.gid)
+
+    def _host_path(self, path: str) -> Path:
+        """Where the host finds ``path`` of the node's system (the host's own, or the root's)."""
+        return Path(path) if self.root is None else self.root / path.lstrip("/")
+
+    def seen(self, path: Path) -> str:
+        """``path`` (a host path in the node's directory) as the node sees it."""
+        return str(path) if self.root is None else "/" + str(path.relative_to(self.root))
 
     def _ctl_command(self, *args: str) -> list[str]:
-        return [
+        command = [
             self.ejabberdctl,
-            "--config-dir", str(self.conf_dir),
-            "--spool", str(self.spool_dir),
-            "--logs", str(self.logs_dir),
+            "--config-dir", self.seen(self.conf_dir),
+            "--spool", self.seen(self.spool_dir),
+            "--logs", self.seen(self.logs_dir),
             *args,
         ]  # fmt: skip
+        if self.root is None:
+            return command
+        # /proc is mounted in a mount namespace of the command's own: the mount goes when the
+        # command ends, and never shows to other nodes of the same root (parallel workers). As
+        # the ejabberd user itself ejabberdctl runs erl directly: no su, whose session would
+        # take beam out of the process group.
+        return ["unshare", "--mount", "--propagation", "private", f"--mount-proc={self.root / 'proc'}",
+                "chroot", f"--userspec={self.uid}:{self.gid}", str(self.root), *command]
+
+    def _env(self) -> dict[str, str] | None:
+        """The root's commands get a clean environment of the root's ejabberd user, not the test's."""
+        return None if self.root is None else clean_env(HOME="/var/lib/ejabberd", USER=EJABBERD_USER)
 
     def _launch(self) -> None:
         with open(self.stdout_path, "wb") as stdout:
@@ -449,6 +272,7 @@ class EjabberdNode:
                 stdout=stdout,
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
+                env=self._env(),
                 start_new_session=True,
             )
 
@@ -491,18 +315,18 @@ class EjabberdNode:
         # than leaving an orphaned zombie for init to collect.
         signals = (signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGKILL,)
         for sig in signals:
-            _signal_pids(self._vm_pids(beam_only=True), sig)
+            signal_pids(self._vm_pids(beam_only=True), sig)
             if self._wait_gone(deadline=time.monotonic() + 3.0):
                 return
         # Last resort, e.g. the launcher hangs before beam started.
         with contextlib.suppress(subprocess.TimeoutExpired):
-            _kill_launcher(self.process)
-        _signal_pids(self._vm_pids(), signal.SIGKILL)
+            kill_launcher(self.process)
+        signal_pids(self._vm_pids(), signal.SIGKILL)
 
     def _vm_pids(self, *, beam_only: bool = False) -> list[int]:
         # Every process running an Erlang VM for this node (server, su
         # wrapper, ctl clients) has the node's unique cookie in its arguments.
-        return _pids_with_argument(
+        return pids_with_argument(
             f"-setcookie {self.cookie}".encode(), name="beam.smp" if beam_only else None
         )
 
@@ -532,13 +356,14 @@ class EjabberdNode:
             stderr=subprocess.PIPE,
             text=True,
             cwd=self.workdir,
+            env=self._env(),
         ) as proc:
             try:
                 stdout, stderr = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 # subprocess.run would kill only ejabberdctl itself; the client
                 # VM below su would keep waiting for the node.
-                _kill_launcher(proc)
+                kill_launcher(proc)
                 proc.communicate()
                 raise EjabberdError(
                     f"ejabberdctl {' '.join(args)} timed out after {timeout:.0f}s"
@@ -576,154 +401,10 @@ class EjabberdNode:
     def hosts(self) -> list[str]:
         return self.config.hosts if self.config else []
 
-    # -- logs --------------------------------------------------------------
-
-    def _log_sources(self) -> list[Path]:
-        return [
-            self.logs_dir / "ejabberd.log",
-            self.logs_dir / "error.log",
-            self.logs_dir / "crash.log",
-            self.stdout_path,
-        ]
-
-    def log_text(self) -> str:
-        """ejabberd.log, error.log, crash.log and console output, concatenated."""
-        return "".join(
-            f"==> {path.name} <==\n{text}\n"
-            for path in self._log_sources()
-            if (text := _read(path))
-        )
-
-    def error_lines(self) -> list[str]:
-        """Distinct log lines at level error or critical (each source may repeat them)."""
-        seen: dict[str, str] = {}  # dedup key -> line as logged
-        for path in self._log_sources():
-            for line in _read(path).splitlines():
-                if any(marker in line for marker in ERROR_MARKERS):
-                    seen.setdefault(_error_key(line), _strip_timestamp(line))
-        return list(seen.values())
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def failure_reason(self) -> str:
-        """Why ejabberd stopped: its error/critical lines, else its console output."""
-        reasons = dict.fromkeys(_error_key(line) for line in self.error_lines())
-        if reasons:
-            return "\n".join(reasons)
-        return _read(self.stdout_path).strip()
-
-
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T][\d:.]+(?:[+-]\d\d:?\d\d|Z)?\s*")
-
-
-# The log file prefixes messages with "<0.124.0>@module:function/2:72 ", the
-# console does not; the same message appears in both.
-_ERLANG_LOCATION = re.compile(r"<[\d.]+>@\S+ ")
-
-
-def _strip_timestamp(line: str) -> str:
-    return _TIMESTAMP.sub("", line)
-
-
-def _error_key(line: str) -> str:
-    return _ERLANG_LOCATION.sub("", _strip_timestamp(line)).strip()
-
-
-def _pids_with_argument(needle: bytes, *, name: str | None = None) -> list[int]:
-    """Pids of processes whose command line contains ``needle`` (and named ``name``)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        proc = Path("/proc", entry)
-        try:
-            if name is not None and (proc / "comm").read_text().strip() != name:
-                continue
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:  # exited meanwhile
-            continue
-        if needle in cmdline:
-            pids.append(int(entry))
-    return pids
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path("/proc", entry, "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command name: state, ppid, ...
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            children.append(int(entry))
-    return children
-
-
-def _descendants(root: int) -> list[int]:
-    """``root`` and all processes below it, parents before children.
-
-    Follows parent links rather than process groups, because `su` moves the
-    command it runs into a session of its own.
-    """
-    tree = [root]
-    for pid in tree:  # grows while iterating: breadth-first walk
-        tree.extend(_children(pid))
-    return tree
-
-
-def _process_name(pid: int) -> str:
-    try:
-        return Path("/proc", str(pid), "comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _kill_launcher(proc: subprocess.Popen[Any], wait: float = 3.0) -> None:
-    """SIGKILL an ejabberdctl process and everything it started.
-
-    The Erlang VM goes first: su and ejabberdctl then exit on their own and
-    reap it. Killing the whole chain at once would orphan the VM, leaving a
-    zombie beam.smp for init to collect.
-    """
-    tree = _descendants(proc.pid)
-    _signal_pids([pid for pid in tree if _process_name(pid) == "beam.smp"], signal.SIGKILL)
-    try:
-        proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        _signal_pids(_descendants(proc.pid)[::-1], signal.SIGKILL)
-        proc.wait(timeout=wait)
-
-
-def _signal_pids(pids: list[int], sig: signal.Signals) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
 
 # --------------------------------------------------------------------------
 # Convenience entry points
 # --------------------------------------------------------------------------
-
-
-def start_node(
-    config_text: str,
-    *,
-    sql: Mapping[str, Any] | None = None,
-    cert_names: list[str] | None = None,
-    timeout: float = 30.0,
-) -> EjabberdNode:
-    """Localize a generated config and start it; the caller must stop() and cleanup()."""
-    node = EjabberdNode()
-    try:
-        node.start(node.localize(config_text, sql=sql, cert_names=cert_names), timeout=timeout)
-    except BaseException:
-        node.cleanup()
-        raise
-    return node
 
 
 def start_expect_failure(config_text: str, *, localize: bool = True, timeout: float = 30.0) -> str:

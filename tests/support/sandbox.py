@@ -1,9 +1,9 @@
 """A Debian 12 root in a network namespace of its own, to follow a deployment's README in.
 
 * ``root()`` builds the root once with debootstrap (``--variant=minbase``) and apt, and keeps it
-  in a cache directory for later runs; a file lock lets parallel test workers share one build.
+  in the cache of tests/support/roots.py for later runs; parallel test workers share one build.
   The wizard's own dependencies go into a venv inside it, so the README's ``ejabberd-wizard``
-  commands run there too.
+  commands run there too. Its ejabberd (23.01) is also a judge of tests/support/releases.py.
 * ``Sandbox`` lays a fresh writable layer over that root (overlayfs, so nothing a rehearsal does
   reaches the cache), gives it a network namespace with only ``lo`` plus the server's public
   addresses, installs the stand-ins of ``standins/`` and runs commands in it as a user would.
@@ -14,10 +14,7 @@ Only root can do this; without debootstrap or as another user the tests skip (fa
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -26,33 +23,27 @@ import subprocess
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-
+from . import roots
 from .components import require
+from .roots import clean_env
 from .slow import starting
 
 SUITE = "bookworm"
-# What the README's commands need that a Debian root has as real packages.
+# What the README's commands need that a Debian root has as real packages; imagemagick draws
+# the CAPTCHAs of the configs its ejabberd judges.
 PACKAGES = ("ejabberd", "erlang-p1-mysql", "caddy", "curl", "acl", "sudo", "openssl", "python3", "python3-venv",
             "ca-certificates", "procps", "iproute2", "diffutils", "xz-utils", "mariadb-server", "mariadb-client",
-            "supervisor", "cron")
+            "supervisor", "cron", "imagemagick")
 # Raise to rebuild every cached root after a change to how it is built.
 BUILD_VERSION = 1
 WIZARD_VENV = "/opt/ejabberd-wizard"
 WIZARD_SOURCE = "/opt/ejabberd-wizard-src"
 PROJECT = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
-CACHE = Path(os.environ.get("EJABBERD_WIZARD_SANDBOX_CACHE", "/var/cache/ejabberd-wizard-tests"))
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the README rehearsal needs {reason} in CI", pytrace=False)
-    pytest.skip(f"the README rehearsal needs {reason}")
+PURPOSE = "the README rehearsal"
 
 
 def _wizard_dependencies() -> list[str]:
@@ -60,84 +51,26 @@ def _wizard_dependencies() -> list[str]:
     return list(project["project"]["dependencies"])
 
 
-def _mirror() -> str:
-    """The host's own Debian mirror (the machine may reach no other)."""
-    for sources in (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")):
-        with contextlib.suppress(OSError):
-            text = sources.read_text()
-            found = re.search(r"^URIs:\s*(\S+/debian)/?\s*$", text, re.M) or re.search(
-                r"^deb\s+(?:\[[^]]*\]\s+)?(\S+/debian)/?\s", text, re.M)
-            if found:
-                return found.group(1)
-    return "http://deb.debian.org/debian"
-
-
-def _key() -> str:
-    recipe = repr((SUITE, PACKAGES, BUILD_VERSION, _wizard_dependencies()))
-    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
-
-
-def _run(command: Sequence[str], what: str, timeout: float, env: Mapping[str, str] | None = None) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, env=env)
-    if result.returncode != 0:
-        raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    return {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb", **extra}
+def recipe_key() -> str:
+    """What the root is built from (roots derived from it include it in their own key)."""
+    return roots.key(SUITE, PACKAGES, BUILD_VERSION, _wizard_dependencies())
 
 
 def _build(target: Path) -> None:
-    debootstrap = require("debootstrap", "apt-get install debootstrap")
-    _run([debootstrap, "--variant=minbase", SUITE, str(target), _mirror()], "debootstrap", 1800)
-    policy = target / "usr/sbin/policy-rc.d"  # apt starts no service in the root
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    shutil.copy("/etc/resolv.conf", target / "etc/resolv.conf")  # for apt and pip, while it is built
-    with _mounted_proc(target):
-        env = _clean_env(DEBIAN_FRONTEND="noninteractive")
-        _run(["chroot", str(target), "apt-get", "update", "-qq"], "apt-get update", 900, env=env)
-        _run(["chroot", str(target), "apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
-             "apt-get install", 1800, env=env)
+    roots.debootstrap(target, SUITE)
+    with roots.mounted_proc(target):
+        roots.apt_install(target, PACKAGES)
         # The host may reach PyPI only through a proxy that it trusts: so does the root.
         shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
-        _run(["chroot", str(target), "python3", "-m", "venv", WIZARD_VENV], "python3 -m venv", 300, env=env)
-        _run(["chroot", str(target), f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies()],
-             "pip install (the wizard's dependencies)", 1800, env=env)
-        _run(["chroot", str(target), "apt-get", "clean"], "apt-get clean", 300, env=env)
+        roots.in_root(target, "python3", "-m", "venv", WIZARD_VENV, what="python3 -m venv", timeout=300)
+        roots.in_root(target, f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies(),
+                      what="pip install (the wizard's dependencies)", timeout=1800)
+        roots.in_root(target, "apt-get", "clean", what="apt-get clean", timeout=300)
 
 
-@contextlib.contextmanager
-def _mounted_proc(target: Path) -> Iterator[None]:
-    subprocess.run(["mount", "-t", "proc", "proc", str(target / "proc")], check=True)
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", str(target / "proc")], check=False)
-
-
-def root() -> Path:
-    """The cached Debian root, built on first use (about 2 to 6 minutes)."""
-    if os.geteuid() != 0:
-        _unavailable("root (debootstrap, chroot, mount and ip netns)")
-    require("ip", "apt-get install iproute2")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    built = CACHE / f"{SUITE}-{_key()}"
-    with (CACHE / f"{built.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (built / ".complete").exists():
-            starting("a sandbox (debootstrap)")
-            partial = CACHE / f"{built.name}.partial"
-            # A build that was killed may have left its /proc mounted: never delete through it.
-            subprocess.run(["umount", "-l", str(partial / "proc")], check=False, capture_output=True)
-            shutil.rmtree(partial, ignore_errors=True)
-            _build(partial)
-            (partial / ".complete").touch()
-            partial.rename(built)
-            for stale in CACHE.glob(f"{SUITE}-*"):
-                if stale.is_dir() and stale != built and not stale.name.endswith(".partial"):
-                    shutil.rmtree(stale, ignore_errors=True)
-    return built
+def root(purpose: str = PURPOSE) -> Path:
+    """The cached Debian 12 root, built on first use (about 2 to 6 minutes)."""
+    return roots.cached(SUITE, recipe_key(), _build, purpose=purpose)
 
 
 # What each platform has that a Debian root has not: stand-ins (tests/support/standins).
@@ -151,6 +84,9 @@ class Sandbox:
     def __init__(self, platform: str, addresses: Sequence[str] = ()) -> None:
         assert platform in PLATFORM_TOOLS, platform
         self.platform = platform
+        if os.geteuid() != 0:
+            roots.unavailable(PURPOSE, "root (ip netns, overlayfs)")
+        require("ip", "apt-get install iproute2")
         self.lower = root()
         starting("a sandbox (chroot in a network namespace)")
         self.name = f"ejw-{secrets.token_hex(4)}"
@@ -224,7 +160,7 @@ class Sandbox:
         """argv that runs ``shell_line`` with sh in ``cwd`` inside the sandbox, as root or ``user`` (with
         that user's HOME), in a clean environment."""
         identity: list[str] = []
-        variables = _clean_env()
+        variables = clean_env()
         if user is not None:
             identity = ["setpriv", "--reuid", user, "--regid", user, "--init-groups"]
             variables |= {"HOME": f"/home/{user}", "USER": user, "LOGNAME": user}

@@ -1,15 +1,21 @@
-"""A minimal real XMPP client (slixmpp): log in over TLS and run service discovery."""
+"""A minimal real XMPP client (slixmpp): log in over TLS, run service discovery, upload a file."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import ssl
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import aiohttp
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
+
+T = TypeVar("T")
 
 
 class XMPPError(RuntimeError):
@@ -47,7 +53,68 @@ def login_and_discover(
     errors lists items whose disco#info failed.
     Raises XMPPAuthError, XMPPTimeoutError or XMPPError.
     """
-    session = _session(jid, password, host, port, ca_cert, timeout, direct_tls)
+    return _run(_session(jid, password, host, port, ca_cert, timeout, direct_tls, "discovery", _discover))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What an upload round trip saw: the slot's URLs and the bytes the GET URL gave back."""
+
+    put_url: str
+    get_url: str
+    downloaded: bytes
+
+
+def upload_round_trip(
+    jid: str,
+    password: str,
+    host: str,
+    port: int,
+    *,
+    service: str,
+    data: bytes,
+    web_server: Callable[[str], str],
+    ca_cert: Path | str | None = None,
+    timeout: float = 15.0,
+) -> Upload:
+    """Log in as ``jid``, ask ``service`` for an HTTP upload slot (XEP-0363), PUT ``data`` and GET it.
+
+    The slot's URLs name the public web server; ``web_server(url)`` is the URL that web server
+    would forward the request to (e.g. ejabberd's own HTTP listener on loopback).
+    Raises XMPPError (also for an HTTP status of 400 or more) or XMPPTimeoutError.
+    """
+
+    async def upload(client: slixmpp.ClientXMPP, request_timeout: float) -> Upload:
+        slot_iq = await client.plugin["xep_0363"].request_slot(
+            slixmpp.JID(service), "round-trip.txt", len(data), "text/plain", timeout=request_timeout)
+        slot = slot_iq["http_upload_slot"]
+        put_url, get_url = str(slot["put"]["url"]), str(slot["get"]["url"])
+        # A web server passes the Host a request was sent to on: ejabberd finds the virtual host by it.
+        headers = {"Content-Type": "text/plain", "Host": urlsplit(put_url).netloc,
+                   **{h["name"]: h["value"] for h in slot["put"]["headers"]}}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=request_timeout)) as http:
+            async with http.put(web_server(put_url), data=data, headers=headers) as response:
+                if response.status >= 400:
+                    raise XMPPError(f"PUT {put_url}: HTTP {response.status} {await response.text()}")
+            async with http.get(web_server(get_url), headers={"Host": urlsplit(get_url).netloc}) as response:
+                if response.status >= 400:
+                    raise XMPPError(f"GET {get_url}: HTTP {response.status} {await response.text()}")
+                return Upload(put_url, get_url, await response.read())
+
+    return _run(_session(jid, password, host, port, ca_cert, timeout, False, "upload", upload))
+
+
+def forwarded_to(base: str) -> Callable[[str], str]:
+    """A web server that forwards every request to ``base`` (scheme://host:port), path and query kept."""
+
+    def forward(url: str) -> str:
+        parts = urlsplit(url)
+        return base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+
+    return forward
+
+
+def _run(session: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -73,6 +140,7 @@ def _make_client(
         client.ssl_context.check_hostname = False
         client.ssl_context.verify_mode = ssl.CERT_NONE
     client.register_plugin("xep_0030")  # service discovery
+    client.register_plugin("xep_0363")  # HTTP file upload
     return client
 
 
@@ -156,7 +224,10 @@ async def _session(
     ca_cert: Path | str | None,
     timeout: float,
     direct_tls: bool,
-) -> dict[str, Any]:
+    what: str,
+    work: Callable[[slixmpp.ClientXMPP, float], Awaitable[T]],
+) -> T:
+    """Log in, then ``work(client, request_timeout)`` (named ``what`` in errors); always disconnect."""
     client = _make_client(jid, password, ca_cert, direct_tls)
     logged_in = _watch_login(client, jid)
     client.connect(host, port)
@@ -164,14 +235,14 @@ async def _session(
     try:
         async with asyncio.timeout(timeout):
             await logged_in
-            stage = "discovery"
-            return await _discover(client, request_timeout=timeout)
+            stage = what
+            return await work(client, timeout)
     except (TimeoutError, IqTimeout) as exc:
         raise XMPPTimeoutError(
             f"{stage} as {jid} at {host}:{port} took longer than {timeout:.0f}s"
         ) from exc
     except IqError as exc:
-        raise XMPPError(f"service discovery failed: {exc.condition} {exc.text}") from exc
+        raise XMPPError(f"{what} failed: {exc.condition} {exc.text}") from exc
     finally:
         await _disconnect(client)
 
