@@ -42,12 +42,34 @@ ctl() {
 """
 
 
+def _packages(answers: Answers) -> list[str]:
+    packages = ["ejabberd"]
+    if answers.service.web_server == "caddy":
+        packages += ["caddy", "certbot"]
+    if _draws_captchas(answers):
+        packages.append("imagemagick")  # captcha.sh draws with its convert; without it 26.07 does not start
+    return packages
+
+
+def _draws_captchas(answers: Answers) -> bool:
+    return answers.security.registration == "captcha" and answers.security.captcha_cmd is not None
+
+
+CAPTCHA_GUARD = """
+if ! command -v convert >/dev/null 2>&1; then
+    echo "$captcha_cmd draws CAPTCHAs with ImageMagick's convert, which this host does not have;" >&2
+    echo "ask your hoster for ImageMagick, or choose security.registration: closed" >&2
+    exit 1
+fi
+"""
+
+
 def install(answers: Answers) -> str:
     install = answers.install
     if install.method == "package":
         return script(
             "Install ejabberd and Caddy from the distribution's packages (run as root).",
-            {"packages": "ejabberd caddy certbot" if answers.service.web_server == "caddy" else "ejabberd"},
+            {"packages": words(_packages(answers))},
             """
 if [ "$(id -u)" -ne 0 ]; then
     echo "run this as root (sudo sh $0)" >&2
@@ -62,11 +84,17 @@ pacman -S --needed --noconfirm $packages
         flags.append("--enable-mysql")
         if answers.database.new_schema:
             flags.append(capabilities(install.version).schema_configure_flag)
+    variables = {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
+                 "configure_flags": words(flags)}
+    guard = ""
+    if _draws_captchas(answers):
+        # No package manager here: say before the build that the CAPTCHA cannot be drawn.
+        variables["captcha_cmd"] = str(answers.security.captcha_cmd)
+        guard = CAPTCHA_GUARD
     return script(
         "Build ejabberd from its release tarball and install it below the prefix.",
-        {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
-         "configure_flags": words(flags)},
-        """
+        variables,
+        guard + """
 mkdir -p "$source_dir"
 cd "$source_dir"
 if [ ! -f "ejabberd-$version/configure.ac" ]; then
