@@ -67,6 +67,7 @@ def test_generated_config_serves_clients_on_real_ejabberd(
     assert node.error_lines() == [], node.log_tail()
 
     saved = YAML(typ="safe").load((tmp_path / "deploy" / "wizard.yml").read_text())
+    assert str(saved["install"]["version"]) == ejabberd_judge.release  # the config was written for its judge
     c2s = node.port_for(saved["ports"]["c2s"])
     node.register("alice", HOST, PASSWORD)
     result = login_and_discover(f"alice@{HOST}", PASSWORD, "127.0.0.1", c2s, ca_cert=node.cert.cert)

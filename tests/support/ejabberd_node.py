@@ -308,9 +308,9 @@ class EjabberdNode(NodeLogs):
                 self.process.wait(timeout=timeout / 2)
             except (EjabberdError, subprocess.TimeoutExpired):
                 pass
-        # Signal whatever is left in any case. `su -c` starts beam in a session
-        # of its own, so a signal to the process group of the ejabberdctl we
-        # started would not reach it. Only beam itself is signalled: its
+        # Signal whatever is left in any case. `su -c` (the host's ejabberdctl,
+        # run as root) starts beam in a session of its own, so a signal to the
+        # process group of the ejabberdctl we started would not reach it. Only beam itself is signalled: its
         # parents (su, ejabberdctl) then exit on their own and reap it rather
         # than leaving an orphaned zombie for init to collect.
         signals = (signal.SIGTERM, signal.SIGKILL) if graceful else (signal.SIGKILL,)

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.machine import installed_ejabberd
+
 from . import roots, sandbox
 from .ejabberd_node import NODES_IN_ROOT
 
@@ -99,8 +101,9 @@ RELEASES = tuple(ROOTS)
 def judge(release: str) -> Judge:
     """The root of ``release``, built on first use; fails when its ejabberd is another release."""
     root = ROOTS[release]()
-    version = roots.installed_version(root, "ejabberd")
-    assert version.startswith(f"{release}-"), (
-        f"the root for ejabberd {release} has ejabberd {version or 'missing'} (its suite has moved on: "
-        "update tests/support/releases.py)")
+    # Read as the wizard reads a machine's package (dpkg's record), so no host tool is needed.
+    package = installed_ejabberd(root)
+    assert package is not None and package.release == release, (
+        f"the root for ejabberd {release} has {package.source if package else 'no ejabberd'} "
+        "(its suite has moved on: update tests/support/releases.py)")
     return Judge(release, root)

@@ -102,13 +102,6 @@ def apt_install(target: Path, packages: Sequence[str], *, release: str | None = 
             what=f"apt-get install {' '.join(packages)}", timeout=1800)
 
 
-def installed_version(target: Path, package: str) -> str:
-    """The version of ``package`` that dpkg has installed in ``target`` ('' when none)."""
-    listed = subprocess.run(["dpkg-query", f"--admindir={target / 'var/lib/dpkg'}", "-W", "-f=${Version}", package],
-                            capture_output=True, text=True, check=False)
-    return listed.stdout.strip() if listed.returncode == 0 else ""
-
-
 def _is_root_of(path: Path, name: str) -> bool:
     return path.is_dir() and re.fullmatch(re.escape(name) + r"-[0-9a-f]{12}", path.name) is not None
 
