@@ -94,7 +94,9 @@ def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = F
         secrets, unread = Secrets(database_password=MASK), f"{error}; writing needs it, where ejabberd runs"
     config, (previous, previous_config) = read_existing(out, CONFIG), _previous(out)
     if start is not None and config is None:
-        config, previous, previous_config = start.text, start.answers, None
+        # The base is what the file's answers render to, with the file's own values where an
+        # answer has to win over it (wizard.import_changes): the merge then writes those answers.
+        config, previous, previous_config = start.text, start.answers, start.base_config
     plan = deployment(answers, secrets, config_on_disk=config, previous=previous, previous_config=previous_config)
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
                     applying.interrupted(out), start.report if start else (), unread_secret=unread)

@@ -19,29 +19,37 @@ and the merge leaves them as they are when a STUN answer changes the server's ow
 
 Secrets are never copied into answers: ``sql_password`` stays in the file and the
 report says where the wizard reads the password from instead.
+
+This module reads the file; the answers it gives and the start of the merge, where an
+answer given wins over the file, are ``wizard.import_start``'s (with ``wizard.import_changes``
+and ``wizard.web_front``); the parts they share are ``wizard.import_parts``'.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
-from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from wizard.answers import build_from, fill_preset, load_preset, merge, plain
-from wizard.catalogue import QUESTIONS, by_path, model_defaults
+from wizard.answers import fill_preset, load_preset, merge, plain
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
 from wizard.given import Given
+from wizard.import_parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, options_of
+from wizard.import_parts import line_of as _line
+from wizard.import_parts import plain_value as _value
+from wizard.import_start import OUTSIDE_THE_CONFIG, Imported, Start
 from wizard.machine import Machine
 from wizard.model import Answers
 
-KEPT = "kept as it is"
+# What the import's other modules define, as callers know it from here.
+__all__ = ["KEPT", "LOOPBACK_REGISTRATION", "OUTSIDE_THE_CONFIG", "Imported", "ReportLine", "Start", "Unmapped",
+           "UnservedStun", "import_config", "live_config", "read"]
 
 # Where each role's host comes from, with ejabberd's default when the module names none.
 SUBDOMAIN_MODULES = (("conference", "mod_muc"), ("pubsub", "mod_pubsub"), ("proxy", "mod_proxy65"))
@@ -62,211 +70,10 @@ SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", 
                ("sql_username", "user"), ("sql_pool_size", "pool_size"))
 SECRET = ("a secret is never an answer: put the password into database.password_file (mode 0600) "
           "or, for my_print_defaults, into ~/.my.cnf; " + KEPT)
-WEB_HANDLERS = frozenset({"mod_bosh", "ejabberd_http_ws", "mod_http_upload"})
 LOOPBACK_REGISTRATION = ("modules.mod_register.ip_access: trusted_network lets every program on this machine register "
                          "accounts, and on shared hosting every user of the host; read as security.registration: "
                          "loopback, answer closed to close it")
 CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
-# Answers no ejabberd.yml can say, so the report never counts them among those the file does not
-# set: where and how ejabberd is installed (its release is the installed one's, not the file's),
-# the service around it, the addresses of the DNS records, where the wizard reads the database
-# password from, what host-meta announces, and tls.use_macros, which says how the file is
-# written, not what ejabberd does (tests/test_import.py checks that none changes what ejabberd reads).
-OUTSIDE_THE_CONFIG = frozenset({
-    "install.method", "install.version", "install.prefix", "install.user", "install.home", "install.config_dir",
-    "install.ejabberdctl", "install.spool_dir", "install.log_dir", "domains.ipv4", "domains.ipv6",
-    "database.password_source", "database.password_file", "compliance.alternative_connections", "tls.use_macros",
-    "service.manager", "service.web_server", "service.unit_path", "service.web_root", "service.backup_dir",
-})
-CONFIG_ANSWERS = tuple(question.path for question in QUESTIONS if question.path not in OUTSIDE_THE_CONFIG)
-_ABSENT = object()
-
-
-@dataclass(frozen=True)
-class Unmapped:
-    """A part of the imported file that no answer says; it stays in the file as it is."""
-
-    key: str  # dotted path in the config, e.g. "modules.mod_http_upload.get_url"
-    why: str
-    line: int | None = None  # 1-based, in the imported file
-    answers: tuple[str, ...] = ()  # the answers this part of the file speaks of, e.g. ("tls.cert_file",)
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.why}"
-
-
-@dataclass(frozen=True)
-class UnservedStun:
-    """STUN that mod_stun_disco announces on the file's own hosts while no ejabberd_stun
-    listener runs at all (the Uberspace guide's config): calls are sent where nothing answers."""
-
-    services: tuple[str, ...]  # "40137/udp", as announced
-    line: int | None  # of the services option
-    other_hosts: bool = False  # services of other hosts are announced too
-
-    def problem(self) -> str:
-        return (f"modules.mod_stun_disco.services: announces STUN on {', '.join(self.services)} "
-                "but no ejabberd_stun listener answers there")
-
-
-@dataclass(frozen=True)
-class ReportLine:
-    """One line of the import report, about ``file`` (at ``line``, when it is about one)."""
-
-    file: Path
-    text: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.text}" if self.line else f"{self.file}: {self.text}"
-
-    def in_file(self) -> str:
-        """The line for a reader who already knows which file it is about."""
-        return f"line {self.line}: {self.text}" if self.line else self.text
-
-
-@dataclass(frozen=True)
-class Start:
-    """Where the merge of config/ejabberd.yml starts when the deployment has none yet."""
-
-    text: str  # the imported file
-    answers: Answers  # the answers it is taken to be rendered from: the base of the merge
-    # A line per part that is kept as it is, or that weakens the server, and the unset answers.
-    report: tuple[ReportLine, ...]
-
-
-@dataclass
-class Imported:
-    """What an imported config says as answers (``given``) and what it does not (``unmapped``)."""
-
-    path: Path
-    text: str
-    given: Given  # nested answers; their lines point into the imported file
-    unmapped: list[Unmapped]
-    config: CommentedMap = field(repr=False)
-    mapped: frozenset[str] = frozenset()  # the dotted config keys that answers were read from
-    unserved_stun: UnservedStun | None = None
-    cautions: tuple[tuple[int | None, str], ...] = ()  # read as answers, but weakening the server: (line, what)
-
-    def under(self, saved: Given) -> Given:
-        """These answers with the answers file's on top, for the front ends."""
-        return Given(values=merge(plain(self.given.values), plain(saved.values)), source=saved.source)
-
-    def answers(self, preset_name: str | None, saved: Given, machine: Machine | None = None) -> tuple[Answers, Given]:
-        """The answers to write: the preset's, under the imported ones, under the answers file's.
-
-        Without a version in the answers file, the release of the installed ejabberd is the
-        version (the imported file runs on it). Also returns the answers given in total.
-        """
-        machine = machine or Machine.current()
-        layers = [self.given, saved]
-        answers = _build(preset_name, layers, machine, self.path)
-        if saved.get("install.version") is None:
-            from wizard.installation import find
-
-            installed = find(answers)
-            if installed is not None and installed.version != answers.install.version:
-                layers.insert(1, Given({"install": {"version": installed.version}},
-                                       f"ejabberd installed in {installed.ebin}"))
-                answers = _build(preset_name, layers, machine, self.path)
-        given = Given(values=_merged(layers), source=saved.source)
-        return answers, given
-
-    def start(self, preset_name: str | None, answered: Given, machine: Machine | None = None) -> Start:
-        """The file and its answers for the merge: the imported ones over everything else answered.
-
-        What the file does not set is taken to be the preset's (``_base``), and an announced STUN
-        without listeners to be none (``_stun``): the merge then writes the user's own answers for
-        them, shown in the diff, while the preset's stay out of the file, as the report says.
-        """
-        from wizard.render.ejabberd_config import document
-
-        machine = machine or Machine.current()
-        unset = self._unset()
-        base, layers, own, written = self._base(preset_name, answered, unset, machine)
-        rendered = document(base, None)
-        base, stun_note = self._stun(preset_name, answered, base, layers, rendered, machine)
-        noted = {note.key for note in self.unmapped} | ({"modules.mod_stun_disco"} if stun_note else set())
-        notes = self.unmapped + _unwritten(self.config, rendered, self.mapped, noted)
-        notes.sort(key=lambda note: note.line or 0)
-        report = [ReportLine(self.path, str(note), note.line) for note in notes]
-        report += [ReportLine(self.path, caution, line) for line, caution in self.cautions]
-        if stun_note:
-            report.append(stun_note)
-        report += self._unset_line(base, [key for key in unset if key not in own],
-                                   "so these answers are the preset's and ejabberd uses its own defaults "
-                                   "until you change one")
-        if not written:
-            report += self._unset_line(base, own, "and your answers for them are in wizard.yml but not written to the "
-                                       "config until you change one")
-        return Start(self.text, base, tuple(report))
-
-    def _unset(self) -> list[str]:
-        """The answers ejabberd.yml could say that this file does not: neither read from it nor
-        named by one of the parts it keeps (those say it otherwise, and are reported as kept)."""
-        spoken = {answer for note in self.unmapped for answer in note.answers}
-        return [key for key in CONFIG_ANSWERS if _lookup(self.given.values, key) is _ABSENT and key not in spoken]
-
-    def _base(self, preset_name: str | None, answered: Given, unset: list[str],
-              machine: Machine) -> tuple[Answers, list[Given], list[str], bool]:
-        """The answers the file is taken to be rendered from, their layers, which of ``unset`` the
-        user answered otherwise than the preset, and whether the merge writes those.
-
-        Unset answers are the preset's in the base: taking the user's would make their answer
-        look as if the file already said it, and nothing would write it.
-        """
-        preset = _preset_values(preset_name, answered, machine)
-        own = [key for key in unset if _lookup(answered.values, key) not in (_ABSENT, _lookup(preset, key))]
-        layers = [Given(_without(plain(answered.values), own)), self.given]
-        try:
-            return _build(preset_name, layers, machine, self.path), layers, own, True
-        except InputError:
-            # Without them the answers do not hold together (a domain no preset has, a port the
-            # preset's value would share): the file is taken to say them, as the report then tells.
-            layers = [answered, self.given]
-            return _build(preset_name, layers, machine, self.path), layers, own, False
-
-    def _stun(self, preset_name: str | None, answered: Given, base: Answers, layers: list[Given],
-              rendered: Mapping[str, Any], machine: Machine) -> tuple[Answers, ReportLine | None]:
-        """The base with an announced STUN but no listener read as what it is, and the report's line on it.
-
-        No answer renders such a file: compliance.stun is a STUN server and its announcement.
-        Whichever answer stands, the merge has to write what the file lacks of it, visibly in
-        the diff, or it never would (a listener missing from the file reads as one the user
-        removed). With compliance.stun true the base is taken without STUN, so the listeners
-        come; with false, with it, so the announcement goes. Where the file announces otherwise
-        than the wizard writes (more services, other options), the wizard cannot tell what the
-        listeners should be: the file is kept as it is and the line says what to do by hand.
-        """
-        stun = self.unserved_stun
-        if stun is None:
-            return base, None
-        def line(what: str) -> ReportLine:
-            return ReportLine(self.path, f"{stun.problem()}; {what}", stun.line)
-
-        if _lookup(answered.values, "compliance.stun") is False:
-            return base, line("with compliance.stun: false the diff removes the announcement")
-        if not _agrees(_options(self.config.get("modules")).get("mod_stun_disco"),
-                       rendered["modules"].get("mod_stun_disco")):
-            # So it is with another host's services: without STUN in the base, the merge would
-            # write services whole, without them.
-            services = "this server's services" if stun.other_hosts else "services"
-            return base, line(f"{KEPT}: add an ejabberd_stun listener on each port, or leave out {services} so that "
-                              "mod_stun_disco announces the listeners there are")
-        base = _build(preset_name, [*layers, Given({"compliance": {"stun": False}})], machine, self.path)
-        return base, line("the diff adds the listeners compliance.stun: true stands for "
-                          "(answer compliance.stun: false to remove the announcement instead)")
-
-    def _unset_line(self, base: Answers, unset: list[str], what: str) -> list[ReportLine]:
-        """The line naming answers the file does not set (section by section), and ``what`` that means.
-
-        Only answers that matter with these answers are named (no upload directory when upload
-        is off, no STUN port without STUN): the others would not reach ejabberd even when changed.
-        """
-        values, used = base.model_dump(mode="json"), base.ports.services(base)
-        keys = [key for key in unset if by_path(key).applies(values) and
-                (not key.startswith("ports.") or key.removeprefix("ports.") in (*used, "listen_ip", "http_ip"))]
-        return [ReportLine(self.path, f"not set in the file, {what}: {', '.join(keys)}")] if keys else []
 
 
 def read(source: Path | bool, preset_name: str | None, saved: Given, machine: Machine | None = None) -> Imported:
@@ -294,7 +101,7 @@ def import_config(path: Path) -> Imported:
     if reader.announced_stun and not reader.stun_listeners:
         unserved = UnservedStun(tuple(reader.announced_stun), reader.announced_line, reader.other_hosts)
     return Imported(path, text, Given(values=reader.given, source=str(path)), reader.unmapped, config,
-                    frozenset(reader.mapped), unserved, tuple(reader.cautions))
+                    frozenset(reader.mapped), unserved, tuple(reader.cautions), reader.roles)
 
 
 # -- reading -----------------------------------------------------------------------
@@ -311,35 +118,8 @@ def _adapter(answer: str) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _value(node: Any) -> Any:
-    """A scalar or collection of the file as plain Python (ruamel's own types are subclasses)."""
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, Mapping):
-        return {str(key): _value(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_value(item) for item in node]
-    return node
-
-
-def _line(node: Any, key: Any) -> int | None:
-    if not isinstance(node, CommentedBase):
-        return None
-    try:
-        position = node.lc.key(key) if isinstance(node, Mapping) else node.lc.item(key)
-    except (KeyError, TypeError, IndexError):
-        return None
-    return position[0] + 1 if position else None
-
-
 def _options(node: Any) -> Mapping[str, Any]:
-    return node if isinstance(node, Mapping) else {}
+    return options_of(node)
 
 
 class _Reader:
@@ -360,6 +140,7 @@ class _Reader:
         self.announced_stun: list[str] = []  # "port/transport" that mod_stun_disco announces on the file's own hosts
         self.announced_line: int | None = None
         self.stun_listeners = False
+        self.roles: dict[int, str] = {}  # listener index: the answer its port is, as far as it is one
         self.other_hosts = False  # mod_stun_disco announces services of other hosts
 
     # -- primitives
@@ -615,8 +396,10 @@ class _Reader:
             elif role in roles and roles[role][0] != port:
                 self.keep(where, f"port {port}: a second {role} listener; the wizard writes one; {KEPT}",
                           _line(listen, index))
-            elif self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
-                roles.setdefault(role, (port, options, index))
+            else:
+                self.roles[index] = role
+                if self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
+                    roles.setdefault(role, (port, options, index))
         self.stun_listeners = "stun" in roles or "stuns" in roles
         for optional in ("c2s_tls", "s2s_tls"):
             if optional not in roles:
@@ -635,22 +418,7 @@ class _Reader:
                      self.c2s, "starttls_required")
 
     def _role(self, listener: Mapping[str, Any]) -> str | None:
-        module, tls = self.get(listener, "module"), self.get(listener, "tls") is True
-        if module == "ejabberd_c2s":
-            return "c2s_tls" if tls else "c2s"
-        if module == "ejabberd_s2s_in":
-            return "s2s_tls" if tls else "s2s"
-        if module == "ejabberd_stun":
-            return "stuns" if tls else "stun"
-        if module == "mod_mqtt":
-            return "mqtt"
-        if module == "ejabberd_http":
-            handlers = {str(handler) for handler in _options(self.get(listener, "request_handlers")).values()}
-            if handlers & WEB_HANDLERS:
-                return "http"
-            if "ejabberd_web_admin" in handlers:
-                return "admin_http"
-        return None
+        return listener_role(listener, self.get)
 
     def read_tls(self) -> None:
         c2s = self.c2s
@@ -797,90 +565,3 @@ def _certificate_templates(files: list[str], hosts: list[str],
                     and not rendered(cert) & rendered(key):
                 return cert, key
     return None
-
-
-def _merged(layers: list[Given]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for layer in layers:
-        values = merge(values, plain(layer.values))
-    return values
-
-
-def _build(preset_name: str | None, layers: list[Given], machine: Machine, imported: Path) -> Answers:
-    """Answers from the preset and ``layers`` (later ones win); an error names the file that gave the field."""
-    try:
-        return build_from(preset_name, Given(values=_merged(layers)), machine)
-    except InputError as error:
-        if not error.field:
-            raise
-        path = tuple(int(part) if part.isdigit() else part for part in error.field.split("."))
-        for layer in reversed(layers):
-            if layer.source and _gives(layer, path):
-                line = layer.line_of(path)
-                raise InputError(f"{layer.source}{f':{line}' if line else ''}: {error}", field=error.field) from None
-        raise InputError(f"{error} (with the answers imported from {imported})", field=error.field) from None
-
-
-def _preset_values(preset_name: str | None, answered: Given, machine: Machine) -> dict[str, Any]:
-    """Every answer as the preset alone gives it (filled in from the answers given), by section."""
-    name = preset_name or answered.get("preset")
-    if not isinstance(name, str):
-        return model_defaults()  # building the answers names the missing preset
-    return merge(model_defaults(), fill_preset(load_preset(name), answered, machine))
-
-
-def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
-    """The answer at ``section.name``, or ``_ABSENT`` (an answer may be given as None)."""
-    section, name = dotted.split(".")
-    inside = values.get(section)
-    return plain(inside[name]) if isinstance(inside, Mapping) and name in inside else _ABSENT
-
-
-def _without(values: dict[str, Any], keys: list[str]) -> dict[str, Any]:
-    for key in keys:
-        section, name = key.split(".")
-        values.get(section, {}).pop(name, None)
-    return values
-
-
-def _agrees(mine: Any, rendered: Any) -> bool:
-    """Whether the file's module options are the wizard's, where both have one (the wizard's
-    others the merge adds, the file's others it keeps)."""
-    if not isinstance(mine, Mapping) or not isinstance(rendered, Mapping):
-        return False
-    return all(_value(value) == _value(rendered[key]) for key, value in mine.items() if key in rendered)
-
-
-def _gives(given: Given, path: tuple[str | int, ...]) -> bool:
-    """Whether ``given`` holds the answer at ``path`` (or the list it is an item of)."""
-    names = [str(part) for part in path if isinstance(part, str)]
-    return any(given.get(".".join(names[:length])) is not None for length in range(len(names), 1, -1))
-
-
-def _unwritten(config: Mapping[str, Any], base: Mapping[str, Any], mapped: frozenset[str],
-               noted: set[str]) -> list[Unmapped]:
-    """Options of the file that the wizard does not write, or writes otherwise with no answer for it."""
-    result = []
-    for path, node, key, known in _differences(config, base, ()):
-        dotted = ".".join(path)
-        if any(dotted == other or dotted.startswith(other + ".") or other.startswith(dotted + ".")
-               for other in (*mapped, *noted)):
-            continue
-        why = ("differs from what the wizard writes, and no answer says it" if known
-               else "the wizard does not write this")
-        result.append(Unmapped(dotted, f"{why}; {KEPT}", _line(node, key)))
-    return result
-
-
-def _differences(mine: Mapping[str, Any], base: Mapping[str, Any],
-                 path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any, Any, bool]]:
-    for key, value in mine.items():
-        here = (*path, str(key))
-        if here == ("listen",):
-            continue  # listeners are reported one by one while reading them
-        if key not in base:
-            yield here, mine, key, False
-        elif isinstance(value, Mapping) and isinstance(base[key], Mapping):
-            yield from _differences(value, base[key], here)
-        elif _value(value) != _value(base[key]):
-            yield here, mine, key, True
