@@ -1,4 +1,4 @@
-"""The command line: ``ejabberd-wizard [tui|plain|generate|diff|check|verify|presets|schema]``.
+"""The command line: ``ejabberd-wizard [tui|plain|generate|diff|check|verify|upgrade|rollback|presets|schema]``.
 
 Exit codes, for every subcommand: 0 success, no difference, all checks pass; 1
 ``diff`` found differences or ``check``/``verify`` found errors; 2 bad input or
@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     trust.add_argument("--ca", type=Path, help="CA certificate to trust")
     trust.add_argument("--insecure", action="store_true", help="do not verify the server's certificate")
     verify.add_argument("--format", choices=("text", "json"), default="text")
+    upgrade = commands.add_parser("upgrade", help="write the deployment for a newer ejabberd release, with the steps")
+    upgrade.add_argument("--to", required=True, metavar="RELEASE", help="the release to move to, e.g. 26.07")
+    upgrade.add_argument("--out", type=_directory, required=True, help="deployment directory")
+    upgrade.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    upgrade.add_argument("--yes", action="store_true", help="write without asking")
     rollback = commands.add_parser("rollback", help="undo the last write to the deployment directory")
     rollback.add_argument("--out", type=_directory, required=True, help="deployment directory")
     commands.add_parser("presets", help="list the presets")
@@ -88,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("tui", "plain", "generate", "diff", "check", "verify", "rollback", "presets", "schema")
+COMMANDS = ("tui", "plain", "generate", "diff", "check", "verify", "upgrade", "rollback", "presets", "schema")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
             return diff(args.out, args.preset, args.answers, args.import_from)
         return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes,
                         overwrite_local_edits=args.overwrite_local_edits, take=args.take, import_from=args.import_from)
+    if command == "upgrade":
+        from wizard.upgrade import upgrade
+
+        return upgrade(args.out, args.to, dry_run=args.dry_run, assume_yes=args.yes)
     if command == "rollback":
         from wizard.generate import rollback
 

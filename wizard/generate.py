@@ -156,6 +156,12 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
                        preview=dry_run)
     if take:
         proposal = proposal.taking(take)
+    return offer(proposal, dry_run=dry_run, assume_yes=assume_yes, then=f"Next steps: {out / 'README.md'}")
+
+
+def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> int:
+    """Show a proposal's notes, diff and files; write them when the user agrees (``then``: what to do next)."""
+    out = proposal.out
     _print_notes(proposal)
     if notice := proposal.notice():
         print(notice)
@@ -173,7 +179,7 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
         print("Nothing was written.")
         return 0
     written = proposal.write()
-    print(f"Wrote {len(written)} file(s) to {out}. Next steps: {out / 'README.md'}")
+    print(f"Wrote {len(written)} file(s) to {out}. {then}")
     return 0
 
 

@@ -169,8 +169,10 @@ class Capabilities:
         return self.has(UPDATES_SQL_SCHEMA)
 
     def unknown_names(self) -> dict[str, tuple[str, str]]:
-        """Option names that came later than this release: new name -> (the name before, the release that renamed it)."""
-        return {new: (old, e.version) for e in TABLE if e.release > self.entry.release for old, new in e.renames.items()}
+        """Option names that came later than this release: new name -> (the name before, the release
+        that renamed it)."""
+        return {new: (old, e.version) for e in TABLE if e.release > self.entry.release
+                for old, new in e.renames.items()}
 
     def old_names(self) -> dict[str, tuple[str, str]]:
         """Options this release renamed or an earlier one did: old name -> (new name, since)."""

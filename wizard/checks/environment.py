@@ -14,8 +14,8 @@ import pymysql
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.errors import InputError
 from wizard.installation import find, find_program
-from wizard.model import Answers
 from wizard.machine import installed_ejabberd
+from wizard.model import Answers
 from wizard.releases import NEWEST, OLDEST, Release, capabilities
 from wizard.secrets import resolve
 

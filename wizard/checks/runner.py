@@ -19,7 +19,8 @@ from wizard.errors import InputError
 from wizard.model import Answers
 
 CHECKERS: tuple[Checker, ...] = (
-    *ports.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *captcha.CHECKERS, *config.CHECKERS, *security.CHECKERS,
+    *ports.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *captcha.CHECKERS,
+    *config.CHECKERS, *security.CHECKERS,
 )
 
 

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from wizard.config_file import load_config
 from wizard.errors import FileError
 from wizard.model import Answers
-from wizard.releases import capabilities
+from wizard.releases import UPDATES_SQL_SCHEMA_BY_DEFAULT, capabilities
 from wizard.render.certificates import certfiles
 from wizard.render.merge import merge_onto
 from wizard.render.yamltext import dump, mapping, quoted, sequence
@@ -48,7 +48,20 @@ def render(answers: Answers, sql_password: str | None, *, onto: str | None = Non
     base = _recorded(previous_config) if previous_config is not None else None
     if base is None and previous is not None:
         base = document(previous, None)
-    return merge_onto(onto, base, new).text
+    merged = merge_onto(onto, base, new).text
+    if base is not None:
+        # The merge keeps the file's own top comment; the wizard's header names the release and
+        # preset, so it follows them unless it was edited by hand.
+        old_header, new_header = _header(dump(base)), _header(dump(new))
+        if merged.startswith(old_header):
+            merged = new_header + merged[len(old_header):]
+    return merged
+
+
+def _header(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    count = next((index for index, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    return "".join(lines[:count])
 
 
 def merge_base(answers: Answers) -> str:
@@ -158,6 +171,9 @@ def _sql(answers: Answers, password: str | None) -> dict[str, Any]:
         "default_db": "sql",
         caps.sql_schema_option: database.new_schema,
     }
+    if caps.updates_sql_schema and not caps.has(UPDATES_SQL_SCHEMA_BY_DEFAULT):
+        # 23.10 to 24.05 bring their tables up to date only when asked: an upgrade then needs no ALTER TABLE.
+        values["update_sql_schema"] = True
     return values
 
 

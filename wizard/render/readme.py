@@ -28,6 +28,7 @@ def render(answers: Answers) -> str:
         lines += [f"   {line}" if line else "" for line in body]
         lines.append("")
     lines += _files_section(answers)
+    lines += ["", *_upgrade_section(answers)]
     migration = _migration_section(answers)
     if migration:
         lines += ["", *migration]
@@ -136,6 +137,21 @@ def _database_step(answers: Answers) -> tuple[str, list[str]]:
         *_code("sh scripts/database.sh"),
         "Moving an existing server's data from Mnesia: see the end of this file.",
     ])
+
+
+def _upgrade_section(answers: Answers) -> list[str]:
+    where = ("`pacman -Si ejabberd` shows the release an upgrade of the package installs"
+             if answers.install.method == "package" else "new releases: https://github.com/processone/ejabberd/releases")
+    return [
+        "## Upgrading ejabberd",
+        "",
+        f"This deployment is written for ejabberd {answers.install.version}; {where}. To move to a newer one:",
+        *_code("ejabberd-wizard upgrade --to RELEASE --out ."),
+        "It writes the config for that release (the diff shows every option it renames or removes; your own",
+        "edits are kept) and the steps in order, `UPGRADE.md` and `scripts/upgrade.sh`: back up, stop, install,",
+        "start with the new config (the database brought along), check. It refuses to go back to an older release.",
+        "",
+    ]
 
 
 def _migration_section(answers: Answers) -> list[str]:

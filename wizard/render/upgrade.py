@@ -1,0 +1,100 @@
+"""The steps from one ejabberd release to a newer one: scripts/upgrade.sh and UPGRADE.md.
+
+The order is the one the Uberspace guide's "Updates" section follows by hand, with the
+config merge done by the wizard: back up, install the new release, stop, bring the
+database along, start with the config written for the new release, then check and verify.
+"""
+
+from __future__ import annotations
+
+from wizard.model import Answers
+from wizard.releases import UPDATES_SQL_SCHEMA, Release, capabilities
+from wizard.render.scripts import CTL_FUNCTION, control_variables, script
+
+
+def _install_step(answers: Answers) -> tuple[str, str]:
+    """What installs the new release, as a README line and as shell."""
+    if answers.install.method == "source":
+        return (f"Build and install ejabberd {answers.install.version} below `{answers.install.prefix}`.",
+                'sh "$here/scripts/install.sh"')
+    return ("Upgrade the package (`pacman -Si ejabberd` shows the release it installs).",
+            "pacman -Syu --needed --noconfirm ejabberd")
+
+
+def _stop(answers: Answers) -> str:
+    if answers.service.manager == "systemd":
+        return "systemctl stop ejabberd"
+    return "supervisorctl stop ejabberd"
+
+
+def schema_steps(answers: Answers, old: str) -> list[str]:
+    """What the database needs between ``old`` and the release of ``answers``, one line each."""
+    new = capabilities(answers.install.version)
+    notes = new.upgrade_notes(Release.parse(old))
+    if answers.database.backend != "mysql":
+        return ["Mnesia: ejabberd converts its tables itself on the first start of the new release."]
+    if not notes:
+        return ["MySQL: the schema needs no change between these releases."]
+    lines = [f"MySQL, {version}: {note}." for version, note in notes]
+    if new.has(UPDATES_SQL_SCHEMA):
+        lines.append("The config has update_sql_schema on (the default since 24.06): ejabberd makes these "
+                     "changes itself on its first start, before it serves anyone.")
+    return lines
+
+
+def script_text(answers: Answers, old: str) -> str:
+    """scripts/upgrade.sh: every step in order; it stops at the first that fails."""
+    _, install_command = _install_step(answers)
+    return script(
+        f"Upgrade ejabberd from {old} to {answers.install.version}: back up, install, stop, start the new config.",
+        {**control_variables(answers), "old_release": old, "new_release": answers.install.version},
+        CTL_FUNCTION + f"""
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+echo "1. backup of ejabberd $old_release"
+sh "$here/scripts/backup.sh"
+echo "2. stop ejabberd $old_release"
+{_stop(answers)}
+echo "3. install ejabberd $new_release"
+{install_command}
+echo "4. start ejabberd $new_release with the config written for it"
+sh "$here/scripts/deploy.sh"
+echo "5. check"
+ctl status
+echo "upgraded to ejabberd $new_release; now run: ejabberd-wizard check --out $here"
+""",
+    )
+
+
+def guide(answers: Answers, old: str) -> str:
+    """UPGRADE.md: what the upgrade does and why, with what to do when it fails."""
+    new = answers.install.version
+    install_line, _ = _install_step(answers)
+    admin = f"{answers.service.admin_user}@{answers.domains.main}"
+    lines = [
+        f"# Upgrade from ejabberd {old} to {new}",
+        "",
+        f"Written by `ejabberd-wizard upgrade --to {new}`. `config/ejabberd.yml` is now written for {new}",
+        "(the diff it showed has every renamed or removed option); your own edits to it are kept as in any re-run.",
+        "Run the steps in order, from this directory; `sh scripts/upgrade.sh` runs 1 to 5 and stops at the",
+        "first that fails.",
+        "",
+        "1. **Back up** (`sh scripts/backup.sh`): the database and the uploads, as they are now.",
+        f"2. **Stop** ejabberd {old} (`{_stop(answers)}`).",
+        f"3. **Install** {new}. {install_line}",
+        f"4. **Start** {new} with the new config (`sh scripts/deploy.sh`). The database:",
+        *[f"   - {line}" for line in schema_steps(answers, old)],
+        "5. **Check and verify**:",
+        "",
+        "   ```sh",
+        "   ejabberd-wizard check --out .",
+        f"   ejabberd-wizard verify --jid {admin}",
+        "   ```",
+        "",
+        "If the new release does not start, its reason is in the log (`error.log` in "
+        f"`{answers.install.log_dir}`). To go back: stop it, install {old} again, restore the backup of step 1 "
+        "and run `ejabberd-wizard rollback --out .`, which puts back the files this upgrade replaced.",
+        f"An older release cannot read what a newer one wrote: never start {old} on the database {new} has used.",
+        "",
+    ]
+    return "\n".join(lines)
