@@ -156,6 +156,10 @@ def _localize_paths(doc: MutableMapping[str, Any], workdir: Path, cert_pem: Path
     dhparam = workdir / "dhparams.pem"
     macros = doc.get("define_macro")
     macros = macros if isinstance(macros, MutableMapping) else {}
+    if "certfiles" not in doc:
+        # Without certfiles ejabberd asks Let's Encrypt for the hosts' certificates (upstream's
+        # example config on a real domain): the node has the test certificate instead.
+        doc["certfiles"] = [str(cert_pem)]
     for mapping in _walk_mappings(doc):
         if "certfiles" in mapping:
             mapping["certfiles"] = [str(cert_pem)]
