@@ -104,7 +104,7 @@ def test_checks_for_each_step() -> None:
     assert checks_for_step("ports") == {"ports"}
     assert checks_for_step("database") == {"env"}
     assert checks_for_step("install") == {"env", "config"}
-    assert checks_for_step("security") == frozenset()
+    assert checks_for_step("security") == {"env"}  # the CAPTCHA command is run
     with pytest.raises(ValueError, match="unknown step"):
         checks_for_step("nope")
 
