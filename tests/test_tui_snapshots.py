@@ -61,12 +61,13 @@ def test_review_of_a_hand_edited_file_snapshot(snap_compare, tmp_path: Path, mon
     """The diff of a file edited by hand, with the button that takes the wizard's version."""
     monkeypatch.chdir(tmp_path)  # the screens show the relative directory: the same everywhere
     out = Path("snapshot-edited")
-    answers = {"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": ["example.test"]}}
+    # The release is given: generate would otherwise take the installed package's, and the app's MACHINE has none.
+    answers = {"preset": "arch", "install": {**ACCOUNT, "version": "26.07"}, "domains": {"hosts": ["example.test"]}}
     assert main(["generate", "--out", str(out), "--answers", str(write_answers(tmp_path / "a.yml", answers)),
                  "--yes"]) == 0
     deploy = out / "scripts" / "deploy.sh"
     deploy.write_text(deploy.read_text() + "echo my own step\n")
-    changed = Given({**answers, "install": {**ACCOUNT, "config_dir": "/srv/etc"}})
+    changed = Given({**answers, "install": {**ACCOUNT, "version": "26.07", "config_dir": "/srv/etc"}})
 
     async def show_the_edited_file(pilot) -> None:
         app = pilot.app
