@@ -76,15 +76,20 @@ def test_the_package_install_brings_imagemagick_only_for_a_captcha(tmp_path: Pat
 
 
 def test_the_source_build_stops_before_building_when_convert_is_missing(tmp_path: Path) -> None:
-    install = tmp_path / "install.sh"
-    install.write_text(scripts.install(captcha_answers("uberspace", "/home/isabell/bin/captcha.sh")))
-    # A PATH with the shell's own builtins and nothing else: no convert, no wget.
-    result = subprocess.run(["/bin/sh", str(install)], capture_output=True, text=True, timeout=30,
-                            env={"PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}, check=False)
+    def run(answers: Answers) -> subprocess.CompletedProcess[str]:
+        install = tmp_path / "install.sh"
+        install.write_text(scripts.install(answers))
+        # A PATH with the shell's own builtins and nothing else: no convert, no mkdir, no wget.
+        return subprocess.run(["/bin/sh", str(install)], capture_output=True, text=True, timeout=30,
+                              env={"PATH": str(tmp_path / "empty"), "HOME": str(tmp_path)}, check=False)
+
+    result = run(captcha_answers("uberspace", "/home/isabell/bin/captcha.sh"))
     assert result.returncode == 1
     assert "/home/isabell/bin/captcha.sh draws CAPTCHAs with ImageMagick's convert" in result.stderr
-    assert not (tmp_path / "src").exists() and "convert" not in scripts.install(
-        captcha_answers("uberspace", None, "closed"))
+    assert not (tmp_path / "src").exists()
+    # Without a CAPTCHA the guard lets the build go on (here it stops at the missing mkdir instead).
+    closed = run(captcha_answers("uberspace", None, "closed"))
+    assert "CAPTCHA" not in closed.stderr and "mkdir" in closed.stderr and closed.returncode == 127
 
 
 @pytest.mark.parametrize("preset", ["arch", "uberspace"])

@@ -56,7 +56,7 @@ def _draws_captchas(answers: Answers) -> bool:
 
 
 CAPTCHA_GUARD = """
-if ! command -v convert >/dev/null 2>&1; then
+if [ -n "$captcha_cmd" ] && ! command -v convert >/dev/null 2>&1; then
     echo "$captcha_cmd draws CAPTCHAs with ImageMagick's convert, which this host does not have;" >&2
     echo "ask your hoster for ImageMagick, or choose security.registration: closed" >&2
     exit 1
@@ -84,17 +84,14 @@ pacman -S --needed --noconfirm $packages
         flags.append("--enable-mysql")
         if answers.database.new_schema:
             flags.append(capabilities(install.version).schema_configure_flag)
-    variables = {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
-                 "configure_flags": words(flags)}
-    guard = ""
-    if _draws_captchas(answers):
-        # No package manager here: say before the build that the CAPTCHA cannot be drawn.
-        variables["captcha_cmd"] = str(answers.security.captcha_cmd)
-        guard = CAPTCHA_GUARD
+    # No package manager here: say before the build that the CAPTCHA cannot be drawn. The
+    # guard is in every script (values enter only through the assignments at the top).
+    captcha_cmd = str(answers.security.captcha_cmd) if _draws_captchas(answers) else ""
     return script(
         "Build ejabberd from its release tarball and install it below the prefix.",
-        variables,
-        guard + """
+        {"version": install.version, "prefix": install.prefix, "source_dir": f"{install.prefix}/src",
+         "configure_flags": words(flags), "captcha_cmd": captcha_cmd},
+        CAPTCHA_GUARD + """
 mkdir -p "$source_dir"
 cd "$source_dir"
 if [ ! -f "ejabberd-$version/configure.ac" ]; then
