@@ -168,12 +168,14 @@ class Capabilities:
     def updates_sql_schema(self) -> bool:
         return self.has(UPDATES_SQL_SCHEMA)
 
+    @cached_property
     def unknown_names(self) -> dict[str, tuple[str, str]]:
         """Option names that came later than this release: new name -> (the name before, the release
         that renamed it)."""
         return {new: (old, e.version) for e in TABLE if e.release > self.entry.release
                 for old, new in e.renames.items()}
 
+    @cached_property
     def old_names(self) -> dict[str, tuple[str, str]]:
         """Options this release renamed or an earlier one did: old name -> (new name, since)."""
         return {old: (new, e.version) for e in self._entries for old, new in e.renames.items()}

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import idna
 
 from wizard.errors import shown
+from wizard.releases import Release
 
 _LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Characters that would break out of a YAML scalar, an ini value or a shell word
@@ -164,8 +165,10 @@ def ip_address(value: str) -> str:
 
 def ejabberd_version(value: str) -> str:
     """A release name as ejabberd numbers them: YY.MM, e.g. '23.01' (no release since 20.04 has a third number)."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{2}\.(0[1-9]|1[0-2])", value):
-        raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01'")
+    try:
+        Release.parse(value)
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01'") from None
     return value
 
 

@@ -143,13 +143,13 @@ class Walk:
 
     def renamed(self, subject: str, name: str) -> bool:
         """An option the release table renamed: too new a name for the target, or one it replaced."""
-        if name in (later := self.target.unknown_names()):
+        if name in (later := self.target.unknown_names):
             before, since = later[name]
             self.findings.append(found("config.unknown", Severity.ERROR, subject,
                                        f"option {name} is not known to ejabberd {self.release} (it came with {since}); "
                                        "it refuses to start", f"use {before} instead"))
             return True
-        if name in (replaced := self.target.old_names()):
+        if name in (replaced := self.target.old_names):
             instead, since = replaced[name]
             self.findings.append(found("config.deprecated", Severity.WARNING, subject,
                                        f"option {name} is deprecated since ejabberd {since}", f"use {instead} instead"))

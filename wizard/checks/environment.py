@@ -59,12 +59,12 @@ def check_install(ctx: Context) -> list[Finding]:
 
 def check_target(ctx: Context) -> list[Finding]:
     """A release between two the table knows is written with the older one's options: say so."""
-    note = capabilities(ctx.answers.install.version).note
-    if note is None:
+    target = capabilities(ctx.answers.install.version)
+    if target.note is None:
         return []
-    known = capabilities(ctx.answers.install.version).entry.version
     return [finder("env", "install")("env.target", Severity.WARNING, f"ejabberd {ctx.answers.install.version}",
-                                     note, f'install.version: "{known}", if that is the release that runs')]
+                                     target.note, f'install.version: "{target.entry.version}", if that is the '
+                                     "release that runs")]
 
 
 def _release(answers: Answers) -> Finding:
