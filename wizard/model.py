@@ -1,6 +1,6 @@
 """The answers: one typed, versioned model of every choice a deployment needs.
 
-Each field is declared once, here, with its label (``title``), the reason it
+Each field is declared once, here or in ``wizard.model_sections``, with its label (``title``), the reason it
 matters (``description``), the wizard step it belongs to and, where it only
 applies in some setups, the condition under which it is asked. The question
 catalogue, both front ends, the JSON schema and the answers-file validation all
@@ -9,136 +9,16 @@ read these declarations.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wizard import validators as v
 from wizard.migrations import SCHEMA_VERSION
-from wizard.releases import check_supported
+from wizard.model_sections import Database, Domains, Install, Tls, Upload
+from wizard.model_values import AbsolutePath, ContactURI, Port, Section, UserName, question
 
-Domain = Annotated[str, AfterValidator(v.domain)]
-Label = Annotated[str, AfterValidator(v.dns_label)]
-# Strict: YAML's `true` must not become port 1.
-Port = Annotated[StrictInt, AfterValidator(v.port)]
-AbsolutePath = Annotated[str, AfterValidator(v.absolute_path)]
-Text = Annotated[str, AfterValidator(v.safe_text)]
-UserName = Annotated[str, AfterValidator(v.username)]
-ContactURI = Annotated[str, AfterValidator(v.contact_uri)]
-IPAddress = Annotated[str, AfterValidator(v.ip_address)]
-# Certificate paths may name each domain that needs a certificate ({name}) or
-# each host whose certificate also covers its subdomains ({host}).
-CertPathTemplate = Annotated[str, AfterValidator(lambda s: v.path_template(s, frozenset({"name", "host"})))]
-
-
-def question(title: str, why: str, step: str, *, when: dict[str, Any] | None = None, **field: Any) -> Any:
-    """A model field that is also a question of the wizard.
-
-    ``when`` maps other fields' dotted paths to the value they must have for this
-    question to apply (e.g. ``{"database.backend": "mysql"}``).
-    """
-    extra: dict[str, Any] = {"step": step}
-    if when:
-        extra["when"] = when
-    return Field(title=title, description=why, json_schema_extra=extra, **field)
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Install(Section):
-    method: Literal["source", "package"] = question(
-        "Installation method",
-        "Build from the release tarball into your home (shared hosting such as Uberspace, where "
-        "you cannot install packages) or use the distribution's package.",
-        "install",
-    )
-    version: Annotated[str, AfterValidator(v.ejabberd_version), AfterValidator(check_supported)] = question(
-        "ejabberd version",
-        "Options differ between releases and ejabberd refuses to start on one it does not know, "
-        "so the config is written for exactly this release. With the package method it is the "
-        "release of the installed package, when there is one; a source build takes the preset's.",
-        "install",
-    )
-    prefix: AbsolutePath = question(
-        "Installation prefix",
-        "Where `make install` puts ejabberd (./configure --prefix): sbin/ejabberdctl, "
-        "etc/ejabberd/, var/lib/ejabberd/ and var/log/ejabberd/ end up below it.",
-        "install",
-        when={"install.method": "source"},
-    )
-    user: UserName = question(
-        "System user",
-        "The account ejabberd runs as; on shared hosting your own login (./configure --enable-user).",
-        "install",
-    )
-    home: AbsolutePath = question(
-        "Home directory", "The home directory of that account; the paths below are built from it.", "install"
-    )
-    config_dir: AbsolutePath = question(
-        "Live configuration directory",
-        "Where the running server reads ejabberd.yml; the deploy script copies the generated config here.",
-        "install",
-    )
-    ejabberdctl: AbsolutePath = question(
-        "ejabberdctl", "The control command of the installed server, used by the scripts.", "install"
-    )
-    spool_dir: AbsolutePath = question(
-        "Database directory", "Mnesia's data (users, rosters, ...) when no SQL database is used; backed up.", "install"
-    )
-    log_dir: AbsolutePath = question(
-        "Log directory", "Where ejabberd writes its logs; check error.log there.", "install"
-    )
-
-
-class Domains(Section):
-    hosts: list[Domain] = question(
-        "XMPP domains",
-        "The domains your users' addresses end in (user@domain). The first one is the main domain.",
-        "domains",
-        min_length=1,
-    )
-    conference: Label = question(
-        "Group chat subdomain", "Multi-user chat rooms (XEP-0045) live at this subdomain of each domain.", "domains"
-    )
-    proxy: Label = question(
-        "File transfer proxy subdomain",
-        "The SOCKS5 bytestream proxy (XEP-0065) that relays file transfers between clients behind NAT.",
-        "domains",
-    )
-    pubsub: Label = question(
-        "PubSub subdomain", "The publish-subscribe service (XEP-0060) for feeds and shared nodes.", "domains"
-    )
-    upload: Label = question(
-        "Web and upload subdomain",
-        "HTTP file upload (XEP-0363), WebSocket and BOSH are served on this subdomain through the web server.",
-        "domains",
-    )
-    ipv4: IPAddress | None = question(
-        "Server IPv4 address",
-        "When given, the DNS records include the A records of every domain; leave empty to add them yourself.",
-        "domains",
-        default=None,
-    )
-    ipv6: IPAddress | None = question(
-        "Server IPv6 address",
-        "When given, the DNS records include the AAAA records of every domain.",
-        "domains",
-        default=None,
-    )
-
-    @property
-    def main(self) -> str:
-        return self.hosts[0]
-
-    def subdomains(self, host: str) -> dict[str, str]:
-        """The service name of each subdomain of ``host``, e.g. {'conference': 'conference.example.org'}."""
-        return {role: f"{getattr(self, role)}.{host}" for role in ("conference", "proxy", "pubsub", "upload")}
-
-    def all_names(self) -> list[str]:
-        """Every name that needs DNS records and a certificate: each host and its subdomains."""
-        return [name for host in self.hosts for name in (host, *self.subdomains(host).values())]
+__all__ = ["SECTIONS", "Answers"]
 
 
 class Ports(Section):
@@ -200,145 +80,6 @@ class Ports(Section):
         if answers.security.mqtt:
             used["mqtt"] = self.mqtt
         return used
-
-
-Cipher = Annotated[str, AfterValidator(v.safe_text)]
-
-
-class Tls(Section):
-    cert_file: CertPathTemplate = question(
-        "Certificate file",
-        "Path of the certificate (with its chain); {name} stands for each domain and subdomain, "
-        "{host} for each main domain when one certificate covers its subdomains.",
-        "tls",
-    )
-    key_file: CertPathTemplate | None = question(
-        "Private key file",
-        "Path of the matching private key, with the same placeholders; empty when the certificate "
-        "path is a glob or a combined file that holds the key too.",
-        "tls",
-    )
-    acme: bool = question(
-        "ejabberd's own ACME client",
-        "Off when certificates come from elsewhere (the host, certbot); ejabberd would otherwise warn "
-        "about or fight over them.",
-        "tls",
-    )
-    protocol_options: list[Cipher] = question(
-        "TLS protocol options",
-        "Switch off SSLv3, TLS 1.0 and 1.1 and compression; prefer the server's cipher order.",
-        "tls",
-    )
-    c2s_ciphers: Cipher = question(
-        "Client ciphers",
-        "OpenSSL cipher list for clients: forward-secret (ECDHE/DHE), AEAD (GCM, ChaCha20) where clients allow.", "tls",
-    )
-    s2s_ciphers: Cipher = question(
-        "Server ciphers", "Ciphers for federation; may be a little wider than for clients, for old servers.", "tls"
-    )
-    dhfile: AbsolutePath | None = question(
-        "Diffie-Hellman parameters",
-        "A dhparam file for DHE ciphers (openssl dhparam 3072); empty to rely on ECDHE only.",
-        "tls",
-        default=None,
-    )
-    starttls_required: bool = question(
-        "Require STARTTLS from clients", "Refuse clients that would log in without encryption.", "tls"
-    )
-    s2s_use_starttls: Literal["optional", "required"] = question(
-        "STARTTLS for federation", "'required' refuses servers that would talk unencrypted.", "tls"
-    )
-    use_macros: bool = question(
-        "Share TLS settings with define_macro",
-        "Write the ciphers and options once as ejabberd macros (as the Arch guide does) instead of repeating them.",
-        "tls",
-    )
-
-
-class Upload(Section):
-    enabled: bool = question("HTTP file upload", "Lets clients share files and images (XEP-0363).", "upload")
-    path: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Upload path", "The URL path the upload handler listens on, e.g. /upload.", "upload",
-        when={"upload.enabled": True}, pattern=r"^/[A-Za-z0-9._~/-]*$",
-    )
-    docroot: AbsolutePath = question(
-        "Upload directory", "Where uploaded files are stored; @HOST@ is replaced by each domain.", "upload",
-        when={"upload.enabled": True},
-    )
-    file_mode: Annotated[str, AfterValidator(v.private_mode)] = question(
-        "Upload file mode", "Uploaded files are group-readable only (0640).", "upload",
-        when={"upload.enabled": True}, pattern=r"^0[0-7]{3}$",
-    )
-    dir_mode: Annotated[str, AfterValidator(v.private_mode)] = question(
-        "Upload directory mode", "setgid directories (2750) keep the group of the docroot on new files.", "upload",
-        when={"upload.enabled": True}, pattern=r"^[0-7]?[0-7]{3}$",
-    )
-    max_size: int = question(
-        "Largest upload (bytes)", "Files above this size are refused; 104857600 is 100 MB.", "upload",
-        when={"upload.enabled": True}, ge=1,
-    )
-    thumbnail: bool = question(
-        "Thumbnails", "Thumbnails need ImageMagick support compiled in; off is the safe choice.", "upload",
-        when={"upload.enabled": True},
-    )
-    secret_length: int = question(
-        "Slot secret length", "Length of the random part of each upload URL; 40 makes URLs unguessable.", "upload",
-        when={"upload.enabled": True}, ge=8, le=128,
-    )
-    quota_max_days: int | None = question(
-        "Delete uploads after (days)", "mod_http_upload_quota removes files older than this; empty keeps them forever.",
-        "upload", when={"upload.enabled": True}, default=None, ge=1,
-    )
-    cors_origin: Annotated[str, AfterValidator(v.cors_origin)] | None = question(
-        "CORS origin",
-        "Web clients may only upload when the server sends CORS headers (XEP-0363 §5); '*' allows every "
-        "web client, empty sends none.",
-        "upload", when={"upload.enabled": True},
-    )
-
-
-class Database(Section):
-    backend: Literal["mnesia", "mysql"] = question(
-        "Database",
-        "Mnesia is built in; MySQL/MariaDB is recommended for production (backups, size, tools).",
-        "database",
-    )
-    server: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Database server", "Host name or IP address of the MySQL/MariaDB server.", "database",
-        when={"database.backend": "mysql"}, pattern=r"^[A-Za-z0-9.:_-]+$",
-    )
-    port: Port = question(
-        "Database port", "MySQL's standard port is 3306.", "database",
-        when={"database.backend": "mysql"},
-    )
-    name: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Database name", "On Uberspace extra databases must be named <user>_<name>.", "database",
-        when={"database.backend": "mysql"}, pattern=r"^[A-Za-z0-9_]{1,64}$",
-    )
-    user: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Database user", "The account ejabberd logs in with.", "database",
-        when={"database.backend": "mysql"}, pattern=r"^[A-Za-z0-9_.-]{1,80}$",
-    )
-    password_source: Literal["my_print_defaults", "file"] = question(
-        "Where the password comes from",
-        "The password never goes into the answers file: read it from MySQL's client options "
-        "(my_print_defaults client, as Uberspace keeps it) or from a file only you can read.",
-        "database", when={"database.backend": "mysql"},
-    )
-    password_file: Annotated[str, AfterValidator(v.safe_text)] = question(
-        "Password file",
-        "A file with mode 0600 holding the password; relative paths start at the deployment directory.",
-        "database", when={"database.password_source": "file", "database.backend": "mysql"},
-    )
-    pool_size: int = question(
-        "Connection pool size", "How many connections ejabberd keeps open to the database.", "database",
-        when={"database.backend": "mysql"}, ge=1, le=100,
-    )
-    new_schema: bool = question(
-        "New (multi-host) schema",
-        "One set of tables for all domains; what current ejabberd expects. Import mysql.new.sql for it.",
-        "database", when={"database.backend": "mysql"},
-    )
 
 
 class Compliance(Section):

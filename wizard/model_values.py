@@ -1,0 +1,42 @@
+"""The building blocks of the answers model: its value types and the question declaration.
+
+Each value type carries its validator, so a field declared with it is checked
+wherever answers enter (answers file, TUI, plain mode, import).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+from wizard import validators as v
+
+Domain = Annotated[str, AfterValidator(v.domain)]
+Label = Annotated[str, AfterValidator(v.dns_label)]
+# Strict: YAML's `true` must not become port 1.
+Port = Annotated[StrictInt, AfterValidator(v.port)]
+AbsolutePath = Annotated[str, AfterValidator(v.absolute_path)]
+Text = Annotated[str, AfterValidator(v.safe_text)]
+UserName = Annotated[str, AfterValidator(v.username)]
+ContactURI = Annotated[str, AfterValidator(v.contact_uri)]
+IPAddress = Annotated[str, AfterValidator(v.ip_address)]
+# Certificate paths may name each domain that needs a certificate ({name}) or
+# each host whose certificate also covers its subdomains ({host}).
+CertPathTemplate = Annotated[str, AfterValidator(lambda s: v.path_template(s, frozenset({"name", "host"})))]
+
+
+def question(title: str, why: str, step: str, *, when: dict[str, Any] | None = None, **field: Any) -> Any:
+    """A model field that is also a question of the wizard.
+
+    ``when`` maps other fields' dotted paths to the value they must have for this
+    question to apply (e.g. ``{"database.backend": "mysql"}``).
+    """
+    extra: dict[str, Any] = {"step": step}
+    if when:
+        extra["when"] = when
+    return Field(title=title, description=why, json_schema_extra=extra, **field)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
