@@ -129,6 +129,8 @@ class EjabberdNode(NodeLogs):
         self.process: subprocess.Popen[bytes] | None = None
         # What the last localize() was given and made, to localize again on other ports.
         self._localized: tuple[str, Mapping[str, Any] | None, LocalizedConfig] | None = None
+        # The spool of another node this one starts from (adopt_spool), copied again after a failed start.
+        self._adopted_spool: Path | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -162,6 +164,22 @@ class EjabberdNode(NodeLogs):
         localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql, root=self.root)
         self._localized = (config_text, sql, localized)
         return localized
+
+    def adopt_spool(self, spool: Path) -> None:
+        """Start from a copy of ``spool`` (another node's, e.g. of an older release): its Mnesia data.
+
+        Mnesia opens it only under the node name that wrote it: give this node the same ``name``.
+        The copy is owned by this node's ejabberd user when it starts (``_write_conf``).
+        """
+        self._adopted_spool = spool
+        self._copy_adopted_spool()
+
+    def _copy_adopted_spool(self) -> None:
+        if self._adopted_spool is not None:
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
+            # Not the pid file: it is of the node that wrote the spool.
+            shutil.copytree(self._adopted_spool, self.spool_dir, symlinks=True,
+                            ignore=shutil.ignore_patterns("ejabberd.pid"))
 
     def start(self, config: LocalizedConfig | str, *, timeout: float = 30.0) -> EjabberdNode:
         """Write the config, start ejabberd and wait until `status` succeeds.
@@ -207,6 +225,7 @@ class EjabberdNode(NodeLogs):
         for directory in (self.spool_dir, self.logs_dir):
             shutil.rmtree(directory, ignore_errors=True)
         self.stdout_path.unlink(missing_ok=True)
+        self._copy_adopted_spool()
         assert self.cert is not None
         localized = localize_config(config_text, self.workdir, cert_pem=self.cert.combined, sql=sql, root=self.root)
         self._localized = (config_text, sql, localized)

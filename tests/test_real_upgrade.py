@@ -1,0 +1,179 @@
+"""`ejabberd-wizard upgrade` keeps the users' data: 23.01 -> 24.12 -> 26.07 on real ejabberd, same data.
+
+A deployment generated for 23.01 (as in tests/test_real_ejabberd.py) runs on real 23.01 from its
+Debian root (tests/support/releases.py): two users, a persistent, named MUC room, and a message
+waiting offline for one of them. Then, as a user would, ``ejabberd-wizard upgrade --to 24.12``
+re-writes the deployment, and 24.12 starts with that config on the same data: the same spool
+(Mnesia opens it under the same Erlang node name) and the same MySQL database, whose schema is
+23.01's. After each start both users log in, the room is there with its name, and the message
+left for the step is delivered; a new one is left for the next step. Then the same to 26.07.
+With MySQL the upgraded database is also compared with a fresh one of each release's own schema,
+and the upgrade is also made in one step, 23.01 straight to 26.07.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.answers_helpers import defaults, write_answers, write_secret
+from tests.support.ejabberd_node import EjabberdNode
+from tests.support.mariadb import MariaDB
+from tests.support.releases import RELEASES, Judge, judge
+from tests.support.xmpp_data import Account, create_persistent_room, look_at_room, receive_waiting, send_message
+from wizard.cli import main
+from wizard.releases import Release
+
+pytestmark = pytest.mark.slow  # every test here starts a real server
+
+HOST = "example.test"
+ROOM = f"kept@conference.{HOST}"
+ROOM_NAME = "Kept across upgrades"
+PASSWORDS = {"alice": "alice's long passphrase 1", "bob": "bob's long passphrase 2"}
+C2S = 5222  # the arch preset's client port, before localize_config moves it
+START_TIMEOUT = 90.0  # a first start on data of an older release converts tables first
+SESSION_GONE_TIMEOUT = 15.0
+# Tables of modules the generated config leaves off: update_sql_schema makes them when the module starts.
+TABLE_MODULES = {"invite_token": "mod_invites"}
+
+
+@pytest.fixture
+def nodes() -> Iterator[list[EjabberdNode]]:
+    """The nodes a test starts, each stopped and removed at the end, also when the test fails."""
+    started: list[EjabberdNode] = []
+    yield started
+    for node in started:
+        try:
+            node.stop(graceful=False)
+        finally:
+            node.cleanup()
+
+
+def _generate(out: Path, release: str, sql: dict[str, Any] | None, answers_file: Path) -> None:
+    database: dict[str, Any] = {"backend": "mnesia"}
+    if sql is not None:
+        write_secret(out / "db-password", sql["sql_password"])
+        database = {"backend": "mysql", "server": sql["sql_server"], "port": sql["sql_port"],
+                    "name": sql["sql_database"], "user": sql["sql_username"], "password_source": "file",
+                    "password_file": "db-password"}
+    answers = defaults("arch", HOST, install={"version": release}, database=database)
+    assert main(["generate", "--out", str(out), "--answers", str(write_answers(answers_file, answers)), "--yes"]) == 0
+
+
+def _upgrade(out: Path, old: str, new: str, backend: str) -> str:
+    """``ejabberd-wizard upgrade --to new``; the config it wrote, checked to be for ``new``."""
+    assert main(["upgrade", "--to", new, "--out", str(out), "--yes"]) == 0
+    config = (out / "config" / "ejabberd.yml").read_text()
+    assert f"for ejabberd {new} (preset arch)" in config.splitlines()[0]
+    assert str(YAML(typ="safe").load((out / "wizard.yml").read_text())["install"]["version"]) == new
+    assert (out / "UPGRADE.md").read_text().startswith(f"# Upgrade from ejabberd {old} to {new}")
+    if backend == "mysql":
+        multihost = "sql_schema_multihost" if Release.parse(new) >= Release.parse("25.10") else "new_sql_schema"
+        assert f"\n{multihost}: true\n" in config  # the same tables: the multi-host schema, by its release's name
+    return config
+
+
+def _account(node: EjabberdNode, user: str) -> Account:
+    assert node.cert is not None, "localized: the node has its test certificate"
+    return Account(f"{user}@{HOST}", PASSWORDS[user], node.port_for(C2S), node.cert.cert)
+
+
+def _wait_offline(node: EjabberdNode, user: str) -> None:
+    """Until ``user`` has no session: a message sent then is kept offline, not given to a closing session."""
+    deadline = time.monotonic() + SESSION_GONE_TIMEOUT
+    while f"{user}@{HOST}/" in node.ctl("connected_users").stdout:
+        assert time.monotonic() < deadline, f"{user} still has a session {SESSION_GONE_TIMEOUT:.0f} s after logout"
+        time.sleep(0.2)
+
+
+def _columns(mariadb: MariaDB, database: str) -> set[tuple[str, str]]:
+    rows = mariadb.query("SELECT table_name, column_name FROM information_schema.columns "
+                         f"WHERE table_schema = '{database}'")
+    return {(table, column) for table, column in rows}
+
+
+def _assert_schema_of(mariadb: MariaDB, upgraded: str, fresh: str, config: str, release: str) -> None:
+    """The upgraded database has every column of ``release``'s own schema (``fresh``, a new database of it).
+
+    update_sql_schema brings a module's tables up to date when the module starts: a table of a module
+    the config does not enable is made only when it is (a fresh install has it from the schema file).
+    """
+    have, want = _columns(mariadb, upgraded), _columns(mariadb, fresh)
+    tables = {table for table, _ in have}
+    missing = sorted(column for column in want - have if column[0] in tables)
+    assert not missing, f"after the upgrade to {release} the database lacks the columns {missing}"
+    absent = {table for table, _ in want} - tables
+    unexplained = sorted(t for t in absent if t not in TABLE_MODULES or f"\n  {TABLE_MODULES[t]}:" in config)
+    assert not unexplained, f"after the upgrade to {release} the database lacks the tables {unexplained}"
+
+
+def _check_data_and_leave_a_message(node: EjabberdNode, judge_: Judge, waiting: str | None) -> str:
+    """Both users log in, the room is there, ``waiting`` reaches bob; returns the message left for the next step."""
+    alice, bob = _account(node, "alice"), _account(node, "bob")
+    if waiting is not None:
+        # Only the one left offline: what was delivered before is not delivered again.
+        assert receive_waiting(bob, waiting) == [waiting], f"on {judge_.release}"
+    for account in (bob, alice):
+        room = look_at_room(account, ROOM)
+        assert room.name == ROOM_NAME and "muc_persistent" in room.features, (judge_.release, room)
+        assert room.listed, f"{ROOM} is not in disco#items of its service on {judge_.release}"
+    _wait_offline(node, "bob")
+    left = f"kept offline on ejabberd {judge_.release}: {secrets.token_hex(6)}"
+    send_message(alice, bob.jid, left)
+    return left
+
+
+# Release by release, and (MySQL: every schema change of both steps at once) straight to the newest.
+PATHS = [("mnesia", RELEASES), ("mysql", RELEASES), ("mysql", (RELEASES[0], RELEASES[-1]))]
+
+
+@pytest.mark.parametrize(("backend", "path"), PATHS, ids=[f"{b}-{'-'.join(p)}" for b, p in PATHS])
+def test_an_upgrade_keeps_users_the_room_and_messages_waiting_offline(
+        backend: str, path: tuple[str, ...], tmp_path: Path, nodes: list[EjabberdNode],
+        request: pytest.FixtureRequest) -> None:
+    assert RELEASES == ("23.01", "24.12", "26.07"), "oldest first, as an upgrade goes"
+    judges = [judge(release) for release in path]  # each release's root (fails in CI when one is missing)
+    sql: dict[str, Any] | None = None
+    if backend == "mysql":
+        make_database: Callable[[Path], dict[str, Any]] = request.getfixturevalue("ejabberd_sql_db_for")
+        sql = make_database(judges[0].mysql_schema)  # 23.01's tables: the upgrade must bring them along
+    out = tmp_path / "deploy"
+    _generate(out, judges[0].release, sql, tmp_path / "answers.yml")
+    config = (out / "config" / "ejabberd.yml").read_text()
+    assert f"for ejabberd {judges[0].release} (preset arch)" in config.splitlines()[0]
+
+    name = f"upgrade_{secrets.token_hex(4)}"  # one Erlang node name for all: Mnesia's data belongs to it
+    waiting: str | None = None
+    for step, judge_ in enumerate(judges):
+        if step:
+            config = _upgrade(out, judges[step - 1].release, judge_.release, backend)
+        node = EjabberdNode(name=name, root=judge_.root)
+        nodes.append(node)
+        localized = node.localize(config, sql=sql)
+        if step:
+            node.adopt_spool(nodes[step - 1].spool_dir)
+        node.start(localized, timeout=START_TIMEOUT)
+        if not step:
+            for user, password in PASSWORDS.items():
+                node.register(user, HOST, password)
+            create_persistent_room(_account(node, "alice"), ROOM, ROOM_NAME)
+            # A contact in alice's roster (the rosterusers table gains a column in 26.03).
+            node.ctl("add_rosteritem", "alice", HOST, "bob", HOST, "Bob", "Friends", "both")
+        else:
+            assert sorted(node.ctl("registered_users", HOST).stdout.split()) == sorted(PASSWORDS)
+        roster = node.ctl("get_roster", "alice", HOST).stdout
+        assert f"bob@{HOST}" in roster and "Friends" in roster, f"alice's roster on {judge_.release}: {roster!r}"
+        waiting = _check_data_and_leave_a_message(node, judge_, waiting)
+        assert node.error_lines() == [], f"ejabberd {judge_.release}:\n{node.log_tail(60)}"
+        if sql is not None:
+            fresh = request.getfixturevalue("ejabberd_sql_db_for")(judge_.mysql_schema)["sql_database"]
+            _assert_schema_of(request.getfixturevalue("mariadb_server"), sql["sql_database"], fresh, config,
+                              judge_.release)
+        node.stop()  # graceful: Mnesia is closed, as a service stop leaves it
+        assert not node.running
