@@ -37,6 +37,29 @@ def _directory(text: str) -> Path:
     return Path(text)
 
 
+# Written out here, not imported from wizard.verify: the parser is built at every start, and
+# verify's modules bring slixmpp. tests/test_verify_caas.py holds it to what verify reads.
+VERIFY_EPILOG = """\
+The report: the XMPP Compliance Suites 2023 (XEP-0479) categories at the Server and Advanced
+Server levels, each with the specifications it requires and those not shown to work; the
+Conversations compliance tester's 25 tests by caas's names, scored as caas scores them
+(n/21 counted, m/4 informational, and whether caas would list the server as compliant: all
+21 and xep0077); and what clients find around ejabberd (DNS, web server, ports).
+
+environment:
+  EJABBERD_WIZARD_NAMESERVER=HOST[:PORT]
+        send every DNS query verify makes to this nameserver (as check --nameserver does),
+        e.g. for split-horizon DNS or a test zone
+  EJABBERD_WIZARD_HTTP_BASE='https://HOST=http://IP:PORT ...'
+        send the HTTP requests for an origin (host-meta, upload, BOSH, WebSocket) to another
+        base, keeping the Host header: for testing without the web server in front of ejabberd,
+        which terminates TLS in production
+
+exit status: 0 every test passed or could not run here, 1 a test failed, 2 no session to test
+with (server down, wrong password, untrusted certificate) or bad input
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ejabberd-wizard", description="Set up a complete ejabberd deployment.")
     parser.add_argument("--version", action="version", version=f"ejabberd-wizard {__version__}")
@@ -71,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--nameserver", help="send every DNS query to HOST[:PORT]")
     check.add_argument("--only", help="comma-separated groups: ports,certs,dns,env,config")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    verify = commands.add_parser("verify", help="log in to a running server and test what clients need (compliance)")
+    verify = commands.add_parser("verify", help="log in to a running server and test what clients need (compliance)",
+                                 epilog=VERIFY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     verify.add_argument("--jid", required=True)
     verify.add_argument("--password-file", type=Path,
                         help="file whose first line is the password (default: ask on the terminal)")

@@ -20,13 +20,16 @@ import asyncio
 import contextlib
 import functools
 import http.server
+import io
 import json
 import os
 import re
+import secrets
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ LOOPBACK = "127.0.0.1"
 USER, PASSWORD = "alice", "verify-test correct horse battery staple"
 ADMIN_PASSWORD = "verify-test admin horse battery staple"
 VERIFY_TIMEOUT = 180  # seconds for one whole verify run
+RELAY_PORTS = 16  # TURN relay ports of one test node: a test allocates one at a time
 
 
 # -- DNS ----------------------------------------------------------------------------------
@@ -73,10 +77,14 @@ def localize_zone(records: str, ports: Mapping[int, int]) -> dict[str, str]:
 
 
 class StaticSite:
-    """Serves a directory over HTTP on loopback, as the web server serves web_root."""
+    """Serves a directory over HTTP on loopback, as the web server serves web_root.
 
-    def __init__(self, root: Path) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(root))
+    ``headers`` are added to every answer below a path prefix, as the generated web
+    front adds them (the Caddy site's ``header`` lines, Uberspace's ``web header set``).
+    """
+
+    def __init__(self, root: Path, headers: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(root), added=dict(headers or {}))
         self.server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -95,8 +103,113 @@ class StaticSite:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args: Any, added: Mapping[str, Mapping[str, str]], **kwargs: Any) -> None:
+        self.added = added
+        super().__init__(*args, **kwargs)
+
+    def end_headers(self) -> None:
+        for prefix, headers in self.added.items():
+            if self.path.startswith(prefix):
+                for name, value in headers.items():
+                    self.send_header(name, value)
+        super().end_headers()
+
     def log_message(self, *_args: Any) -> None:  # keep the test output clean
         pass
+
+
+_CADDY_HANDLE = re.compile(r"^\s*handle\s+(?P<path>/\S*?)\*?\s*\{\s*$")
+_CADDY_HEADER = re.compile(r'^\s*header\s+(?P<name>[\w-]+)\s+"(?P<value>[^"]*)"\s*$')
+_UBERSPACE_HEADER = re.compile(
+    r"""uberspace web header set "\$domain(?P<path>/\S*)" (?P<name>[\w-]+) '(?P<value>[^']*)'""")
+
+
+def front_headers(out: Path) -> dict[str, dict[str, str]]:
+    """The headers the generated web front adds to the static files, by path prefix.
+
+    Read from what the deployment sets up: the Caddy site's ``handle PATH { header ... }``
+    (arch) or the platform script's ``uberspace web header set`` (Uberspace).
+    """
+    headers: dict[str, dict[str, str]] = {}
+    caddyfile = out / "web" / "Caddyfile"
+    if caddyfile.exists():
+        path = None
+        for line in caddyfile.read_text().splitlines():
+            if handle := _CADDY_HANDLE.match(line):
+                path = handle["path"]
+            elif line.strip() == "}":
+                path = None
+            elif path and (header := _CADDY_HEADER.match(line)):
+                headers.setdefault(path, {})[header["name"]] = header["value"]
+    for script in sorted((out / "scripts").glob("*.sh")):
+        for found in _UBERSPACE_HEADER.finditer(script.read_text()):
+            headers.setdefault(found["path"], {})[found["name"]] = found["value"]
+    return headers
+
+
+# -- TURN on loopback ----------------------------------------------------------------------
+
+
+def free_port_range(count: int) -> tuple[int, int]:
+    """``count`` consecutive UDP ports of loopback that are free now (first, last)."""
+    for _attempt in range(50):
+        first = secrets.randbelow(20000) + 30000
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind((LOOPBACK, port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return first, first + count - 1
+    raise RuntimeError(f"no {count} consecutive free UDP ports on loopback")
+
+
+def localize_turn(config_text: str, relay_ports: tuple[int, int]) -> str:
+    """A config whose TURN relays on loopback, within ``relay_ports``, for a loopback test.
+
+    The generated config names the public address (turn_ipv4_address) and a wide relay
+    range; a test node relays from 127.0.0.1 in a small range of its own.
+    """
+    yaml = YAML()
+    doc = yaml.load(config_text)
+    relays = [listener for listener in doc.get("listen") or []
+              if listener.get("module") == "ejabberd_stun" and listener.get("use_turn")]
+    if not relays:
+        return config_text
+    for listener in relays:
+        listener["turn_ipv4_address"] = LOOPBACK
+        listener.pop("turn_ipv6_address", None)
+        listener["turn_min_port"], listener["turn_max_port"] = relay_ports
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
+
+
+def hand_made_turn(config_text: str) -> str:
+    """TURN switched on by hand, as a user would: ``use_turn`` on the UDP STUN listener and a
+    ``turn`` service with credentials (``restricted``) in mod_stun_disco.
+
+    For configs written before the wizard wrote TURN itself; one that has it is left alone.
+    """
+    yaml = YAML()
+    doc = yaml.load(config_text)
+    udp = [listener for listener in doc.get("listen") or []
+           if listener.get("module") == "ejabberd_stun" and listener.get("transport") == "udp"]
+    if not udp or any(listener.get("use_turn") for listener in udp):
+        return config_text
+    udp[0]["use_turn"] = True
+    services = doc["modules"]["mod_stun_disco"].setdefault("services", [])
+    stun = next(service for service in services if service.get("type") == "stun")
+    services.append({"host": stun["host"], "port": udp[0]["port"], "transport": "udp", "type": "turn",
+                     "restricted": True})
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
 
 
 # -- a whole deployment ------------------------------------------------------------------------
@@ -200,19 +313,31 @@ def generate(workdir: Path, answers: dict[str, Any], sql_password: str | None = 
 
 @contextlib.contextmanager
 def running_deployment(
-    workdir: Path, answers: dict[str, Any], sql: Mapping[str, Any] | None = None, *, admin: bool = False
+    workdir: Path, answers: dict[str, Any], sql: Mapping[str, Any] | None = None, *, admin: bool = False,
+    edit_config: Callable[[str], str] | None = None,
+    edit_front: Callable[[dict[str, dict[str, str]]], None] | None = None,
 ) -> Iterator[Deployment]:
     """Generate the deployment from ``answers`` and run it: ejabberd, nsd and the static site.
 
     The test user is registered, and with ``admin`` the preset's admin account too.
+    ``edit_config`` changes the generated config text before it runs (a hand edit: a
+    module removed), ``edit_front`` the headers the web front adds (``front_headers``).
     """
     out = generate(workdir, answers, sql["sql_password"] if sql else None)
     saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
+    config = (out / "config" / "ejabberd.yml").read_text()
+    if edit_config is not None:
+        config = edit_config(config)
+    relay = free_port_range(RELAY_PORTS)
+    config = localize_turn(config, relay)
+    headers = front_headers(out)
+    if edit_front is not None:
+        edit_front(headers)
     with contextlib.ExitStack() as stack:
         node = EjabberdNode()
         stack.callback(node.cleanup)
         stack.callback(node.stop, graceful=False)
-        node.start(node.localize((out / "config" / "ejabberd.yml").read_text(), sql=sql))
+        node.start(node.localize(config, sql=sql))
         domain = saved["domains"]["hosts"][0]
         node.register(USER, domain, PASSWORD)
         if admin:
@@ -221,6 +346,6 @@ def running_deployment(
         zones = localize_zone((out / "dns" / "records.zone").read_text(), node.config.ports)
         nameserver = stack.enter_context(NsdServer(zones))
         (out / "web").mkdir(exist_ok=True)
-        site = StaticSite(out / "web").start()
+        site = StaticSite(out / "web", headers).start()
         stack.callback(site.stop)
         yield Deployment(out, saved, node, nameserver, site, write_secret(workdir / "password", PASSWORD))

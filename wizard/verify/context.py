@@ -64,6 +64,15 @@ class Connection:
 
 
 @dataclass
+class Account:
+    """A throwaway account and its current session (a test may log it out and in again)."""
+
+    jid: str
+    password: str
+    session: Session
+
+
+@dataclass
 class Context:
     connection: Connection
     session: Session
@@ -113,9 +122,11 @@ class Context:
         return await self.once(f"info {jid}", query)
 
     async def items(self, jid: str) -> list[str]:
+        """The addresses among ``jid``'s disco#items, each once (items of one address may differ by node)."""
+
         async def query() -> list[str]:
             result = await self.session.iq("get", jid, ET.Element(f"{{{DISCO_ITEMS}}}query"), f"disco#items of {jid}")
-            return [item.get("jid", "") for item in result.iter(f"{{{DISCO_ITEMS}}}item")]
+            return list(dict.fromkeys(item.get("jid", "") for item in result.iter(f"{{{DISCO_ITEMS}}}item")))
 
         return await self.once(f"items {jid}", query)
 
@@ -142,16 +153,26 @@ class Context:
     # -- throwaway account -----------------------------------------------------------
 
     async def throwaway(self) -> Session:
-        """A fresh account for tests that leave data only removing the account removes.
+        """The session of a fresh account for tests that leave data only removing the account removes."""
+        return (await self.throwaway_account()).session
+
+    async def throwaway_account(self) -> Account:
+        """A fresh account, made once and shared by the tests that need one.
 
         Created by in-band registration where the server allows it (not with the
         wizard's registration 'closed', which is closed to every address), or, when
         the tester is an admin, by the XEP-0133 add-user command; removed again after
-        the last test.
+        the last test, through whatever session it has then.
         """
         return await self.once("throwaway", self._make_throwaway)
 
-    async def _make_throwaway(self) -> Session:
+    async def log_in(self, account: Account) -> Session:
+        """A new session of ``account`` (the caller closed the last one), kept for the clean-up."""
+        main = self.connection
+        account.session = await Session.open(account.jid, account.password, main.address, main.tls, main.timeout)
+        return account.session
+
+    async def _make_throwaway(self) -> Account:
         jid = f"verify-{secrets.token_hex(6)}@{self.domain}"
         password = secrets.token_urlsafe(24)
         main = self.connection
@@ -172,8 +193,9 @@ class Context:
             except LoginError as error:
                 await self._admin_command("delete-user", accountjids=jid)
                 raise Failure(f"the throwaway account {jid} made by add-user cannot log in: {error}") from None
-        self.defer(f"throwaway account {jid}", lambda: _cancel_account(session))
-        return session
+        account = Account(jid, password, session)
+        self.defer(f"throwaway account {jid}", lambda: _cancel_account(account.session))
+        return account
 
     async def _admin_command(self, name: str, **fields: str) -> None:
         """An XEP-0133 admin command (add-user, delete-user), run by the tester's own account."""

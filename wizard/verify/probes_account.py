@@ -167,23 +167,43 @@ async def omemo(ctx: Context) -> Outcome:
     return passed("OMEMO bundle node published with access model 'open', read back, deleted")
 
 
+STUN_TYPES, TURN_TYPES = ("stun", "stuns"), ("turn", "turns")
+
+
+def describe_service(service: ET.Element) -> str:
+    return f"{service.get('type')}:{service.get('host')}:{service.get('port')}/{service.get('transport', 'udp')}"
+
+
+def usable(service: ET.Element, types: tuple[str, ...]) -> bool:
+    """caas's rule for a service: one of ``types``, a host, a port number, over TCP or UDP."""
+    port = service.get("port", "")
+    return (service.get("type") in types and bool(service.get("host")) and port.isdigit() and int(port) < 65536
+            and service.get("transport") in ("tcp", "udp"))
+
+
 async def external_services(ctx: Context) -> Outcome:
-    services = await stun_services(ctx)
-    listed = ", ".join(f"{s.get('type')}:{s.get('host')}:{s.get('port')}/{s.get('transport', 'udp')}" for s in services)
-    return passed(listed)
+    """caas's 'stun': XEP-0215 announces a STUN service with host, port and transport."""
+    services = [s for s in await announced_services(ctx) if usable(s, STUN_TYPES)]
+    if not services:
+        raise Failure("the server announces no STUN service (type stun or stuns, with host, port and transport)")
+    return passed(", ".join(describe_service(s) for s in services))
 
 
-async def stun_services(ctx: Context) -> list[ET.Element]:
-    """The STUN/TURN services announced by XEP-0215 (queried once)."""
+async def announced_services(ctx: Context) -> list[ET.Element]:
+    """Every external service announced by XEP-0215 (queried once)."""
 
     async def query() -> list[ET.Element]:
         await _require(ctx, "urn:xmpp:extdisco:2", on="server")
         services = await ctx.session.iq("get", ctx.domain, ET.fromstring("<services xmlns='urn:xmpp:extdisco:2'/>"),
                                         "external services")
-        found = [s for s in services.iter("{urn:xmpp:extdisco:2}service")
-                 if s.get("type") in ("stun", "stuns", "turn", "turns")]
-        if not found:
-            raise Failure("the server announces no STUN or TURN service")
-        return found
+        return list(services.iter("{urn:xmpp:extdisco:2}service"))
 
-    return await ctx.once("stun services", query)
+    return await ctx.once("external services", query)
+
+
+async def stun_services(ctx: Context) -> list[ET.Element]:
+    """The STUN services announced by XEP-0215."""
+    found = [s for s in await announced_services(ctx) if s.get("type") in STUN_TYPES]
+    if not found:
+        raise Failure("the server announces no STUN service")
+    return found

@@ -147,7 +147,8 @@ async def upload_cors(ctx: Context) -> Outcome:
     slot = await main_slot(ctx)
     try:
         answer = await ctx.web.request("OPTIONS", slot.put,
-                                       headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "PUT"})
+                                       headers={"Origin": CORS_ORIGIN, "Access-Control-Request-Method": "PUT",
+                                                "Access-Control-Request-Headers": "content-type"})
     except Unreachable as error:
         raise Failure(str(error)) from None
     origin = answer.headers.get("access-control-allow-origin")
@@ -156,6 +157,8 @@ async def upload_cors(ctx: Context) -> Outcome:
         raise Failure(f"OPTIONS {slot.put}: no Access-Control-Allow-Origin for web clients (HTTP {answer.status})")
     if "PUT" not in methods.upper():
         raise Failure(f"OPTIONS {slot.put}: Access-Control-Allow-Methods {methods!r} lacks PUT")
+    if "access-control-allow-headers" not in answer.headers:  # caas requires all three
+        raise Failure(f"OPTIONS {slot.put}: no Access-Control-Allow-Headers")
     return passed(f"Access-Control-Allow-Origin: {origin}; Methods: {methods}")
 
 
@@ -180,7 +183,8 @@ async def proxy65(ctx: Context) -> Outcome:
     return passed(f"{host.get('jid')} at {host.get('host')}:{host.get('port')}")
 
 
-async def _reach(ctx: Context, host: str) -> str:
+async def reach(ctx: Context, host: str) -> str:
+    """The address of ``host``; a FAIL when DNS says it does not exist, NOT TESTED when DNS is silent."""
     try:
         return await ctx.address_of(host)
     except Missing as error:
@@ -191,7 +195,7 @@ async def _reach(ctx: Context, host: str) -> str:
 
 async def proxy65_reachable(ctx: Context) -> Outcome:
     host = await _streamhost(ctx)
-    address = await _reach(ctx, host.get("host", ""))
+    address = await reach(ctx, host.get("host", ""))
     try:
         await socks5_greeting(address, int(host.get("port", "0")), ctx.timeout)
     except NetError as error:
@@ -207,7 +211,7 @@ async def stun_answers(ctx: Context) -> Outcome:
     for service in udp:
         host, port = service.get("host", ""), int(service.get("port", "3478"))
         try:
-            await stun_binding(await _reach(ctx, host), port, ctx.timeout)
+            await stun_binding(await reach(ctx, host), port, ctx.timeout)
         except NetError as error:
             errors.append(str(error))
             continue

@@ -6,7 +6,9 @@ HTTPS cannot be reached at all from here, the test says so instead of failing.
 
 from __future__ import annotations
 
+import json
 import secrets
+from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
@@ -49,19 +51,34 @@ async def stun_srv(ctx: Context) -> Outcome:
 # -- XEP-0156: where web clients connect --------------------------------------------------
 
 
-async def _host_meta(ctx: Context) -> dict[str, str]:
-    async def fetch() -> dict[str, str]:
-        url = f"https://{ctx.domain}/.well-known/host-meta"
+@dataclass(frozen=True)
+class HostMeta:
+    links: dict[str, str]  # websocket / xbosh -> URL
+    cors: str | None  # the Access-Control-Allow-Origin header
+
+
+async def _host_meta(ctx: Context, suffix: str = "") -> HostMeta:
+    """host-meta (XRD) or, with ``suffix`` '.json', host-meta.json (JRD), fetched once each."""
+
+    async def fetch() -> HostMeta:
+        url = f"https://{ctx.domain}/.well-known/host-meta{suffix}"
         answer = await ctx.web.request("GET", url)
         if answer.status != 200:
             raise Failure(f"{url} answered HTTP {answer.status}")
         try:
-            links = ET.fromstring(answer.body).iter(f"{{{XRD}}}Link")
-        except ET.ParseError as error:
-            raise Failure(f"{url} is not XML: {error}") from None
-        return {KINDS[link.get("rel", "")]: link.get("href", "") for link in links if link.get("rel") in KINDS}
+            if suffix:
+                document = json.loads(answer.body)
+                found = [(link.get("rel", ""), link.get("href", "")) for link in document.get("links", [])
+                         if isinstance(link, dict)]
+            else:
+                found = [(link.get("rel", ""), link.get("href", ""))
+                         for link in ET.fromstring(answer.body).iter(f"{{{XRD}}}Link")]
+        except (ET.ParseError, ValueError, AttributeError) as error:
+            raise Failure(f"{url} is not {'JSON' if suffix else 'XML'}: {error}") from None
+        links = {KINDS[rel]: href for rel, href in found if rel in KINDS}
+        return HostMeta(links, answer.headers.get("access-control-allow-origin"))
 
-    return await ctx.once("host-meta", fetch)
+    return await ctx.once(f"host-meta{suffix}", fetch)
 
 
 async def _xmppconnect(ctx: Context) -> dict[str, str]:
@@ -79,22 +96,40 @@ def _announced(links: dict[str, str], where: str) -> Outcome:
     return passed("; ".join(f"{kind}: {url}" for kind, url in sorted(links.items())))
 
 
-async def host_meta(ctx: Context) -> Outcome:
+async def _host_meta_for_browsers(ctx: Context, suffix: str) -> Outcome:
+    """caas's xep0156 rule for one document: HTTP 200, ``Access-Control-Allow-Origin: *``, links."""
     try:
-        links = await _host_meta(ctx)
+        document = await _host_meta(ctx, suffix)
     except Unreachable as error:
         raise Untestable(f"the domain's web server cannot be reached from here: {error}") from None
-    return _announced(links, "host-meta")
+    outcome = _announced(document.links, f"host-meta{suffix}")
+    if document.cors != "*":
+        found = f"it has {document.cors!r}" if document.cors else "none"
+        raise Failure(f"host-meta{suffix} is sent without 'Access-Control-Allow-Origin: *' ({found}): "
+                      "browser clients cannot read it")
+    return outcome
+
+
+async def host_meta(ctx: Context) -> Outcome:
+    return await _host_meta_for_browsers(ctx, "")
+
+
+async def host_meta_json(ctx: Context) -> Outcome:
+    return await _host_meta_for_browsers(ctx, ".json")
 
 
 async def xmppconnect(ctx: Context) -> Outcome:
     return _announced(await _xmppconnect(ctx), "_xmppconnect")
 
 
+async def _host_meta_links(ctx: Context) -> dict[str, str]:
+    return (await _host_meta(ctx)).links
+
+
 async def _endpoint(ctx: Context, kind: str) -> str:
     """The announced URL of ``kind`` ('websocket' or 'xbosh'), from host-meta or _xmppconnect."""
     unasked = []
-    for source in (_host_meta, _xmppconnect):
+    for source in (_host_meta_links, _xmppconnect):
         try:
             links = await source(ctx)
         except (Unreachable, Untestable) as error:
@@ -137,7 +172,14 @@ async def bosh(ctx: Context) -> Outcome:
     await _bosh_post(ctx, url, f"<body xmlns='{HTTPBIND}' rid='{rid + 1}' sid={quoteattr(sid)} type='terminate'/>")
     if session.find(f".//{{{SASL}}}mechanisms") is None:
         raise Failure(f"{url}: the BOSH session offers no SASL mechanisms")
-    return passed(f"{url}: session started, SASL offered, session ended")
+    # caas's xep0156 asks an announced BOSH URL as a browser would first: OPTIONS, from any origin.
+    try:
+        preflight = await ctx.web.request("OPTIONS", url, headers={"Origin": "null"})
+    except Unreachable as error:
+        raise Failure(str(error)) from None
+    if preflight.status > 299 or preflight.headers.get("access-control-allow-origin") != "*":
+        raise Failure(f"OPTIONS {url}: HTTP {preflight.status} without 'Access-Control-Allow-Origin: *'")
+    return passed(f"{url}: session started, SASL offered, session ended; CORS for browser clients")
 
 
 async def _bosh_post(ctx: Context, url: str, body: str) -> ET.Element:

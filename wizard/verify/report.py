@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.verify.caas import Score, Verdict, score
 from wizard.verify.outcome import Outcome, Status
-from wizard.verify.suites import SUITES, Item, Suite, items_of
+from wizard.verify.suites import CONVERSATIONS, DEPLOYMENT, SUITES, Item, Suite, items_of
 
 LABELS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_TESTED: "NOT TESTED HERE"}
 
@@ -41,6 +42,20 @@ class Report:
         ran = self.count(results, Status.PASS) + self.count(results, Status.FAIL)
         return None if ran == 0 else 100 * self.count(results, Status.PASS) // ran
 
+    def caas(self) -> Score:
+        return score({result.item.id: result.outcome.status for result in self.results})
+
+    def missing(self, results: list[Result]) -> tuple[list[str], dict[str, dict[str, Status]]]:
+        """The specifications a level requires, and for those not shown to work the tests that did not pass."""
+        required: set[str] = set()
+        missing: dict[str, dict[str, Status]] = {}
+        for result in results:
+            for spec in result.item.spec.split(", "):
+                required.add(spec)
+                if result.outcome.status is not Status.PASS:
+                    missing.setdefault(spec, {})[result.item.id] = result.outcome.status
+        return sorted(required), dict(sorted(missing.items()))
+
     @property
     def failed(self) -> bool:
         return any(result.outcome.status is Status.FAIL for result in self.results)
@@ -57,12 +72,17 @@ def text(report: Report) -> str:
     for suite in SUITES:
         if not report.suite_results(suite):
             continue
+        if suite.name == CONVERSATIONS:
+            lines += _caas_lines(report, suite, shown)
+            continue
         lines.append(f"{suite.name}: {_share(report, report.suite_results(suite))}  ({suite.title})")
         listed: set[str] = set()
         for level in suite.levels:
             results = report.suite_results(suite, level)
             if len(suite.levels) > 1:
                 lines.append(f"  {level}: {_share(report, results)}")
+                if suite.name != DEPLOYMENT:
+                    lines.append(f"    {_requirements(report, results)}")
                 if listed:
                     lines.append("    (the tests above, and:)")
             for result in results:
@@ -75,6 +95,44 @@ def text(report: Report) -> str:
     lines.append(f"{len(report.results)} tests: {passed} passed, {failed} failed, {untested} not tested here")
     lines += [f"left behind, remove by hand: {what}" for what in report.left_behind]
     return "\n".join(lines) + "\n"
+
+
+def _requirements(report: Report, results: list[Result]) -> str:
+    required, missing = report.missing(results)
+    text = f"requires {', '.join(required)}"
+    if not missing:
+        return text + ": all shown to work"
+    named = {Status.FAIL: "failed", Status.NOT_TESTED: "not tested here"}
+    return text + "; missing: " + ", ".join(
+        f"{spec} ({', '.join(f'{item} {named[status]}' for item, status in tests.items())})"
+        for spec, tests in missing.items())
+
+
+def _caas_lines(report: Report, suite: Suite, shown: set[str]) -> list[str]:
+    """caas's 25 tests by its names, scored as caas scores, each with the verify items it rests on."""
+    caas = report.caas()
+    lines = [f"{suite.name}: {caas.summary()}  ({suite.title})"]
+    results = report.by_id()
+    for informational in (False, True):
+        if informational:
+            lines.append("  informational:")
+        for verdict in caas.verdicts:
+            if verdict.test.informational is informational:
+                lines += _verdict_lines(verdict, results, shown)
+    lines.append("")
+    return lines
+
+
+def _verdict_lines(verdict: Verdict, results: dict[str, Result], shown: set[str]) -> list[str]:
+    line = f"    {LABELS[verdict.status]:<15} {verdict.test.name:<18} {verdict.test.title}"
+    if verdict.status is Status.PASS:
+        return [line]
+    lines = [line + f" (caas checks: {verdict.test.rule})"]
+    for item in verdict.failing:
+        if item in results:
+            lines.append(_line(results[item], brief=item in shown).replace("    ", "      ", 1))
+            shown.add(item)
+    return lines
 
 
 def _share(report: Report, results: list[Result]) -> str:
@@ -102,6 +160,9 @@ def as_json(report: Report) -> str:
     suites: list[dict[str, Any]] = []
     for suite in SUITES:
         results = report.suite_results(suite)
+        if suite.name == CONVERSATIONS:
+            suites.append(_caas_json(suite, report.caas()))
+            continue
         suites.append({
             "name": suite.name,
             "title": suite.title,
@@ -111,7 +172,10 @@ def as_json(report: Report) -> str:
             "not_tested": report.count(results, Status.NOT_TESTED),
             "levels": [
                 {"name": level, "percent": report.percent(report.suite_results(suite, level)),
-                 "tests": [r.item.id for r in report.suite_results(suite, level)]}
+                 "tests": [r.item.id for r in report.suite_results(suite, level)],
+                 "requires": report.missing(report.suite_results(suite, level))[0],
+                 "missing": {spec: {item: status.value for item, status in tests.items()}
+                             for spec, tests in report.missing(report.suite_results(suite, level))[1].items()}}
                 for level in suite.levels
             ],
         })
@@ -123,3 +187,15 @@ def as_json(report: Report) -> str:
     document = {"jid": report.jid, "server": report.server, "ok": not report.failed, "suites": suites,
                 "tests": tests, "left_behind": report.left_behind}
     return json.dumps(document, indent=2) + "\n"
+
+
+def _caas_json(suite: Suite, caas: Score) -> dict[str, Any]:
+    return {
+        "name": suite.name, "title": suite.title, "summary": caas.summary(),
+        "counted": {"passed": caas.passed(), "total": caas.total(), "not_tested": caas.untested()},
+        "informational": {"passed": caas.passed(True), "total": caas.total(True), "not_tested": caas.untested(True)},
+        "listed": caas.listed,
+        "tests": [{"name": v.test.name, "title": v.test.title, "informational": v.test.informational,
+                   "status": v.status.value, "items": list(v.test.items), "failing": list(v.failing)}
+                  for v in caas.verdicts],
+    }

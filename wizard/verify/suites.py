@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from wizard.verify import probes_account as account
+from wizard.verify import probes_caas as caas
 from wizard.verify import probes_services as services
 from wizard.verify import probes_stream as stream
 from wizard.verify import probes_web as web
@@ -39,7 +40,7 @@ SUITES: tuple[Suite, ...] = (
     Suite(IM, "XMPP Compliance Suites 2023: IM", (SERVER, ADVANCED)),
     Suite(MOBILE, "XMPP Compliance Suites 2023: Mobile", (SERVER, ADVANCED)),
     Suite(AV, "XMPP Compliance Suites 2023: A/V Calling", (SERVER, ADVANCED)),
-    Suite(CONVERSATIONS, "the Conversations compliance tester", (CONVERSATIONS,)),
+    Suite(CONVERSATIONS, "the Conversations compliance tester (caas), counted as caas counts", (CONVERSATIONS,)),
     Suite(DEPLOYMENT, "what clients find and reach around ejabberd: DNS, web server, ports", (DEPLOYMENT,)),
 )
 
@@ -62,6 +63,8 @@ def always(module: str) -> str:
 
 DNS = "add the records of dns/records.zone at your DNS provider"
 WEB_FRONT = "compliance.alternative_connections: true; the web server forwards to ports.http"
+HOST_META_CORS = ("the web front sends 'Access-Control-Allow-Origin: *' with /.well-known/host-meta* "
+                  "(scripts/deploy.sh installs the Caddy site; on Uberspace scripts/setup-platform.sh sets it)")
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ ITEMS: tuple[Item, ...] = (
     Item("pep", "Personal eventing: publish and retrieve", "XEP-0163", account.pep,
          always("mod_pubsub (plugin pep)"), advanced(CORE) + CONV),
     # Web
-    Item("websocket", "XMPP over WebSocket", "RFC 7395", web.websocket, WEB_FRONT, both(WEB)),
-    Item("bosh", "XMPP over BOSH", "XEP-0206", web.bosh, WEB_FRONT, both(WEB)),
+    Item("websocket", "XMPP over WebSocket", "RFC 7395", web.websocket, WEB_FRONT, both(WEB) + CONV),
+    Item("bosh", "XMPP over BOSH, CORS for browsers", "XEP-0206", web.bosh, WEB_FRONT, both(WEB) + CONV),
     # IM
     Item("roster", "Roster", "RFC 6121", stream.roster, always("mod_roster"), both(IM)),
     Item("vcard", "vcard-temp", "XEP-0054", account.vcard, always("mod_vcard"), both(IM)),
@@ -132,8 +135,11 @@ ITEMS: tuple[Item, ...] = (
     Item("push", "Push notifications: enable and disable", "XEP-0357", account.push,
          "compliance.push: true", advanced(MOBILE) + CONV),
     # A/V
-    Item("stun_disco", "STUN/TURN discovery (external services)", "XEP-0215", account.external_services,
-         "compliance.stun: true", both(AV)),
+    Item("stun_disco", "STUN discovery (external services)", "XEP-0215", account.external_services,
+         "compliance.stun: true", both(AV) + CONV),
+    Item("turn", "TURN with credentials: an allocation succeeds", "XEP-0215, RFC 8656", caas.turn,
+         "compliance.turn: true (use_turn in ejabberd_stun, a restricted turn service); ports.stun and "
+         "ports.turn_relay open", both(AV) + CONV),
     # Conversations compliance tester, beyond the above
     Item("roster_versioning", "Roster versioning", "RFC 6121", stream.roster_versioning,
          always("mod_roster (versioning)"), CONV),
@@ -143,19 +149,33 @@ ITEMS: tuple[Item, ...] = (
          always("mod_proxy65 (domains.proxy)"), CONV),
     Item("contact", "Contact addresses (abuse)", "XEP-0157", account.contact_addresses,
          "compliance.abuse_addresses: [mailto:abuse@<domain>]", CONV),
+    Item("offline", "Offline messages: kept, delivered at the next login", "XEP-0160", caas.offline,
+         always("mod_offline"), CONV),
+    Item("bookmarks_conversion", "Bookmarks conversion (private XML and PEP)", "XEP-0411",
+         account.announces("urn:xmpp:bookmarks-conversion:0", on="account"),
+         "mod_private and mod_pubsub (plugin pep), always in the wizard's config", CONV),
+    Item("vcard_muc", "vCard of group chat rooms (room avatars)", "XEP-0153", caas.vcard_muc,
+         always("mod_muc"), CONV),
+    Item("ibr", "In-band registration offered before login", "XEP-0077", caas.in_band_registration,
+         "security.registration: captcha (caas lists only servers that offer in-band registration)", CONV),
     # Deployment
     Item("client_srv", "_xmpp-client SRV record", "RFC 6120", web.client_srv, DNS, DEPLOY),
     Item("upload_transfer", "Upload: PUT and GET through the web server", "XEP-0363", services.upload_transfer,
          "upload.enabled: true; the web server forwards upload.path to ports.http", DEPLOY),
     Item("upload_cors", "Upload: CORS headers for web clients", "XEP-0363", services.upload_cors,
-         "upload.cors_origin: '*' (with upload.enabled: true)", DEPLOY),
+         "upload.cors_origin: '*' (with upload.enabled: true)", DEPLOY + CONV),
     Item("proxy65_reachable", "File transfer proxy answers (SOCKS5)", "XEP-0065", services.proxy65_reachable,
          f"ports.proxy65 open; {DNS}", DEPLOY),
     Item("stun", "STUN server answers a binding request", "RFC 5389", services.stun_answers,
          "compliance.stun: true; ports.stun open", DEPLOY),
     Item("stun_srv", "STUN SRV records", "RFC 5389", web.stun_srv, f"compliance.stun: true; {DNS}", DEPLOY),
-    Item("host_meta", "host-meta names WebSocket and BOSH", "XEP-0156", web.host_meta,
-         "compliance.alternative_connections: true; deploy web/.well-known to service.web_root", DEPLOY),
+    Item("host_meta", "host-meta names WebSocket and BOSH, readable by browsers", "XEP-0156", web.host_meta,
+         f"compliance.alternative_connections: true; deploy web/.well-known to service.web_root; {HOST_META_CORS}",
+         DEPLOY + CONV),
+    Item("host_meta_json", "host-meta.json names WebSocket and BOSH, readable by browsers", "XEP-0156",
+         web.host_meta_json,
+         f"compliance.alternative_connections: true; deploy web/.well-known to service.web_root; {HOST_META_CORS}",
+         DEPLOY + CONV),
     Item("xmppconnect", "_xmppconnect TXT records", "XEP-0156", web.xmppconnect,
          f"compliance.alternative_connections: true; {DNS}", DEPLOY),
 )
