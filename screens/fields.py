@@ -24,6 +24,13 @@ class QuestionField(Grid):
             self.field = field
             self.value = value
 
+    class Submitted(Message):
+        """Enter in the field's editor."""
+
+        def __init__(self, field: QuestionField) -> None:
+            super().__init__()
+            self.field = field
+
     class Focused(Message):
         def __init__(self, question: Question) -> None:
             super().__init__()
@@ -35,6 +42,12 @@ class QuestionField(Grid):
         # What the editor holds: editors also report the value they are given, which
         # is not an edit (it would pin a preset's value as if the user had typed it).
         self._held = self._as_held(value)
+        # The model's value that the editor's text stands for: the value it was shown, or
+        # the one the screen took from its last edit. Only a model value other than this
+        # one changed elsewhere; the same value written otherwise (2001:db8:0::1 typed,
+        # 2001:db8::1 held) is not shown over what was typed.
+        self._model = value
+        self._untold = 0  # edits posted that the screen has not taken yet
         self._error = ""  # the error shown under the editor
         self.editor = self._editor()
 
@@ -67,16 +80,26 @@ class QuestionField(Grid):
     def show(self, value: Any) -> None:
         """Show a value that changed elsewhere (a default that follows another answer, another preset).
 
-        Not over what the user has typed and the field has not told yet: the editor's
-        change is on its way, and it, not the model's older value, is what stays.
+        Never over what the user typed: while an edit of this field is on its way to the
+        screen (typed and not yet told, or told and not yet taken), the typed text is what
+        stays, and the model takes it next.
         """
+        if value == self._model or self._untold or self.editor.value != self._held:
+            return
+        self._model = value
         held = self._as_held(value)
-        editor = self.editor
-        if held == self._held or editor.value != self._held:
+        if held == self._held:
             return
         self._held = held
+        editor = self.editor
         with editor.prevent(Input.Changed, Switch.Changed, Select.Changed):
             editor.value = held
+
+    def taken(self, value: Any) -> None:
+        """The screen took an edit of this field: ``value`` is the model's value now (the
+        older one when the text was refused)."""
+        self._untold = max(0, self._untold - 1)
+        self._model = value
 
     def show_error(self, message: str | None) -> None:
         message = message or ""
@@ -96,12 +119,14 @@ class QuestionField(Grid):
         value = event.value if isinstance(event.value, (str, bool)) else str(event.value)
         if value != self._held:
             self._held = value
+            self._untold += 1
             self.post_message(self.Edited(self, value))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        """Enter: on to the next question (what was typed is told as it is typed)."""
         event.stop()
-        self.post_message(self.Edited(self, event.value))
+        self.post_message(self.Submitted(self))
 
     def on_descendant_focus(self) -> None:
         self.post_message(self.Focused(self.question))

@@ -114,7 +114,9 @@ class StepScreen(WizardScreen):
 
     @on(QuestionField.Edited)
     def _edited(self, event: QuestionField.Edited) -> None:
-        self.session.edit(event.field.question, event.value)
+        question = event.field.question
+        self.session.edit(question, event.value)
+        event.field.taken(self.session.draft.value(question))
         self.refresh_fields(edited=event.field)
         self.refresh_states()
         self._schedule_checks(CHECK_DELAY)
