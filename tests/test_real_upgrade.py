@@ -98,16 +98,28 @@ def _columns(mariadb: MariaDB, database: str) -> set[tuple[str, str]]:
     return {(table, column) for table, column in rows}
 
 
+def _unique_keys(mariadb: MariaDB, database: str) -> set[tuple[str, str]]:
+    """Each table's primary and unique keys, by their columns (the names differ between schema files)."""
+    rows = mariadb.query("SELECT table_name, GROUP_CONCAT(column_name ORDER BY seq_in_index) "
+                         f"FROM information_schema.statistics WHERE table_schema = '{database}' AND non_unique = 0 "
+                         "GROUP BY table_name, index_name")
+    return {(table, columns) for table, columns in rows}
+
+
 def _assert_schema_of(mariadb: MariaDB, upgraded: str, fresh: str, config: str, release: str) -> None:
-    """The upgraded database has every column of ``release``'s own schema (``fresh``, a new database of it).
+    """The upgraded database has every column and key of ``release``'s own schema (``fresh``, a new one of it).
 
     update_sql_schema brings a module's tables up to date when the module starts: a table of a module
     the config does not enable is made only when it is (a fresh install has it from the schema file).
+    Plain (non-unique) indexes are left out: they make queries fast, not data right, and some differ.
     """
     have, want = _columns(mariadb, upgraded), _columns(mariadb, fresh)
     tables = {table for table, _ in have}
     missing = sorted(column for column in want - have if column[0] in tables)
     assert not missing, f"after the upgrade to {release} the database lacks the columns {missing}"
+    # A key decides which rows may exist side by side (users' gains the password's type in 25.03).
+    keys = sorted(key for key in _unique_keys(mariadb, fresh) - _unique_keys(mariadb, upgraded) if key[0] in tables)
+    assert not keys, f"after the upgrade to {release} the database lacks the unique keys {keys}"
     absent = {table for table, _ in want} - tables
     unexplained = sorted(t for t in absent if t not in TABLE_MODULES or f"\n  {TABLE_MODULES[t]}:" in config)
     assert not unexplained, f"after the upgrade to {release} the database lacks the tables {unexplained}"
