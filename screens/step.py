@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 from screens.base import WizardScreen
 from screens.fields import QuestionField, SecretField
 from screens.work import ChecksFinished, WorkFailed, post_unless_cancelled
-from wizard.catalogue import question_path, questions_of
+from wizard.catalogue import by_path, question_path, questions_of
 from wizard.errors import InputError
 from wizard.secrets import SECRET_QUESTIONS
 
@@ -51,12 +51,15 @@ class StepScreen(WizardScreen):
             for secret in SECRET_QUESTIONS:
                 if secret.step == self.step:
                     yield SecretField(secret)
-        findings = Static("", id="findings")
-        findings.display = False  # shown when the first results arrive
-        yield findings
+        # Scrolled, never cut: a step may have a dozen findings (ports held by other programs).
+        with VerticalScroll(id="findings") as findings:
+            findings.display = False  # shown when the first results arrive
+            findings.border_title = "Checks of this machine"
+            yield Static("", id="findings-text")
         if self.step == "compliance":
             yield Button("Verify the live server…", id="verify-open")
-        yield Static("", id="help")
+        with VerticalScroll(id="help-scroll"):
+            yield Static("", id="help")
 
     @on(Button.Pressed, "#verify-open")
     def _open_verify(self) -> None:
@@ -119,7 +122,19 @@ class StepScreen(WizardScreen):
         event.field.taken(self.session.draft.value(question))
         self.refresh_fields(edited=event.field)
         self.refresh_states()
+        self._findings_outdated()
         self._schedule_checks(CHECK_DELAY)
+
+    @on(QuestionField.Submitted)
+    def _submitted(self, event: QuestionField.Submitted) -> None:
+        """Enter: the next question shown, or on the last one the next step."""
+        fields = [field for field in self.query(QuestionField) if field.display]
+        later = fields[fields.index(event.field) + 1:] if event.field in fields else []
+        if later:
+            self.set_focus(later[0].editor)
+            later[0].scroll_visible()
+        else:
+            self.wizard.action_next()
 
     # -- local-state checks (wizard.checks), in a worker -----------------------
 
@@ -135,17 +150,21 @@ class StepScreen(WizardScreen):
             self.call_after_refresh(self._start_checks)
 
     def _start_checks(self) -> None:
-        try:
-            answers = self.session.draft.answers()
-        except InputError:  # shown on its field already
-            findings = self.query_one("#findings", Static)
-            findings.display = True
-            findings.update("Checks of this machine run once the answers are valid.")
+        session = self.session
+        if unsettled := session.unsettled(self.step):
+            # The model keeps the older values of these: checks now would describe them.
+            labels = ", ".join(by_path(path).label for path in unsettled)
+            self._show_findings_text(Text(f"The checks run once these hold a valid value: {labels}.", style="dim"))
             return
-        self._run_checks(answers)
+        try:
+            answers = session.draft.answers()
+        except InputError:  # shown on its field already
+            self._show_findings_text(Text("Checks of this machine run once the answers are valid.", style="dim"))
+            return
+        self._run_checks(answers, session.draft.revision)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checks", name="the checks of this machine")
-    def _run_checks(self, answers: Answers) -> None:
+    def _run_checks(self, answers: Answers, revision: tuple[int, int]) -> None:
         # Imported in the worker: the checks bring DNS, TLS and database clients, a tenth
         # of a second to import that the screen would otherwise freeze for.
         from wizard.checks import checks_for_step, run_checks
@@ -154,15 +173,31 @@ class StepScreen(WizardScreen):
         if checks_for_step(self.step):
             self.app.call_from_thread(self._checking)
             findings = run_checks(answers, steps={self.step}, out=self.session.out, nameserver=self.wizard.nameserver)
-        post_unless_cancelled(self, ChecksFinished(self.step, findings))
+        post_unless_cancelled(self, ChecksFinished(self.step, findings, revision))
 
-    def _findings(self) -> Static | None:
+    def _findings(self) -> VerticalScroll | None:
         """The findings panel; None once the screen is being taken down (the app quits while
         the checks run, and their result still arrives)."""
         try:
-            return self.query_one("#findings", Static)
+            return self.query_one("#findings", VerticalScroll)
         except NoMatches:
             return None
+
+    def _show_findings_text(self, text: Text | str, *, title: str = "Checks of this machine") -> None:
+        if (findings := self._findings()) is None:
+            return
+        findings.display = True
+        findings.loading = False
+        findings.border_title = title
+        findings.remove_class("-outdated")
+        self.query_one("#findings-text", Static).update(text)
+
+    def _findings_outdated(self) -> None:
+        """An answer changed: the findings shown describe the older answers until the new ones arrive."""
+        findings = self._findings()
+        if findings is not None and findings.display and self.wizard.checks_enabled:
+            findings.add_class("-outdated")
+            findings.border_title = "Checks of this machine: being recomputed for the values now in the fields"
 
     def _checking(self) -> None:
         if (findings := self._findings()) is not None:
@@ -173,6 +208,8 @@ class StepScreen(WizardScreen):
     def _checks_finished(self, message: ChecksFinished) -> None:
         if (findings := self._findings()) is None:
             return
+        if message.revision != self.session.draft.revision:
+            return  # computed from answers changed since: the checks of the new ones are on their way
         findings.loading = False
         if message.findings is None:  # no checks for this step
             findings.display = False
@@ -181,11 +218,7 @@ class StepScreen(WizardScreen):
 
     @on(WorkFailed)
     def _checks_failed(self, message: WorkFailed) -> None:
-        if (findings := self._findings()) is None:
-            return
-        findings.loading = False
-        findings.display = True
-        findings.update(Text(f"The checks could not run: {message.error}"))
+        self._show_findings_text(Text(f"The checks could not run: {message.error}"))
 
     def show_findings(self, results: list[Finding]) -> None:
         from wizard.checks import Severity
@@ -198,10 +231,11 @@ class StepScreen(WizardScreen):
             text.append(f"{finding.subject}: {finding.message}\n")
             if finding.fix and finding.severity is not Severity.OK:
                 text.append(f"    fix: {finding.fix}\n", style="dim")
-        findings = self.query_one("#findings", Static)
-        findings.display = True
-        findings.update(text if results else "Nothing to check here.")
         problems = [f.message for f in results if f.severity in (Severity.WARNING, Severity.ERROR)]
+        count = f"{len(results)} finding{'s' if len(results) != 1 else ''}"
+        self._show_findings_text(text if results else "Nothing to check here.",
+                                 title=f"Checks of this machine: {count}" + (", scroll for all" if len(results) > 4
+                                                                             else ""))
         self.session.warnings[self.step] = problems
         self.refresh_states()
 

@@ -31,10 +31,12 @@ class ProposalReady(Message):
 
 @dataclass
 class ChecksFinished(Message):
-    """The checks of this machine for one step; ``findings`` is None when the step has none."""
+    """The checks of this machine for one step; ``findings`` is None when the step has none.
+    ``revision``: the draft's (``Draft.revision``) that the findings describe."""
 
     step: str
     findings: list[Finding] | None
+    revision: tuple[int, int] = (0, 0)  # of the draft the checks were computed from
 
 
 @dataclass

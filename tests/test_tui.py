@@ -260,7 +260,7 @@ async def test_each_step_shows_the_findings_of_its_checks_as_they_arrive(tmp_pat
                 app.go_to(step)
                 finished = await posted.next(pilot, ChecksFinished, lambda message: message.step == step)  # noqa: B023
                 assert finished.findings
-                shown = str(app.screen.query_one("#findings", Static).render())
+                shown = str(app.screen.query_one("#findings-text", Static).render())
                 assert all(text in shown for text in expected), shown
                 assert app.step_states()[step] is StepState.WARNINGS
 

@@ -41,6 +41,12 @@ class Draft:
         given.pop("version", None)
         return cls(preset=preset, given=given, machine=machine or Machine.current())
 
+    @property
+    def revision(self) -> tuple[int, int]:
+        """Changes whenever an answer or the preset does: what was computed from an older
+        revision (the checks of a step) describes answers no longer there."""
+        return self._revision, id(self.preset)
+
     def values(self) -> dict[str, Any]:
         """Every answer as it stands: the preset's, with the user's on top (read only)."""
         return self._memo("values", self._values)
@@ -73,7 +79,7 @@ class Draft:
 
     def _memo(self, name: str, compute: Callable[[], T]) -> T:
         # The preset is part of the key: a front end may switch it on the same draft.
-        key = (self._revision, id(self.preset))
+        key = self.revision
         cached = self._cached.get(name)
         if cached is None or cached[0] != key:
             cached = self._cached[name] = (key, compute())

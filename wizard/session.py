@@ -42,6 +42,14 @@ class Session:
         self.draft.set(question, value)
         return None
 
+    def unsettled(self, step: str) -> list[str]:
+        """The questions of ``step`` whose text the model does not hold (refused as typed).
+
+        The model keeps their older values: checks computed now would describe values no
+        longer in the fields (a half-typed address), so they wait for these.
+        """
+        return [path for path in self.field_errors if step_of(path) == step]
+
     def answers_error(self) -> InputError | None:
         """The first problem that spans fields (e.g. two services on one port), if any."""
         try:
