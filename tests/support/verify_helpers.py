@@ -169,13 +169,31 @@ def free_port_range(count: int) -> tuple[int, int]:
     raise RuntimeError(f"no {count} consecutive free UDP ports on loopback")
 
 
+def config_yaml() -> YAML:
+    """ruamel set up to write an ejabberd config back as ejabberd reads it (as localize.py does):
+    quotes kept ("::1/128" unquoted is refused, some releases crash on it), long values on one
+    line, no aliases (ejabberd's loader resolves none)."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.representer.ignore_aliases = lambda *_args: True
+    return yaml
+
+
+def dump_config(yaml: YAML, doc: Any) -> str:
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
+
+
 def localize_turn(config_text: str, relay_ports: tuple[int, int]) -> str:
     """A config whose TURN relays on loopback, within ``relay_ports``, for a loopback test.
 
     The generated config names the public address (turn_ipv4_address) and a wide relay
     range; a test node relays from 127.0.0.1 in a small range of its own.
     """
-    yaml = YAML()
+    yaml = config_yaml()
     doc = yaml.load(config_text)
     relays = [listener for listener in doc.get("listen") or []
               if listener.get("module") == "ejabberd_stun" and listener.get("use_turn")]
@@ -185,9 +203,7 @@ def localize_turn(config_text: str, relay_ports: tuple[int, int]) -> str:
         listener["turn_ipv4_address"] = LOOPBACK
         listener.pop("turn_ipv6_address", None)
         listener["turn_min_port"], listener["turn_max_port"] = relay_ports
-    stream = io.StringIO()
-    yaml.dump(doc, stream)
-    return stream.getvalue()
+    return dump_config(yaml, doc)
 
 
 def hand_made_turn(config_text: str) -> str:
@@ -196,7 +212,7 @@ def hand_made_turn(config_text: str) -> str:
 
     For configs written before the wizard wrote TURN itself; one that has it is left alone.
     """
-    yaml = YAML()
+    yaml = config_yaml()
     doc = yaml.load(config_text)
     udp = [listener for listener in doc.get("listen") or []
            if listener.get("module") == "ejabberd_stun" and listener.get("transport") == "udp"]
@@ -207,9 +223,7 @@ def hand_made_turn(config_text: str) -> str:
     stun = next(service for service in services if service.get("type") == "stun")
     services.append({"host": stun["host"], "port": udp[0]["port"], "transport": "udp", "type": "turn",
                      "restricted": True})
-    stream = io.StringIO()
-    yaml.dump(doc, stream)
-    return stream.getvalue()
+    return dump_config(yaml, doc)
 
 
 # -- a whole deployment ------------------------------------------------------------------------
