@@ -14,6 +14,7 @@ and the upgrade is also made in one step, 23.01 straight to 26.07.
 from __future__ import annotations
 
 import secrets
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.answers_helpers import defaults, write_answers, write_secret
 from tests.support.ejabberd_node import EjabberdNode
 from tests.support.mariadb import MariaDB
 from tests.support.releases import RELEASES, Judge, judge
+from tests.support.xmpp_client import login_and_discover
 from tests.support.xmpp_data import Account, create_persistent_room, look_at_room, receive_waiting, send_message
 from wizard.cli import main
 from wizard.releases import Release
@@ -189,3 +191,54 @@ def test_an_upgrade_keeps_users_the_room_and_messages_waiting_offline(
                               judge_.release)
         node.stop()  # graceful: Mnesia is closed, as a service stop leaves it
         assert not node.running
+
+
+def test_a_kept_edit_that_turns_schema_updates_off_is_named_in_the_guide_and_following_it_upgrades(
+        tmp_path: Path, nodes: list[EjabberdNode], mariadb_server: MariaDB,
+        ejabberd_sql_db_for: Callable[[Path], dict[str, Any]]) -> None:
+    """24.12 -> 26.07 with ``update_sql_schema: false`` added by hand: the re-run keeps it, and then ejabberd
+    leaves 24.12's tables as they are (the users table lacks 25.03's type column): the guide must say so."""
+    old, new = judge("24.12"), judge("26.07")
+    sql = ejabberd_sql_db_for(old.mysql_schema)
+    out = tmp_path / "deploy"
+    _generate(out, old.release, sql, tmp_path / "answers.yml")
+    config_file = out / "config" / "ejabberd.yml"
+    edit = "update_sql_schema: false  # mine: I change the tables myself\n"
+    config_file.write_text(config_file.read_text().replace("default_db: sql\n", f"default_db: sql\n{edit}"))
+    name = f"upgrade_{secrets.token_hex(4)}"
+    first = EjabberdNode(name=name, root=old.root)
+    nodes.append(first)
+    first.start(first.localize(config_file.read_text(), sql=sql), timeout=START_TIMEOUT)
+    first.register("alice", HOST, PASSWORDS["alice"])
+    first.stop()
+
+    config = _upgrade(out, old.release, new.release, "mysql")
+    assert edit in config, "the hand edit is kept, as in any re-run"
+    guide = (out / "UPGRADE.md").read_text()
+    assert "turns update_sql_schema off (your edit, kept): ejabberd will not make these changes" in guide
+    assert "ejabberd makes these changes itself" not in guide
+    # The script stops before it backs up or stops anything: the running 24.12 is left as it is.
+    refused = subprocess.run(["sh", str(out / "scripts" / "upgrade.sh")], capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 1 and "turns update_sql_schema off" in refused.stderr, refused
+    assert "backup" not in refused.stdout, refused.stdout
+    fresh = ejabberd_sql_db_for(new.mysql_schema)["sql_database"]
+    as_written = EjabberdNode(name=name, root=new.root)
+    nodes.append(as_written)
+    as_written.adopt_spool(first.spool_dir)
+    as_written.start(as_written.localize(config, sql=sql), timeout=START_TIMEOUT)
+    as_written.stop()
+    # What the guide warns of: the new release started, and the tables are still 24.12's.
+    lacking = _columns(mariadb_server, fresh) - _columns(mariadb_server, sql["sql_database"])
+    assert ("users", "type") in lacking, sorted(lacking)
+
+    # The guide's way out: remove the line before starting the new release.
+    config_file.write_text(config_file.read_text().replace(edit, ""))
+    followed = EjabberdNode(name=name, root=new.root)
+    nodes.append(followed)
+    followed.adopt_spool(as_written.spool_dir)
+    followed.start(followed.localize(config_file.read_text(), sql=sql), timeout=START_TIMEOUT)
+    _assert_schema_of(mariadb_server, sql["sql_database"], fresh, config_file.read_text(), new.release)
+    alice = _account(followed, "alice")
+    found = login_and_discover(alice.jid, alice.password, alice.host, alice.port, ca_cert=alice.ca_cert)
+    assert f"conference.{HOST}" in found["items"], found  # alice, registered on 24.12, logs in
+    assert followed.error_lines() == [], followed.log_tail(60)

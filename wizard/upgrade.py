@@ -14,9 +14,10 @@ from wizard.answers import build_from, plain
 from wizard.errors import InputError
 from wizard.generate import Proposal, offer, proposal_for
 from wizard.given import ANSWERS_FILE, Given, read_answers_file
+from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile, check_output_dir
 from wizard.releases import Release, capabilities
-from wizard.render import EXECUTABLE
+from wizard.render import CONFIG, EXECUTABLE
 from wizard.render import upgrade as steps
 from wizard.validators import ejabberd_version
 
@@ -52,10 +53,19 @@ def propose_upgrade(out: Path, to: str, *, preview: bool = False) -> tuple[str, 
     proposal = proposal_for(answers, out, preview=preview)
     if to == current:
         return current, proposal
-    plan = Plan({**proposal.plan.files,
-                 SCRIPT: PlannedFile(steps.script_text(answers, current), EXECUTABLE),
-                 GUIDE: PlannedFile(steps.guide(answers, current))})
+    plan = with_steps(proposal.plan, answers, current)
     return current, replace(proposal, plan=plan, changes=plan.compare(out))
+
+
+def with_steps(plan: Plan, answers: Answers, current: str) -> Plan:
+    """``plan`` (the files for the release of ``answers``) with the steps from ``current`` to it.
+
+    One function for the upgrade command and for a re-run that changes the release. The guide reads
+    the config as the plan writes it: a hand edit kept there may turn the SQL schema updates off.
+    """
+    return Plan({**plan.files,
+                 SCRIPT: PlannedFile(steps.script_text(answers, current), EXECUTABLE),
+                 GUIDE: PlannedFile(steps.guide(answers, current, plan.files[CONFIG].content))})
 
 
 def upgrade(out: Path, to: str, *, dry_run: bool, assume_yes: bool) -> int:

@@ -7,9 +7,14 @@ database along, start with the config written for the new release, then check an
 
 from __future__ import annotations
 
+import re
+
 from wizard.model import Answers
-from wizard.releases import UPDATES_SQL_SCHEMA, Release, capabilities
+from wizard.releases import UPDATES_SQL_SCHEMA, UPDATES_SQL_SCHEMA_BY_DEFAULT, Release, capabilities
 from wizard.render.scripts import CTL_FUNCTION, control_variables, script
+
+# A top-level `update_sql_schema: false` (a hand edit the re-run kept): ejabberd then leaves its tables as they are.
+SCHEMA_UPDATES_OFF = re.compile(r"^update_sql_schema:\s*false\b", re.MULTILINE | re.IGNORECASE)
 
 
 def _install_step(answers: Answers) -> tuple[str, str]:
@@ -27,8 +32,11 @@ def _stop(answers: Answers) -> str:
     return "supervisorctl stop ejabberd"
 
 
-def schema_steps(answers: Answers, old: str) -> list[str]:
-    """What the database needs between ``old`` and the release of ``answers``, one line each."""
+def schema_steps(answers: Answers, old: str, config: str = "") -> list[str]:
+    """What the database needs between ``old`` and the release of ``answers``, one line each.
+
+    ``config`` is the ejabberd.yml the upgrade writes: a hand edit kept in it may turn the schema updates off.
+    """
     new = capabilities(answers.install.version)
     notes = new.upgrade_notes(Release.parse(old))
     if answers.database.backend != "mysql":
@@ -36,20 +44,52 @@ def schema_steps(answers: Answers, old: str) -> list[str]:
     if not notes:
         return ["MySQL: the schema needs no change between these releases."]
     lines = [f"MySQL, {version}: {note}." for version, note in notes]
-    if new.has(UPDATES_SQL_SCHEMA):
+    if not new.has(UPDATES_SQL_SCHEMA):
+        return lines
+    if SCHEMA_UPDATES_OFF.search(config):
+        # Saying "ejabberd makes these changes" here would send the new release onto the old tables.
+        lines.append("Your config/ejabberd.yml turns update_sql_schema off (your edit, kept): ejabberd will not "
+                     "make these changes. Remove that line before step 4, or make them yourself after step 2: "
+                     f"the tables as {answers.install.version} needs them are in its sql/mysql.new.sql "
+                     "(`sh scripts/upgrade.sh` refuses to run while the line is there).")
+    elif new.has(UPDATES_SQL_SCHEMA_BY_DEFAULT):
         lines.append("The config has update_sql_schema on (the default since 24.06): ejabberd makes these "
                      "changes itself on its first start, before it serves anyone.")
+    else:
+        lines.append(f"The config turns update_sql_schema on (off by default before 24.06): ejabberd "
+                     f"{answers.install.version} makes these changes itself on its first start, before it serves "
+                     "anyone.")
     return lines
 
 
+def _changes_ejabberd_makes(answers: Answers, old: str) -> list[str]:
+    """The releases (MySQL) whose schema changes the new release makes itself, with update_sql_schema on."""
+    new = capabilities(answers.install.version)
+    if answers.database.backend != "mysql" or not new.has(UPDATES_SQL_SCHEMA):
+        return []
+    return [version for version, _ in new.upgrade_notes(Release.parse(old))]
+
+
 def script_text(answers: Answers, old: str) -> str:
-    """scripts/upgrade.sh: every step in order; it stops at the first that fails."""
+    """scripts/upgrade.sh: every step in order; it stops at the first that fails.
+
+    Before anything, it refuses to go on when the schema needs changes and the config (as it is
+    when the script runs) turns update_sql_schema off: the new release would run on the old tables.
+    """
     _, install_command = _install_step(answers)
     return script(
         f"Upgrade ejabberd from {old} to {answers.install.version}: back up, install, stop, start the new config.",
-        {**control_variables(answers), "old_release": old, "new_release": answers.install.version},
+        {**control_variables(answers), "old_release": old, "new_release": answers.install.version,
+         "schema_changes": " ".join(_changes_ejabberd_makes(answers, old))},
         CTL_FUNCTION + f"""
 here=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ -n "$schema_changes" ] && grep -Eqi '^update_sql_schema:[[:space:]]*false([^[:alnum:]_]|$)' \\
+        "$here/config/ejabberd.yml"; then
+    echo "the MySQL schema changes of $schema_changes are needed, and config/ejabberd.yml turns" \\
+         "update_sql_schema off: nothing was done (see UPGRADE.md, step 4)" >&2
+    exit 1
+fi
 
 echo "1. backup of ejabberd $old_release"
 sh "$here/scripts/backup.sh"
@@ -66,8 +106,8 @@ echo "upgraded to ejabberd $new_release; now run: ejabberd-wizard check --out $h
     )
 
 
-def guide(answers: Answers, old: str) -> str:
-    """UPGRADE.md: what the upgrade does and why, with what to do when it fails."""
+def guide(answers: Answers, old: str, config: str = "") -> str:
+    """UPGRADE.md: what the upgrade does and why, with what to do when it fails (``config``: the one written)."""
     new = answers.install.version
     install_line, _ = _install_step(answers)
     admin = f"{answers.service.admin_user}@{answers.domains.main}"
@@ -83,7 +123,7 @@ def guide(answers: Answers, old: str) -> str:
         f"2. **Stop** ejabberd {old} (`{_stop(answers)}`).",
         f"3. **Install** {new}. {install_line}",
         f"4. **Start** {new} with the new config (`sh scripts/deploy.sh`). The database:",
-        *[f"   - {line}" for line in schema_steps(answers, old)],
+        *[f"   - {line}" for line in schema_steps(answers, old, config)],
         "5. **Check and verify**:",
         "",
         "   ```sh",
