@@ -13,8 +13,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.timer import Timer
 
 from screens.preset import PresetScreen
 from screens.sidebar import StepList
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 
 ALL_STEPS: list[tuple[str, str]] = [("preset", "Preset"), *STEPS, ("review", "Review")]
 
+# The draft of the answers is saved once typing pauses this long (s).
+DRAFT_DELAY = 0.5
+
 # Moving between steps: nothing to move to before a preset is chosen.
 NAVIGATION = frozenset({"next", "back", "jump", "review"})
 
@@ -39,7 +45,7 @@ class WizardApp(App[int]):
     TITLE = "ejabberd-wizard"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
-        Binding("ctrl+b", "back", "Back"),
+        Binding("ctrl+b,escape", "back", "Back"),
         Binding("f2", "jump", "Steps"),
         Binding("ctrl+r", "review", "Review"),
         Binding("ctrl+q", "quit", "Quit"),
@@ -48,8 +54,11 @@ class WizardApp(App[int]):
 
     def __init__(self, out: Path, preset_name: str | None = None, saved: Given | None = None,
                  machine: Machine | None = None, *, checks: bool = True, nameserver: str | None = None,
-                 imported: Imported | None = None) -> None:
+                 imported: Imported | None = None, offer_draft: bool = True) -> None:
         super().__init__()
+        # The answers of an earlier session that quit before writing (wizard.draft_file), offered first.
+        self.offer_draft = offer_draft
+        self._draft_timer: Timer | None = None
         self.out = out
         # The local-state checks of each step (wizard.checks); off for repeatable screenshots.
         self.checks_enabled = checks
@@ -61,6 +70,7 @@ class WizardApp(App[int]):
         self.session: Session | None = None
         self.written_files = 0
         self.current = "preset"
+        self.focus_request: str | None = None  # the question a step shown next gives the focus to
         self._gc_paused = False
 
     def on_load(self) -> None:
@@ -73,6 +83,22 @@ class WizardApp(App[int]):
             self._gc_paused = True
 
     def on_mount(self) -> None:
+        from wizard.draft_file import found
+
+        kept = found(self.out) if self.offer_draft else None
+        if kept is None:
+            self._start()
+            return
+        from screens.dialogs import RESUME, resume_draft
+
+        def chosen(choice: str | None) -> None:
+            if choice == RESUME:
+                self.saved, self.preset_name = kept.given, kept.preset or self.preset_name
+            self._start()
+
+        self.push_screen(resume_draft(str(kept.path), kept.saved_at, str(self.out)), chosen)
+
+    def _start(self) -> None:
         if self.preset_name:
             self.choose_preset(self.preset_name, first=True)
         else:
@@ -135,6 +161,18 @@ class WizardApp(App[int]):
         self.current = step
         self.switch_screen(self._screen(step))
 
+    def go_to_question(self, path: str) -> None:
+        """The step of the question at ``path`` (an answers path), with the focus on its field."""
+        from wizard.catalogue import question_path, step_of
+
+        step = step_of(path)
+        if step is None:
+            return
+        self.focus_request = question_path(path)
+        if step == self.current:
+            self.screen.post_message(events.ScreenResume())
+        self.go_to(step)
+
     def _screen(self, step: str) -> str:
         """The installed screen of a step: created once, so what was typed stays."""
         if not self.is_screen_installed(step):
@@ -173,14 +211,50 @@ class WizardApp(App[int]):
 
     # -- the end --------------------------------------------------------------
 
+    def answers_edited(self) -> None:
+        """An answer changed: the draft beside the deployment is saved once typing pauses."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
+
+    def _save_draft(self) -> None:
+        from wizard.draft_file import save
+
+        self._draft_timer = None
+        if self.session is not None and self.session.unsaved:
+            try:
+                save(self.session.draft, self.out)
+            except OSError as error:  # the directory beside is not writable: the session goes on
+                self.notify(f"The draft of the answers could not be kept: {error}", severity="warning",
+                            markup=False)
+
     def written(self, changes: list[Change]) -> None:
         from screens.done import DoneScreen
+        from wizard.draft_file import discard
 
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        discard(self.out)  # the deployment's wizard.yml holds the answers now
         self.written_files = len(changes)
         self.push_screen(DoneScreen(self.out, len(changes)))
 
     async def action_quit(self) -> None:
-        self.exit(0)
+        if self.session is None or not self.session.unsaved or isinstance(self.screen, ModalScreen):
+            self.exit(0)
+            return
+        from screens.dialogs import QUIT, QUIT_DISCARD, quit_unsaved
+        from wizard.draft_file import discard, draft_path
+
+        def chosen(choice: str | None) -> None:
+            if choice == QUIT:
+                self._save_draft()
+                self.exit(0)
+            elif choice == QUIT_DISCARD:
+                discard(self.out)
+                self.exit(0)
+
+        self.push_screen(quit_unsaved(str(draft_path(self.out)), str(self.out)), chosen)
 
 
 def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,

@@ -12,12 +12,13 @@ from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
 
 from screens.base import WizardScreen
 from screens.work import FilesWritten, ProposalReady, WorkFailed, post_unless_cancelled
-from wizard.catalogue import questions_of
+from wizard.catalogue import by_path, question_path, questions_of, step_of
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.plan import Change, Status
 from wizard.session import Session
 from wizard.steps import STEPS
+from wizard.upgrade import GUIDE, SCRIPT
 
 TAKE_LABEL = "Take the wizard's version"
 KEEP_LABEL = "Keep my version"
@@ -35,6 +36,8 @@ class ReviewScreen(WizardScreen):
         super().__init__(name="review")
         self.session = session
         self.proposal: Proposal | None = None
+        self.upgrade_from: str | None = None  # the release the shown proposal upgrades from
+        self.fault: str | None = None  # the answers path the "Go to" button leads to
         self.shown: Change | None = None
         # Hand-edited files whose wizard version the user chose: kept across proposals,
         # as going back to change an answer proposes again.
@@ -42,8 +45,10 @@ class ReviewScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("Review", classes="step-heading")
+        with Horizontal(id="status-row"):
+            yield Static(id="status")
+            yield Button("Go to the answer", id="fix", variant="error", compact=True)
         with VerticalScroll(id="review"):
-            yield Static(id="summary")
             # With --import: what of the imported file stays as it is, and which answers it does not set.
             imported = self.session.imported
             yield Static(f"The imported configuration {imported.path if imported else ''}",
@@ -55,7 +60,8 @@ class ReviewScreen(WizardScreen):
                 with VerticalScroll(id="diff-scroll"):
                     yield Button(TAKE_LABEL, id="take", variant="warning")
                     yield Static(id="diff")
-        yield Static(id="status")
+            yield Static("Your answers", classes="step-subheading")
+            yield Static(id="summary")
         yield ProgressBar(id="progress", show_eta=False)
         yield Button("Write", id="write", variant="success", disabled=True)
 
@@ -64,8 +70,17 @@ class ReviewScreen(WizardScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self.query_one("#progress").display = False
         self.query_one("#summary", Static).update(self._summary())
+        if self.session.writing:  # back while the write runs: its end shows what it wrote
+            return
+        self.query_one("#progress").display = False
+        # Until the proposal of the answers as they are now arrives, nothing can be written:
+        # the one shown before may be of other answers.
+        self.proposal = None
+        self.query_one("#fix").display = False
+        button = self.query_one("#write", Button)
+        button.disabled, button.label = True, "Write"
+        self.query_one("#status", Static).update(Text("Working out what writing would change…", style="dim"))
         self._propose()
 
     def _summary(self) -> Table:
@@ -81,30 +96,55 @@ class ReviewScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="propose", name="the proposal")
     def _propose(self) -> None:
-        post_unless_cancelled(self, ProposalReady(self.session.propose()))
+        proposal, upgrade_from = self.session.review()
+        post_unless_cancelled(self, ProposalReady(proposal, upgrade_from))
 
     @on(ProposalReady)
     def _proposal_ready(self, message: ProposalReady) -> None:
-        if self.query("#files"):  # not when the screen is being taken down (the app quits meanwhile)
-            self._show(message.proposal)
+        # Not when the screen is being taken down (the app quits meanwhile), nor during a write.
+        if self.query("#files") and not self.session.writing:
+            self._show(message.proposal, upgrade_from=message.upgrade_from)
 
     @on(FilesWritten)
     def _files_written(self, message: FilesWritten) -> None:
+        self.session.end_write(len(message.changes))
         self.wizard.written(message.changes)
 
     @on(WorkFailed)
     def _blocked(self, failed: WorkFailed) -> None:
         error = failed.error
         message = str(error) if isinstance(error, InputError) else f"unexpected error: {error!r}"
-        status = Text.assemble(("✗ Cannot write yet: ", "bold red"), message)  # plain text: paths are not markup
-        self.query_one("#status", Static).update(status)
+        if self.session.writing:
+            self.session.end_write(None)
+            self.query_one("#progress").display = False
+            self._status(Text.assemble(("✗ The write failed: ", "bold red"), message))
+        else:
+            field = error.field if isinstance(error, InputError) else None
+            self._status(Text.assemble(("✗ Cannot write yet: ", "bold red"), message), field)
         button = self.query_one("#write", Button)
         button.disabled = True
         button.label = "Write"
 
-    def _show(self, proposal: Proposal, *, keep_highlight: bool = False) -> None:
+    def _status(self, text: Text, fault: str | None = None) -> None:
+        """The status line (plain text: messages quote answers and paths, whose brackets are not
+        markup), with the button to the answer at ``fault`` when there is one."""
+        self.query_one("#status", Static).update(text)
+        fix = self.query_one("#fix", Button)
+        fix.display = fault is not None
+        if fault is not None:
+            step = step_of(fault)
+            self.fault = fault
+            fix.label = f"Go to {dict(STEPS).get(step or '', step)}: {by_path(question_path(fault)).label}"
+
+    @on(Button.Pressed, "#fix")
+    def _go_to_fault(self) -> None:
+        if self.fault:
+            self.wizard.go_to_question(self.fault)
+
+    def _show(self, proposal: Proposal, *, keep_highlight: bool = False, upgrade_from: str | None = None) -> None:
         edited = {change.path for change in proposal.local_edits}
         self.proposal = proposal = proposal.taking(self.taken & edited)
+        self.upgrade_from = upgrade_from
         files = self.query_one("#files", ListView)
         highlighted = files.index
         files.clear()
@@ -116,16 +156,25 @@ class ReviewScreen(WizardScreen):
         self.query(".imported").set(display=bool(proposal.imported))
         pending = len(proposal.pending)
         button = self.query_one("#write", Button)
-        blocking = self.session.blocking_error()
-        button.label = f"Write {pending} file{'s' if pending != 1 else ''}"
+        blocking = self.session.blocking()
+        button.label = f"Write {pending} file{'s' if pending != 1 else ''}" if pending else "Nothing to write"
         button.disabled = pending == 0 or blocking is not None
         notice = proposal.notice()
-        # Plain text throughout: messages quote answers and paths, whose brackets are not markup.
-        status = (Text(f"✗ {blocking}", style="bold red") if blocking else
-                  Text(f"! {notice}", style="bold yellow") if notice else
-                  Text("Nothing to write: the deployment directory is up to date.") if not pending else
-                  Text(f"{pending} file(s) to write to {self.session.out}. Nothing is written until you press Write."))
-        self.query_one("#status", Static).update(status)
+        session = self.session
+        if blocking:
+            self._status(Text.assemble(("✗ Cannot write yet: ", "bold red"), blocking[1]), blocking[0])
+        elif notice:
+            self._status(Text(f"! {notice}", style="bold yellow"))
+        elif not pending and session.written_as_answered():
+            self._status(Text(f"✓ Wrote {session.written} file(s) to {session.out}; nothing more to write.",
+                              style="bold green"))
+        elif not pending:
+            self._status(Text("Nothing to write: the deployment directory is up to date."))
+        else:
+            upgrade = (f"Upgrade from ejabberd {upgrade_from} to {proposal.answers.install.version}: "
+                       f"{SCRIPT} and {GUIDE} hold the steps, in order. ") if upgrade_from else ""
+            self._status(Text(f"{upgrade}{pending} file(s) to write to {session.out}. Nothing is written until "
+                              f"you press Write."))
         if keep_highlight and highlighted is not None:
             files.index = highlighted
             self._show_diff(proposal.changes[highlighted])
@@ -171,7 +220,7 @@ class ReviewScreen(WizardScreen):
             files.scroll_visible()
             return
         self.taken ^= {self.shown.path}
-        self._show(self.proposal, keep_highlight=True)
+        self._show(self.proposal, keep_highlight=True, upgrade_from=self.upgrade_from)
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:
@@ -179,6 +228,7 @@ class ReviewScreen(WizardScreen):
         if button.disabled or self.proposal is None:
             return
         button.disabled = True
+        self.session.begin_write()
         progress = self.query_one("#progress", ProgressBar)
         progress.display = True
         progress.update(total=len(self.proposal.pending), progress=0)

@@ -27,18 +27,24 @@ class StepList(OptionList):
 
     def __init__(self, steps: list[tuple[str, str]], current: str, states: dict[str, StepState]) -> None:
         self._steps = steps
+        self.current = current  # the step of the screen: marked ▸, whatever the cursor
         # What each label shows: replacing one re-renders the whole list, so the
         # labels start as they are and only those whose state changed are replaced.
         self._shown = {name: states.get(name) for name, _ in steps}
-        super().__init__(*(Option(_label(title, self._shown[name]), id=name) for name, title in steps), id="steps")
+        super().__init__(*(Option(_label(title, self._shown[name], name == current), id=name) for name, title in steps),
+                         id="steps")
         self.highlighted = [name for name, _ in steps].index(current)
 
     def show_states(self, states: dict[str, StepState]) -> None:
+        """The state of each step, and the cursor back on the screen's step (moved with f2 and
+        the arrows, and left without choosing)."""
         for name, title in self._steps:
             state = states.get(name)
             if state is not self._shown[name]:
                 self._shown[name] = state
-                self.replace_option_prompt(name, _label(title, state))
+                self.replace_option_prompt(name, _label(title, state, name == self.current))
+        if not self.has_focus:
+            self.highlighted = [name for name, _ in self._steps].index(self.current)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -47,5 +53,7 @@ class StepList(OptionList):
             self.post_message(self.Jump(event.option.id))
 
 
-def _label(title: str, state: StepState | None) -> Text:
-    return Text(f"{MARKS[state]} {title}", style=STYLES[state]) if state else Text(f"  {title}")
+def _label(title: str, state: StepState | None, current: bool) -> Text:
+    """Only the mark is coloured: the title stays readable on the cursor's background."""
+    mark = Text(MARKS[state], style=STYLES[state]) if state else Text(" ")
+    return Text.assemble("▸" if current else " ", mark, " ", (title, "bold" if current else ""))

@@ -85,6 +85,17 @@ class StepScreen(WizardScreen):
         self.refresh_fields()
         super().on_screen_resume()
         self._schedule_checks(0)
+        self._focus_requested()
+
+    def _focus_requested(self) -> None:
+        """The field the review's "Go to" named, when it is on this step."""
+        path = self.wizard.focus_request
+        for field in self.query(QuestionField) if path else ():
+            if field.question.path == path:
+                self.wizard.focus_request = None
+                self.set_focus(field.editor)
+                field.scroll_visible(animate=False)
+                return
 
     def refresh_fields(self, edited: QuestionField | None = None) -> None:
         """Show which questions apply, the values that follow other answers, and every error.
@@ -122,6 +133,7 @@ class StepScreen(WizardScreen):
         event.field.taken(self.session.draft.value(question))
         self.refresh_fields(edited=event.field)
         self.refresh_states()
+        self.wizard.answers_edited()
         self._findings_outdated()
         self._schedule_checks(CHECK_DELAY)
 

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class ProposalReady(Message):
-    """The review's proposal: what writing would change, file by file."""
+    """The review's proposal: what writing would change, file by file; ``upgrade_from``: the
+    release the deployment is written for, when the answers move it to another."""
 
     proposal: Proposal
+    upgrade_from: str | None = None
 
 
 @dataclass

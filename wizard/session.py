@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.catalogue import Question, step_of
+from wizard.catalogue import Question, question_path, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.given import Given
@@ -30,9 +30,14 @@ class Session:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)  # typed answers to SECRET_QUESTIONS, by key
     imported: Imported | None = None  # with --import: the hand-written config the new one merges into
+    unsaved: bool = False  # an answer was edited since the start or the last write
+    writing: bool = False  # a write of this session is under way: no proposal reads its journal meanwhile
+    written: int | None = None  # how many files this session's last write wrote, once it finished
+    written_revision: tuple[int, int] | None = None  # the draft's revision that write was proposed from
 
     def edit(self, question: Question, text: str | bool) -> str | None:
         """Take a value the user entered; returns the error to show, or None when it is taken."""
+        self.unsaved = True
         try:
             value = text if isinstance(text, bool) else question.parse(text)
         except ValueError as error:
@@ -70,24 +75,58 @@ class Session:
             return StepState.WARNINGS
         return StepState.VALID
 
-    def blocking_error(self) -> str | None:
-        """Why nothing can be written yet, or None when everything is valid."""
+    def blocking(self) -> tuple[str | None, str] | None:
+        """Why nothing can be written yet: the answers path at fault (when one is) and the
+        message; None when everything is valid."""
         if self.field_errors:
             path, message = next(iter(self.field_errors.items()))
-            return f"{path}: {message}"
+            return path, f"{path}: {message}"
         error = self.answers_error()
-        return str(error) if error else None
+        return (question_path(error.field) if error.field else None, str(error)) if error else None
+
+    def blocking_error(self) -> str | None:
+        """Why nothing can be written yet, or None when everything is valid."""
+        blocking = self.blocking()
+        return blocking[1] if blocking else None
 
     def propose(self) -> Proposal:
-        """What writing would do; ``InputError`` when the answers or the secrets are not ready."""
+        return self.review()[0]
+
+    def review(self) -> tuple[Proposal, str | None]:
+        """What writing would do, and the release it upgrades the deployment from (None when it
+        does not change the release); ``InputError`` when the answers or the secrets are not ready,
+        or when they move the deployment to an older ejabberd release.
+
+        When the answers change the release the deployment is written for, the proposal
+        holds the upgrade's steps too, as ``ejabberd-wizard upgrade`` writes them.
+        """
         # The renderers and the diff are the review's, not needed to show the questions.
         from wizard.generate import proposal_for
+        from wizard.rerun_upgrade import with_upgrade_steps
 
+        if self.writing:
+            raise InputError(f"{self.out}: a write is under way; the review is proposed again once it is done")
         start = None
         if self.imported is not None:
             draft = self.draft
             start = self.imported.start(draft.preset.name, Given(draft.given), draft.machine)
-        return proposal_for(self.draft.answers(), self.out, typed_secrets=self.secrets, start=start)
+        proposal = proposal_for(self.draft.answers(), self.out, typed_secrets=self.secrets, start=start)
+        current, proposal = with_upgrade_steps(proposal)
+        return proposal, current if current != proposal.answers.install.version else None
+
+    def begin_write(self) -> None:
+        self.writing = True
+
+    def end_write(self, written: int | None) -> None:
+        """The write ended: ``written`` files, or None when it failed."""
+        self.writing = False
+        if written is not None:
+            self.written, self.written_revision = written, self.draft.revision
+            self.unsaved = False
+
+    def written_as_answered(self) -> bool:
+        """Whether this session wrote the deployment and no answer changed since."""
+        return self.written is not None and self.written_revision == self.draft.revision
 
     def mark_visited(self, steps: Iterable[str]) -> None:
         self.visited.update(steps)
