@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
@@ -13,6 +13,26 @@ from textual.widgets import Input, Label, Select, Static, Switch
 
 from wizard.catalogue import Question
 from wizard.secrets import SecretQuestion
+
+
+class FieldInput(Input):
+    """An Input whose own keys (C-u, backspace, the arrows, End) act in the order they were typed.
+
+    Textual runs a widget's key bindings only once the key has bubbled up to the screen, a
+    few message hops later, while the characters typed after it are inserted at once: with
+    keys arriving together (a terminal's burst, tmux send-keys), `C-u 40135` inserted 40135
+    and then deleted it. Here the binding runs where the characters are inserted.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority:
+                    event.stop()
+                    event.prevent_default()
+                    await self.run_action(binding.action)
+                    return
+        await super()._on_key(event)
 
 
 class QuestionField(Grid):
@@ -75,7 +95,7 @@ class QuestionField(Grid):
                           compact=True)
         placeholder = "comma-separated" if question.kind == "list" else "empty: none" if question.optional else ""
         # Compact editors: one line per question, so a step fits an 80x24 terminal.
-        return Input(value=str(held), placeholder=placeholder, compact=True)
+        return FieldInput(value=str(held), placeholder=placeholder, compact=True)
 
     def show(self, value: Any) -> None:
         """Show a value that changed elsewhere (a default that follows another answer, another preset).
@@ -148,7 +168,7 @@ class SecretField(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="question-row"):
             yield Label(self.secret.label, classes="question-label")
-            yield Input(password=True, compact=True, placeholder=self.secret.help)
+            yield FieldInput(password=True, compact=True, placeholder=self.secret.help)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:

@@ -65,6 +65,78 @@ def test_quitting_the_wizard_in_tmux_writes_nothing_and_says_so(tmp_path: Path) 
     assert not out.exists()
 
 
+def _walk_to_review(terminal: Terminal, host: str) -> str:
+    """From the first step to the review with the footer's ^n, typing the domain on the way; the review's screen."""
+    def drawn(screen: str) -> bool:  # the footer is drawn last: with it, the whole screen is
+        return "^n Next" in screen and "Working out" not in screen
+
+    screen = terminal.wait_until(drawn, "the footer with ^n Next")
+    for _ in range(12):
+        if "Write " in screen and "file" in screen:
+            return screen
+        if "XMPP domains" in screen and host not in screen:
+            terminal.send("End", "C-u", host)
+            screen = terminal.wait_until(lambda s: host in s and drawn(s), f"{host} typed")
+        terminal.send("C-n")  # shown in the footer: drawn() waited for it
+        screen = terminal.wait_until(lambda s, before=screen: s != before and drawn(s), "the next step")
+    raise AssertionError(f"no review after 12 steps; the screen shows:\n{screen}")
+
+
+@pytest.mark.parametrize("preset", ["arch", "uberspace"])
+def test_each_preset_in_tmux_at_80x24_from_the_first_screen_to_a_written_deployment(tmp_path: Path,
+                                                                                  preset: str) -> None:
+    home, out = tmp_path / "home", tmp_path / "out"
+    home.mkdir()
+    (home / ".my.cnf").write_text("[client]\npassword=e2e-password\n")  # where Uberspace keeps it
+    command = [sys.executable, "-m", "wizard", "--out", str(out)]
+    with Terminal(command, tmp_path / "tmux.sock", width=80, height=24, env={**ENV, "HOME": str(home)}) as terminal:
+        first = terminal.wait_for("uberspace")
+        assert "the arrow keys and Enter" in first  # as the first screen says to choose
+        names = [line.strip("▊▎ ") for line in first.splitlines()]
+        order = [name for name in names if name in ("arch", "uberspace")]
+        terminal.send(*["Down"] * order.index(preset), "Enter")
+        terminal.wait_for("Installation method")
+        review = _walk_to_review(terminal, HOST)
+        assert "^w Write" in review, review
+        terminal.send("C-w")
+        terminal.wait_for("✓ Wrote")
+        terminal.send("C-q")
+        terminal.wait_for("TERMINAL-EXIT=0")
+    written = (out / "wizard.yml").read_text()
+    assert f"preset: {preset}" in written and HOST in written
+    assert (out / "config" / "ejabberd.yml").is_file()
+
+
+def test_quitting_half_way_in_tmux_keeps_a_draft_that_the_next_start_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "wizard", "--out", str(out), "--preset", "arch"]
+    with Terminal(command, tmp_path / "tmux.sock", width=80, height=24, env=ENV) as terminal:
+        terminal.wait_for("Installation method")
+        terminal.send("C-n")
+        terminal.wait_for("XMPP domains")
+        terminal.send("End", "C-u", "resumed.example")
+        terminal.wait_for("resumed.example")
+        terminal.send("C-q")
+        terminal.wait_for("Quit, keep the draft")
+        terminal.send("Enter")  # the first button, which has the focus
+        screen = terminal.wait_for("TERMINAL-EXIT=0")
+    assert "nothing was written" in screen and not out.exists()
+    assert "resumed.example" in (tmp_path / "out.draft.yml").read_text()
+
+    with Terminal(command, tmp_path / "tmux2.sock", width=80, height=24, env=ENV) as terminal:
+        terminal.wait_for("Resume those answers")
+        terminal.send("Enter")
+        terminal.wait_for("Installation method")
+        review = _walk_to_review(terminal, "resumed.example")
+        assert "^w Write" in review
+        terminal.send("C-w")
+        terminal.wait_for("✓ Wrote")
+        terminal.send("C-q")
+        terminal.wait_for("TERMINAL-EXIT=0")
+    assert "resumed.example" in (out / "wizard.yml").read_text()
+    assert not (tmp_path / "out.draft.yml").exists()
+
+
 def test_plain_mode_in_tmux_asks_everything_and_writes_after_the_diff(tmp_path: Path) -> None:
     seed, out = _seed(tmp_path), tmp_path / "out"
     command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]
