@@ -42,7 +42,7 @@ def defaults(preset: str, host: str = "example.test", **overrides: Any) -> dict[
 
 
 def everything_on(preset: str, host: str = "example.test", **overrides: Any) -> dict[str, Any]:
-    """Every feature switched on: MySQL, STUN, every contact address, admin port, quota, strong TLS."""
+    """Every feature switched on: MySQL, STUN and TURN, every contact address, admin port, quota, strong TLS."""
     answers = defaults(preset, host)
     answers = merge(answers, {
         "domains": {"hosts": [host, f"second-{host}"], "ipv4": "192.0.2.10", "ipv6": "2001:db8::10"},
@@ -56,6 +56,7 @@ def everything_on(preset: str, host: str = "example.test", **overrides: Any) -> 
             "security_addresses": [f"mailto:security@{host}"],
             "alternative_connections": True,
             "stun": True,
+            "turn": True,
         },
         "security": {"admin_interface": True, "registration": "captcha",
                      "captcha_cmd": "/usr/share/ejabberd/captcha.sh", "mqtt": True},

@@ -135,7 +135,8 @@ def test_privileged_port_for_a_server_that_is_not_root() -> None:
 
 def test_uberspace_ports_must_be_opened() -> None:
     answers = answers_with("uberspace")
-    opened = [40222, 40223, 40269, 40270, 40777, 43478, 41000]  # stuns (45349) is missing; 41000 is spare
+    # stuns (45349) is missing; 41000 is spare; 43479 is the one-port TURN relay
+    opened = [40222, 40223, 40269, 40270, 40777, 43478, 43479, 41000]
     findings = uberspace_findings(answers, opened)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     assert [f.subject for f in errors] == ["45349 (ports.stuns)"]

@@ -200,8 +200,8 @@ def test_open_ports_opens_what_is_needed_and_names_the_numbers_until_the_answers
     first = open_ports(_generate(tmp_path, tmp_path / "live"))
     assert first.returncode == 3, first.stderr
     chosen = dict(re.findall(r"^  (\w+): (\d+)$", first.stdout, re.M))
-    assert set(chosen) == {"c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "stun", "stuns"}
-    assert first.stdout.count("will be open for TCP and UDP traffic") == 7
+    assert set(chosen) == {"c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "stun", "stuns", "turn_relay"}
+    assert first.stdout.count("will be open for TCP and UDP traffic") == 8
     again = open_ports(_generate(tmp_path, tmp_path / "live", ports={k: int(v) for k, v in chosen.items()}))
-    assert again.returncode == 0 and "all 7 ports of this deployment are open" in again.stdout
+    assert again.returncode == 0 and "all 8 ports of this deployment are open" in again.stdout
     assert "will be open" not in again.stdout  # nothing more was opened

@@ -101,8 +101,9 @@ CASES = [
     Case("uberspace-guide", "uberspace", {"upload": {"max_size": 209715200}},
          ("modules", "mod_http_upload", "max_size"), 104857600, 209715200,
          ("auth_method", "sql_password"), UBERSPACE_DATABASE, ("database.port",),
-         # The guide announces STUN without a listener: the import adds them (and mod_stun_disco's default lifetime).
-         STUN_LISTENERS + ("    credentials_lifetime: 12h",)),
+         # The guide announces STUN without a listener: the import adds them (and mod_stun_disco's default
+         # lifetime, and that the listeners are not announced again by address).
+         STUN_LISTENERS + ("    credentials_lifetime: 12h", "    offer_local_services: false")),
     Case("arch-guide", "arch", {"upload": {"quota_max_days": 14}}, ("modules", "mod_http_upload_quota", "max_days"),
          7, 14,
          ("access_rules.register", "modules.mod_http_upload.get_url", "modules.mod_pubsub.ignore_pep_from_offline",
@@ -484,7 +485,8 @@ def test_the_uberspace_guide_maps_to_the_uberspace_answers() -> None:
                                   "pubsub": "pubsub", "upload": "xmpp", "ipv4": None, "ipv6": None}
     assert answers["ports"] == {"listen_ip": "::", "c2s": 40132, "c2s_tls": 40133, "s2s": 40134, "s2s_tls": 40135,
                                 "proxy65": 40136, "http": 5443, "http_ip": "::", "admin_http": 5280, "stun": 40137,
-                                "stuns": 40138, "mqtt": 1883}
+                                "stuns": 40138, "turn_relay": "43479", "mqtt": 1883}
+    assert answers["compliance"]["turn"] is False  # the guide announces STUN only
     tls = answers["tls"]
     assert (tls["cert_file"], tls["key_file"]) == ("/home/isabell/etc/certificates/{name}.crt",
                                                    "/home/isabell/etc/certificates/{name}.key")
@@ -811,8 +813,9 @@ def test_the_answers_the_report_leaves_out_change_nothing_ejabberd_reads() -> No
 
     assert {f"{section}.{name}" for section, names in OUTSIDE.items() for name in names} == OUTSIDE_THE_CONFIG - {
         "install.version"}
+    # The server's addresses reach the file only as the TURN relay's, and are read back from there.
     base = {"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": ["example.test"]},
-            "database": {"backend": "mysql"}, "tls": {"use_macros": False}}
+            "database": {"backend": "mysql"}, "tls": {"use_macros": False}, "compliance": {"turn": False}}
     before = document(build_from(None, Given(base), MACHINE), "pw")
     for section, names in OUTSIDE.items():
         for name, value in names.items():

@@ -23,7 +23,6 @@ from tests.support.verify_helpers import (
     PASSWORD,
     USER,
     Deployment,
-    hand_made_turn,
     running_deployment,
 )
 from wizard.releases import Release
@@ -48,8 +47,8 @@ def release_failures(version: str) -> set[str]:
 
 @contextlib.contextmanager
 def deployment_of(workdir: Path, answers: dict[str, Any], **kwargs: Any) -> Iterator[Deployment]:
-    """``running_deployment`` with TURN on (by hand, until the wizard writes it: ``hand_made_turn``)."""
-    with running_deployment(workdir, answers, edit_config=hand_made_turn, **kwargs) as deployment:
+    """``running_deployment`` of the answers (every preset relays calls: TURN on)."""
+    with running_deployment(workdir, answers, **kwargs) as deployment:
         yield deployment
 
 

@@ -7,10 +7,6 @@ with a real TURN allocation. Then one piece at a time is taken away (TURN,
 offline storage, host-meta's CORS header, MAM, in-band registration) and exactly
 the caas tests resting on it must fail. The declarations are checked against
 caas's own list of tests without a server.
-
-Until the wizard writes TURN itself, ``hand_made_turn`` switches it on in the
-generated config as a user would (use_turn and a restricted turn service); it
-leaves a config that has TURN alone.
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ from tests.support.verify_helpers import (
     Deployment,
     config_yaml,
     dump_config,
-    hand_made_turn,
     running_deployment,
 )
 from tests.test_verify import HOST, NOT_TESTABLE_HERE, release_failures, statuses
@@ -67,7 +62,7 @@ def everything(request: pytest.FixtureRequest, tmp_path: Path, ejabberd_release:
                 "user": sql["sql_username"], "password_source": "file", "password_file": "db-password"}
     answers = everything_on(request.param, HOST, install={"version": ejabberd_release}, database=database,
                             security={"captcha_cmd": DEFAULT_CAPTCHA_CMD})
-    with running_deployment(tmp_path, answers, sql=sql, admin=True, edit_config=hand_made_turn) as deployment:
+    with running_deployment(tmp_path, answers, sql=sql, admin=True) as deployment:
         yield deployment
 
 
@@ -124,9 +119,9 @@ def _drop_module(name: str) -> Callable[[str], str]:
 
 
 def _without_turn(text: str) -> str:
-    # The hand-made (or generated) TURN taken out again: no relay, no turn services.
+    # The generated TURN taken out again by hand: no relay, no turn services.
     yaml = config_yaml()
-    doc = yaml.load(hand_made_turn(text))
+    doc = yaml.load(text)
     for listener in doc["listen"]:
         if listener.get("module") == "ejabberd_stun":
             listener["use_turn"] = False
@@ -142,13 +137,13 @@ def _no_host_meta_cors(headers: dict[str, dict[str, str]]) -> None:
 
 
 # piece: (answers overrides, config edit, web front edit, verify items that must fail, caas tests that must fail)
-PIECES: dict[str, tuple[dict[str, Any], Callable[[str], str], Any, set[str], set[str]]] = {
+PIECES: dict[str, tuple[dict[str, Any], Callable[[str], str] | None, Any, set[str], set[str]]] = {
     "TURN": ({}, _without_turn, None, {"turn"}, {"turn"}),
-    "offline storage": ({}, lambda text: _drop_module("mod_offline")(hand_made_turn(text)), None,
+    "offline storage": ({}, _drop_module("mod_offline"), None,
                         {"offline"}, {"xep0160"}),
-    "CORS on host-meta": ({}, hand_made_turn, _no_host_meta_cors, {"host_meta", "host_meta_json"}, {"xep0156"}),
-    "MAM": ({"compliance": {"mam": False}}, hand_made_turn, None, {"mam", "muc_mam"}, {"xep0313", "xep0313muc"}),
-    "in-band registration": ({"security": {"registration": "closed", "captcha_cmd": None}}, hand_made_turn, None,
+    "CORS on host-meta": ({}, None, _no_host_meta_cors, {"host_meta", "host_meta_json"}, {"xep0156"}),
+    "MAM": ({"compliance": {"mam": False}}, None, None, {"mam", "muc_mam"}, {"xep0313", "xep0313muc"}),
+    "in-band registration": ({"security": {"registration": "closed", "captcha_cmd": None}}, None, None,
                              {"ibr"}, {"xep0077"}),
 }
 

@@ -49,6 +49,7 @@ from wizard.model import Answers
 # the service around it, the addresses of the DNS records, where the wizard reads the database
 # password from, what host-meta announces, and tls.use_macros, which says how the file is
 # written, not what ejabberd does (tests/test_import.py checks that none changes what ejabberd reads).
+# The addresses are in the file once as the TURN relay's, and read back from there.
 OUTSIDE_THE_CONFIG = frozenset({
     "install.method", "install.version", "install.prefix", "install.user", "install.home", "install.config_dir",
     "install.ejabberdctl", "install.spool_dir", "install.log_dir", "domains.ipv4", "domains.ipv6",

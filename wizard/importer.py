@@ -323,6 +323,7 @@ class _Reader:
         services = services if isinstance(services, list) else []
         own_hosts = (*self.file_hosts, "@HOST@")
         seen: set[str] = set()
+        announced_turn = False
         others: dict[str, list[str]] = {}  # host: "80/udp turn", as announced
         first_other: int | None = None
         for index, service in enumerate(services):
@@ -338,12 +339,17 @@ class _Reader:
                 others.setdefault(str(host), []).append(f"{port}/{transport} {kind}")
                 first_other = first_other or _line(services, index)
                 continue
+            if kind in ("turn", "turns"):
+                announced_turn = True
             if kind in ("stun", "stuns"):
                 self.announced_stun.append(f"{port}/{transport}")
                 self.announced_line = _line(options, "services")
                 if kind not in seen:
                     seen.add(kind)
                     self.put(f"ports.{kind}", port, service, "port", "modules.mod_stun_disco.services")
+        if seen:
+            # What this server announces says whether it relays; its listeners, read later, say it better.
+            self.put("compliance.turn", announced_turn, options, "services")
         self.other_hosts = bool(others)
         if others:
             announced = "; ".join(f"{host} {', '.join(items)}" for host, items in others.items())
@@ -401,6 +407,8 @@ class _Reader:
                 if self.put(f"ports.{role}", port, options, "port", f"{where}.port"):
                     roles.setdefault(role, (port, options, index))
         self.stun_listeners = "stun" in roles or "stuns" in roles
+        if self.stun_listeners:
+            self._read_turn(*roles["stun" if "stun" in roles else "stuns"][1:])
         for optional in ("c2s_tls", "s2s_tls"):
             if optional not in roles:
                 self.put(f"ports.{optional}", None, self.config, "listen")
@@ -416,6 +424,21 @@ class _Reader:
             self.c2s = roles["c2s"][1]
             self.put("tls.starttls_required", self.get(self.c2s, "starttls_required", False) is True,
                      self.c2s, "starttls_required")
+
+    def _read_turn(self, options: Mapping[str, Any], index: int) -> None:
+        """TURN is the STUN listeners' use_turn (ejabberd's default: off) and its relay range."""
+        relays = self.get(options, "use_turn", False) is True
+        self.put("compliance.turn", relays, options, "use_turn" if "use_turn" in options else None)
+        if relays:
+            # The relay's public addresses are those of the DNS records (the one place they are in the file).
+            addresses = (("domains.ipv4", ("turn_ipv4_address", "turn_ip")), ("domains.ipv6", ("turn_ipv6_address",)))
+            for answer, names in addresses:
+                for name in names:
+                    if name in options:
+                        self.put(answer, self.get(options, name), options, name, f"listen.{index}.{name}")
+            first, last = self.get(options, "turn_min_port", 49152), self.get(options, "turn_max_port", 65535)
+            self.put("ports.turn_relay", str(first) if first == last else f"{first}-{last}", options,
+                     "turn_min_port" if "turn_min_port" in options else None, f"listen.{index}.turn_min_port")
 
     def _role(self, listener: Mapping[str, Any]) -> str | None:
         return listener_role(listener, self.get)

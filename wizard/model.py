@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from wizard import validators as v
 from wizard.migrations import SCHEMA_VERSION
 from wizard.model_sections import Database, Domains, Install, Tls, Upload
-from wizard.model_values import AbsolutePath, ContactURI, Port, Section, UserName, question
+from wizard.model_values import AbsolutePath, ContactURI, Port, PortRange, Section, UserName, question
 
 __all__ = ["SECTIONS", "Answers"]
 
@@ -60,6 +60,13 @@ class Ports(Section):
     )
     stun: Port = question("STUN port", "Audio/video calls discover their public address here (UDP and TCP).", "ports")
     stuns: Port = question("STUN over TLS port", "STUN over TLS for networks that only let TLS through.", "ports")
+    turn_relay: PortRange = question(
+        "TURN relay ports",
+        "Each call relayed by TURN takes one UDP port from this range (FIRST-LAST, or one port); "
+        "the firewall must let UDP in on all of them. Uberspace opens at most 20 ports and chooses "
+        "their numbers, so there the relay gets one opened port: one relayed call at a time.",
+        "ports", when={"compliance.stun": True, "compliance.turn": True}, default="49152-65535",
+    )
     mqtt: Port = question(
         "MQTT port", "Only used when the MQTT broker is switched on.", "ports",
         when={"security.mqtt": True}, default=1883,
@@ -77,9 +84,18 @@ class Ports(Section):
         if answers.compliance.stun:
             used["stun"] = self.stun
             used["stuns"] = self.stuns
+        if answers.compliance.relays and len(self.relay) == 1:
+            # A one-port relay is a port like the others: opened, free, its own.
+            used["turn_relay"] = self.relay.start
         if answers.security.mqtt:
             used["mqtt"] = self.mqtt
         return used
+
+    @property
+    def relay(self) -> range:
+        """The UDP ports TURN relays calls through (``turn_relay``)."""
+        first, _, last = self.turn_relay.partition("-")
+        return range(int(first), int(last or first) + 1)
 
 
 class Compliance(Section):
@@ -106,6 +122,13 @@ class Compliance(Section):
         "ejabberd's STUN server and its announcement (XEP-0215) let audio/video calls find a way through NAT.",
         "compliance",
     )
+    turn: bool = question(
+        "TURN relay for calls",
+        "When neither side of a call can reach the other (both behind NAT or a strict firewall), "
+        "the media goes through ejabberd's TURN relay; without it such calls fail. Clients get "
+        "short-lived credentials through XEP-0215, so only your users can relay.",
+        "compliance", when={"compliance.stun": True}, default=False,
+    )
     mam: bool = question(
         "Message archive",
         "Keeps history on the server so every device of a user sees it (XEP-0313), also for group chats.",
@@ -127,6 +150,11 @@ class Compliance(Section):
         "Client state indication", "Holds back unimportant traffic while a phone's screen is off (XEP-0352).",
         "compliance", default=True,
     )
+
+    @property
+    def relays(self) -> bool:
+        """Whether ejabberd relays calls: TURN is its STUN server with TURN switched on."""
+        return self.stun and self.turn
 
 
 class Security(Section):

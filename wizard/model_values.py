@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from wizard import validators as v
 
@@ -16,6 +16,7 @@ Domain = Annotated[str, AfterValidator(v.domain)]
 Label = Annotated[str, AfterValidator(v.dns_label)]
 # Strict: YAML's `true` must not become port 1.
 Port = Annotated[StrictInt, AfterValidator(v.port)]
+PortRange = Annotated[str, BeforeValidator(v.port_range)]
 AbsolutePath = Annotated[str, AfterValidator(v.absolute_path)]
 Text = Annotated[str, AfterValidator(v.safe_text)]
 UserName = Annotated[str, AfterValidator(v.username)]

@@ -70,7 +70,8 @@ def _renamed(**names: str) -> MappingProxyType[str, str]:
 
 TABLE: Final = (
     Entry("20.04", otp="19.3"),
-    Entry("20.07", otp="19.3", gains=frozenset({STUN_LISTENS_ON_IPV6})),
+    Entry("20.07", otp="19.3", gains=frozenset({STUN_LISTENS_ON_IPV6}),
+          renames=_renamed(turn_ip="turn_ipv4_address")),
     Entry("20.12", otp="19.3"),
     Entry("21.01", otp="19.3", gains=frozenset({TELLS_SYSTEMD_WHEN_READY})),
     Entry("21.04", otp="19.3"),

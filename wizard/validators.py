@@ -68,6 +68,23 @@ def port(value: int) -> int:
     return value
 
 
+# ejabberd's turn_min_port and turn_max_port take 1025 to 65535.
+RELAY_PORTS = (1025, 65535)
+
+
+def port_range(value: object) -> str:
+    """``FIRST-LAST`` or one port (YAML reads a lone number as an integer), as ``FIRST-LAST`` or ``PORT``."""
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    match = re.fullmatch(r"(\d{1,5})(?:\s*-\s*(\d{1,5}))?", text)
+    low, high = RELAY_PORTS
+    if match:
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if low <= first <= last <= high:
+            return str(first) if first == last else f"{first}-{last}"
+    raise ValueError(f"{shown(value)} is not a port range: expected FIRST-LAST such as '49152-65535', "
+                     f"or one port, each from {low} to {high}")
+
+
 def absolute_path(value: str) -> str:
     """An absolute path; spaces and quotes are allowed (they are quoted wherever they go)."""
     if not isinstance(value, str) or not value.startswith("/"):

@@ -206,26 +206,6 @@ def localize_turn(config_text: str, relay_ports: tuple[int, int]) -> str:
     return dump_config(yaml, doc)
 
 
-def hand_made_turn(config_text: str) -> str:
-    """TURN switched on by hand, as a user would: ``use_turn`` on the UDP STUN listener and a
-    ``turn`` service with credentials (``restricted``) in mod_stun_disco.
-
-    For configs written before the wizard wrote TURN itself; one that has it is left alone.
-    """
-    yaml = config_yaml()
-    doc = yaml.load(config_text)
-    udp = [listener for listener in doc.get("listen") or []
-           if listener.get("module") == "ejabberd_stun" and listener.get("transport") == "udp"]
-    if not udp or any(listener.get("use_turn") for listener in udp):
-        return config_text
-    udp[0]["use_turn"] = True
-    services = doc["modules"]["mod_stun_disco"].setdefault("services", [])
-    stun = next(service for service in services if service.get("type") == "stun")
-    services.append({"host": stun["host"], "port": udp[0]["port"], "transport": "udp", "type": "turn",
-                     "restricted": True})
-    return dump_config(yaml, doc)
-
-
 # -- a whole deployment ------------------------------------------------------------------------
 
 

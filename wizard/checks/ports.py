@@ -24,7 +24,7 @@ from wizard.model import Answers
 found = finder("ports", "ports")
 
 # Ports other machines connect to; on Uberspace each must be opened with `uberspace port add`.
-PUBLIC = ("c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "stun", "stuns", "mqtt")
+PUBLIC = ("c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "stun", "stuns", "turn_relay", "mqtt")
 UNPRIVILEGED_START_FILE = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
 WILDCARDS = {"::", "0.0.0.0"}
 
@@ -77,7 +77,8 @@ def listeners(answers: Answers) -> list[Listener]:
             ip = "127.0.0.1"  # the generated config binds the admin listener to loopback
         else:
             ip = ports.listen_ip
-        transports = ("udp", "tcp") if field == "stun" else ("tcp",)
+        # A one-port TURN relay binds its port for UDP when a call needs it.
+        transports = {"stun": ("udp", "tcp"), "turn_relay": ("udp",)}.get(field, ("tcp",))
         result.append(Listener(field, number, ip, transports))
     return result
 

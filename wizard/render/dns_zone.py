@@ -84,6 +84,10 @@ def _stun_records(answers: Answers) -> list[str]:
         _srv("_stun._udp", 0, ports.stun, target),
         _srv("_stun._tcp", 0, ports.stun, target),
         _srv("_stuns._tcp", 0, ports.stuns, target),
+        *(["; TURN relay for calls behind NAT (XEP-0215), on the same ports",
+            _srv("_turn._udp", 0, ports.stun, target),
+            _srv("_turn._tcp", 0, ports.stun, target),
+            _srv("_turns._tcp", 0, ports.stuns, target)] if answers.compliance.relays else []),
     ]
 
 

@@ -47,6 +47,9 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
             "the script opens as many as needed and, when they are not the ones above, prints the lines to",
             "put into `wizard.yml` (`ports:`) and stops (status 3). Then run `ejabberd-wizard generate --out .`",
             "and the script again, until it says all ports are open.",
+            *(["The TURN relay has one of them (`turn_relay`): one call at a time can be relayed, since",
+               "Uberspace opens at most 20 ports; calls that STUN gets through directly are not affected."]
+              if "turn_relay" in public_ports(answers) else []),
             *_code("sh scripts/open-ports.sh"),
         ]),
         ("Build and install ejabberd", [
@@ -85,6 +88,7 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     names = " ".join(f"-d {name}" for name in answers.domains.all_names())
     steps: list[tuple[str, list[str]]] = [
         ("Install ejabberd, Caddy and certbot", [*_code("sudo sh scripts/install.sh")]),
+        _firewall_step(answers),
         _dns_step(),
         ("Get the certificates", [
             "One certificate for each domain and all its subdomains, once the DNS records resolve (certbot",
@@ -120,10 +124,26 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     return steps
 
 
+def _firewall_step(answers: Answers) -> tuple[str, list[str]]:
+    tcp = sorted({80, 443, *(port for field, port in public_ports(answers).items() if field != "turn_relay")})
+    udp = [str(answers.ports.stun)] if answers.compliance.stun else []
+    if answers.compliance.relays:
+        relay = answers.ports.relay
+        udp.append(f"{relay.start}-{relay.stop - 1}" if len(relay) > 1 else str(relay.start))
+    lines = [
+        "If a firewall runs on this machine (nftables, ufw, iptables), let in TCP "
+        f"{', '.join(map(str, tcp))}" + (f" and UDP {', '.join(udp)}" if udp else "") + ".",
+    ]
+    if answers.compliance.relays:
+        lines.append("Calls relayed by TURN fail without the UDP range, and nothing in ejabberd's log says why; "
+                     "`ejabberd-wizard check` reads the saved rules and says what they drop.")
+    return ("Let the ports through the firewall", lines)
+
+
 def _dns_step() -> tuple[str, list[str]]:
     return ("Add the DNS records", [
         "`dns/records.zone` lists every record, in zone-file syntax: the SRV records tell clients and",
-        "servers the ports, the TXT record and the STUN records announce the web and call services.",
+        "servers the ports, the TXT record and the STUN/TURN records announce the web and call services.",
     ])
 
 
