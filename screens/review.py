@@ -45,9 +45,8 @@ class ReviewScreen(WizardScreen):
 
     def compose_content(self) -> ComposeResult:
         yield Static("Review", classes="step-heading")
-        with Horizontal(id="status-row"):
-            yield Static(id="status")
-            yield Button("Go to the answer", id="fix", variant="error", compact=True)
+        yield Static(id="status")
+        yield Button("Go to the answer", id="fix", variant="error", compact=True)
         with VerticalScroll(id="review"):
             # With --import: what of the imported file stays as it is, and which answers it does not set.
             imported = self.session.imported
@@ -78,6 +77,7 @@ class ReviewScreen(WizardScreen):
         # the one shown before may be of other answers.
         self.proposal = None
         self.query_one("#fix").display = False
+        self.query_one("#take").display = False  # until a hand-edited file is shown
         button = self.query_one("#write", Button)
         button.disabled, button.label = True, "Write"
         self.query_one("#status", Static).update(Text("Working out what writing would change…", style="dim"))

@@ -84,3 +84,48 @@ def test_review_of_a_hand_edited_file_snapshot(snap_compare, tmp_path: Path, mon
 
     app = WizardApp(out, "arch", changed, MACHINE, checks=False)
     assert snap_compare(app, terminal_size=size, run_before=show_the_edited_file)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_ports_step_with_twelve_findings_snapshot(snap_compare, size: tuple[int, int]) -> None:
+    """The checks panel with more findings than it shows: titled with their number, scrolled."""
+    from screens.step import StepScreen
+    from wizard.checks import Finding, Severity
+
+    findings = [Finding("ports.free", "ports", "ports", Severity.OK, f"{port} (ports.p{port})",
+                        f"port {port} (TCP on ::) is free") for port in range(5220, 5230)]
+    findings += [Finding("ports.held", "ports", "ports", Severity.ERROR, "5280 (ports.admin_http)",
+                         "port 5280 is held by an ejabberd running as ejabberd", "stop it: systemctl stop ejabberd"),
+                 Finding("ports.held", "ports", "ports", Severity.WARNING, "3478 (ports.stun)",
+                         "port 3478 (UDP) is held by coturn", "choose another port, or stop coturn")]
+
+    async def show_findings(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.name == "install", "the first step")
+        app.go_to("ports")
+        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, StepScreen)
+                             and app.screen.name == "ports" and app.screen.query("#findings-text") else None,
+                             "the ports step")
+        screen.show_findings(findings)
+        await steady(pilot)
+
+    app = WizardApp(Path("snapshot-deploy"), "arch", Given({"domains": {"hosts": ["example.test"]}}), MACHINE,
+                    checks=False)
+    assert snap_compare(app, terminal_size=size, run_before=show_findings)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_review_that_cannot_write_yet_snapshot(snap_compare, size: tuple[int, int]) -> None:
+    """Two services on one port: the review says why and offers the way to the field at fault."""
+
+    async def open_review(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.name == "install", "the first step")
+        app.go_to("review")
+        await until(pilot, lambda: app.screen.name == "review" and app.screen.query_one("#fix").display,
+                    "the review's link to the answer at fault")
+        await steady(pilot)
+
+    given = Given({"domains": {"hosts": ["example.test"]}, "ports": {"c2s": 5269}})
+    app = WizardApp(Path("snapshot-deploy"), "arch", given, MACHINE, checks=False)
+    assert snap_compare(app, terminal_size=size, run_before=open_review)
