@@ -22,6 +22,7 @@ import pytest
 
 from tests.answers_helpers import defaults, everything_on, write_secret
 from tests.support.ejabberd_node import DEFAULT_CAPTCHA_CMD
+from tests.support.releases import RELEASES, Judge
 from tests.support.verify_helpers import (
     ADMIN_PASSWORD,
     Deployment,
@@ -52,6 +53,24 @@ def as_admin(deployment: Deployment, *args: str) -> tuple[int, dict[str, Any]]:
 
 
 # -- everything on: caas's full marks ----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ejabberd_judge", [release for release in RELEASES if release != "23.01"], indirect=True)
+def test_every_newer_release_relays_and_gets_caas_full_marks(ejabberd_judge: Judge, tmp_path: Path) -> None:
+    """The TURN the wizard writes relays on each release Debian packages, not only on the host's 23.01
+    (the relay's client and peer checks changed in the STUN library since)."""
+    answers = merge(everything_on("arch", HOST, install={"version": ejabberd_judge.release},
+                                  security={"captcha_cmd": DEFAULT_CAPTCHA_CMD}),
+                    {"database": {"backend": "mnesia"}})
+    with running_deployment(tmp_path, answers, admin=True, root=ejabberd_judge.root) as deployment:
+        code, report = as_admin(deployment)
+    failing = [(t["id"], t["detail"]) for t in report["tests"] if t["status"] == "fail"]
+    assert code == 0 and not failing, failing
+    caas = caas_of(report)
+    assert (caas["counted"]["passed"], caas["informational"]["passed"], caas["listed"]) == (21, 4, True), caas
+    turn = next(t for t in report["tests"] if t["id"] == "turn")
+    assert re.search(r"allocated relay 127\.0\.0\.1:\d+ \(released again\)", turn["detail"]), turn
 
 
 @pytest.fixture(params=["arch", "uberspace"])

@@ -309,13 +309,14 @@ def generate(workdir: Path, answers: dict[str, Any], sql_password: str | None = 
 def running_deployment(
     workdir: Path, answers: dict[str, Any], sql: Mapping[str, Any] | None = None, *, admin: bool = False,
     edit_config: Callable[[str], str] | None = None,
-    edit_front: Callable[[dict[str, dict[str, str]]], None] | None = None,
+    edit_front: Callable[[dict[str, dict[str, str]]], None] | None = None, root: Path | None = None,
 ) -> Iterator[Deployment]:
     """Generate the deployment from ``answers`` and run it: ejabberd, nsd and the static site.
 
     The test user is registered, and with ``admin`` the preset's admin account too.
     ``edit_config`` changes the generated config text before it runs (a hand edit: a
-    module removed), ``edit_front`` the headers the web front adds (``front_headers``).
+    module removed), ``edit_front`` the headers the web front adds (``front_headers``);
+    ``root`` is the Debian root of the ejabberd release to run (tests/support/releases.py).
     """
     out = generate(workdir, answers, sql["sql_password"] if sql else None)
     saved = YAML(typ="safe").load((out / "wizard.yml").read_text())
@@ -328,7 +329,7 @@ def running_deployment(
     if edit_front is not None:
         edit_front(headers)
     with contextlib.ExitStack() as stack:
-        node = EjabberdNode()
+        node = EjabberdNode(root=root)
         stack.callback(node.cleanup)
         stack.callback(node.stop, graceful=False)
         node.start(node.localize(config, sql=sql))
