@@ -19,7 +19,13 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import ACCOUNT, defaults, write_answers
 from wizard.answers import build_from
 from wizard.checks.core import Context, Severity
-from wizard.checks.relay import check_relay_firewall, check_relay_free, check_relay_uberspace, local_firewalls
+from wizard.checks.relay import (
+    check_relay_address,
+    check_relay_firewall,
+    check_relay_free,
+    check_relay_uberspace,
+    local_firewalls,
+)
 from wizard.cli import main
 from wizard.given import Given
 from wizard.model import Answers
@@ -259,3 +265,16 @@ def test_uberspace_firewall_is_its_port_list_not_a_local_ruleset(tmp_path: Path)
     _enable(tmp_path, "nftables.service")
     assert check_relay_firewall(Context(answers_with("uberspace"), Path("out")), tmp_path) == []
 
+
+
+def test_without_a_public_address_the_relay_would_announce_the_host_names_and_that_is_said() -> None:
+    given = Context(answers_with(domains=ADDRESSES), Path("out"))
+    [fine] = check_relay_address(given)
+    assert fine.severity is Severity.OK and "192.0.2.10" in fine.message
+    unset = Context(answers_with(), Path("out"))
+    [loopback] = check_relay_address(unset, own_address="127.0.1.1")
+    assert loopback.severity is Severity.WARNING and "127.0.1.1" in loopback.message
+    assert loopback.fix == "domains.ipv4: the server's public IPv4 address"
+    [public] = check_relay_address(unset, own_address="9.9.9.9")  # a global address (only compared here)
+    assert public.severity is Severity.INFO and "9.9.9.9" in public.message
+    assert check_relay_address(Context(answers_with(compliance={"turn": False}), Path("out"))) == []

@@ -8,7 +8,9 @@ with the other ports (``ports.turn_relay`` is then one of ``Ports.services``); h
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +62,30 @@ def check_relay_uberspace(ctx: Context) -> list[Finding]:
     return [found("ports.turn_relay", Severity.ERROR, where,
                   f"not opened in the Uberspace firewall: {', '.join(map(str, closed))}; calls relayed there fail",
                   "run `uberspace port add` until they are, or use one opened port: ports.turn_relay: PORT")]
+
+
+def check_relay_address(ctx: Context, own_address: str | None = None) -> list[Finding]:
+    """Without ``domains.ipv4`` the relay tells clients the address this host's name resolves to."""
+    answers = ctx.answers
+    if _relay(ctx) is None:
+        return []
+    if answers.domains.ipv4:
+        return [found("ports.turn_address", Severity.OK, "domains.ipv4",
+                      f"the relay tells clients to send their media to {answers.domains.ipv4}")]
+    if own_address is None:
+        try:
+            # As ejabberd does (misc:get_my_ipv4_address): the address of the host's own name.
+            own_address = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            own_address = "127.0.0.1"  # ejabberd's answer when the name does not resolve
+    fix = "domains.ipv4: the server's public IPv4 address"
+    if not ipaddress.ip_address(own_address).is_global:
+        return [found("ports.turn_address", Severity.WARNING, "domains.ipv4",
+                      f"not given, so the relay tells clients the address this host's name resolves to, "
+                      f"{own_address}, which no one outside can reach: relayed calls would fail", fix)]
+    return [found("ports.turn_address", Severity.INFO, "domains.ipv4",
+                  f"not given, so the relay tells clients {own_address}, the address this host's name resolves to",
+                  fix)]
 
 
 @dataclass(frozen=True)
@@ -194,5 +220,6 @@ def _rules(lines: Iterable[str]) -> Iterable[str]:
 CHECKERS = (
     Checker("ports", frozenset({"ports", "compliance"}), check_relay_free),
     Checker("ports", frozenset({"ports", "compliance"}), check_relay_uberspace),
+    Checker("ports", frozenset({"ports", "compliance"}), check_relay_address),
     Checker("ports", frozenset({"ports", "compliance"}), check_relay_firewall),
 )
