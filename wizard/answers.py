@@ -104,9 +104,10 @@ def describe_error(error: ValidationError, given: Given) -> tuple[str, str]:
         message = str(first["ctx"]["error"])
         # Cross-field checks name their field at the start of the message.
         named = re.match(r"^([a-z_]+(?:\.[a-z_0-9]+)+): (.*)$", message)
-        if named and not path:
-            path = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
-            message = named.group(2)
+        named_path = tuple(int(p) if p.isdigit() else p for p in named.group(1).split(".")) if named else ()
+        # A section's own check names a field inside it (domains.hosts.1 from domains).
+        if named and named_path[:len(path)] == path:
+            path, message = named_path, named.group(2)
     elif kind == "extra_forbidden":
         message = f"unknown key; expected one of: {', '.join(_allowed_keys(path[:-1]))}"
     elif kind == "missing":

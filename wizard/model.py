@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from wizard import validators as v
 from wizard.migrations import SCHEMA_VERSION
 from wizard.model_sections import Database, Domains, Install, Tls, Upload
-from wizard.model_values import AbsolutePath, ContactURI, Port, PortRange, Section, UserName, question
+from wizard.model_values import AbsolutePath, ContactURI, Count, Port, PortRange, Section, UserName, question
 
 __all__ = ["SECTIONS", "Answers"]
 
@@ -185,7 +185,7 @@ class Security(Section):
         "CAPTCHA; 'open': anyone, which invites spammers.",
         "security",
     )
-    password_strength: int = question(
+    password_strength: Count = question(
         "Minimum password entropy", "Passwords weaker than this many bits are refused at registration (0 = no check).",
         "security", ge=0, le=128,
     )
@@ -260,6 +260,48 @@ class Answers(BaseModel):
                                 ("tls.key_file", self.tls.key_file)):
                 try:
                     v.caddy_path(path or "", template=field.startswith("tls."))
+                except ValueError as error:
+                    raise ValueError(f"{field}: {error}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _upload_path_of_its_own(self) -> Answers:
+        # ejabberd keeps one handler per path: the upload would silently replace BOSH or WebSocket.
+        if self.upload.enabled:
+            taken = {"/bosh": "BOSH (mod_bosh)", "/ws": "WebSocket (ejabberd_http_ws)",
+                     "/.well-known": "the host-meta files (XEP-0156)"}
+            if self.security.registration == "captcha":
+                taken["/captcha"] = "the CAPTCHA images (ejabberd_captcha)"
+            path = "/" + self.upload.path.strip("/")
+            if path == "/" or path in taken:
+                what = taken.get(path, "every other handler of the web port")
+                raise ValueError(f"upload.path: {self.upload.path!r} is the path of {what}; "
+                                 "expected a path of its own such as '/upload'")
+        return self
+
+    @model_validator(mode="after")
+    def _ports_a_shared_host_lets_us_open(self) -> Answers:
+        # Uberspace's accounts are not root: a port below 1024 cannot be listened on there,
+        # and 80/443 belong to its own web front end.
+        if self.service.web_server == "uberspace":
+            for field, number in self.ports.services(self).items():
+                if number < 1024:
+                    raise ValueError(f"ports.{field}: port {number} is privileged, and Uberspace lets an "
+                                     "account listen only from 1024 up; expected the port `uberspace port add` "
+                                     "opened (40000-61000) or, for the web port, one above 1024")
+        return self
+
+    @model_validator(mode="after")
+    def _paths_a_systemd_unit_can_hold(self) -> Answers:
+        if self.service.manager == "systemd":
+            install = self.install
+            for field, path, characters in (
+                    ("install.ejabberdctl", install.ejabberdctl, v.SYSTEMD_EXECUTABLE),
+                    ("install.config_dir", install.config_dir, v.SYSTEMD_ARGUMENT),
+                    ("install.spool_dir", install.spool_dir, v.SYSTEMD_ARGUMENT),
+                    ("install.log_dir", install.log_dir, v.SYSTEMD_ARGUMENT)):
+                try:
+                    v.systemd_path(path, characters)
                 except ValueError as error:
                     raise ValueError(f"{field}: {error}") from None
         return self

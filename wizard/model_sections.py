@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, model_validator
 
 from wizard import validators as v
 from wizard.model_values import (
     AbsolutePath,
     CertPathTemplate,
+    Count,
     Domain,
-    IPAddress,
+    IPv4Address,
+    IPv6Address,
     Label,
     Port,
     Section,
@@ -93,13 +95,13 @@ class Domains(Section):
         "HTTP file upload (XEP-0363), WebSocket and BOSH are served on this subdomain through the web server.",
         "domains",
     )
-    ipv4: IPAddress | None = question(
+    ipv4: IPv4Address | None = question(
         "Server IPv4 address",
         "When given, the DNS records include the A records of every domain; leave empty to add them yourself.",
         "domains",
         default=None,
     )
-    ipv6: IPAddress | None = question(
+    ipv6: IPv6Address | None = question(
         "Server IPv6 address",
         "When given, the DNS records include the AAAA records of every domain.",
         "domains",
@@ -117,6 +119,34 @@ class Domains(Section):
     def all_names(self) -> list[str]:
         """Every name that needs DNS records and a certificate: each host and its subdomains."""
         return [name for host in self.hosts for name in (host, *self.subdomains(host).values())]
+
+    @model_validator(mode="after")
+    def _names_of_their_own(self) -> Domains:
+        """Each name belongs to one host or service, and every record name fits into DNS."""
+        roles = ("conference", "proxy", "pubsub", "upload")
+        labels: dict[str, str] = {}
+        for role in roles:
+            label = getattr(self, role)
+            if label in labels:
+                # ejabberd would serve two services at one name: one of them vanishes from disco.
+                raise ValueError(f"domains.{role}: {label!r} is already the label of domains.{labels[label]}; "
+                                 "every service needs a subdomain of its own")
+            labels[label] = role
+        owners: dict[str, str] = {}
+        for index, host in enumerate(self.hosts):
+            for role, name in (("", host), *((role, f"{label}.{host}") for label, role in labels.items())):
+                key = v.to_ascii(name)  # bücher.example and xn--bcher-kva.example are one name
+                if key in owners:
+                    raise ValueError(f"domains.hosts.{index}: {name!r} is also {owners[key]}; "
+                                     "each domain and service subdomain may appear once")
+                owners[key] = f"the {role} subdomain of {host!r}" if role else f"domains.hosts.{index}"
+                # The longest name dns/records.zone writes for it is an SRV record's.
+                record = v.SRV_PREFIX + key
+                if len(record) > v.DNS_NAME_MAX:
+                    raise ValueError(f"domains.hosts.{index}: {name!r} is too long for DNS: the record name "
+                                     f"{record[:40]}... has {len(record)} of the {v.DNS_NAME_MAX} characters "
+                                     "a name may have; expected a shorter domain or subdomain labels")
+        return self
 
 
 Cipher = Annotated[str, AfterValidator(v.safe_text)]
@@ -190,7 +220,7 @@ class Upload(Section):
         "Upload directory mode", "setgid directories (2750) keep the group of the docroot on new files.", "upload",
         when={"upload.enabled": True}, pattern=r"^[0-7]?[0-7]{3}$",
     )
-    max_size: int = question(
+    max_size: Count = question(
         "Largest upload (bytes)", "Files above this size are refused; 104857600 is 100 MB.", "upload",
         when={"upload.enabled": True}, ge=1,
     )
@@ -198,11 +228,11 @@ class Upload(Section):
         "Thumbnails", "Thumbnails need ImageMagick support compiled in; off is the safe choice.", "upload",
         when={"upload.enabled": True},
     )
-    secret_length: int = question(
+    secret_length: Count = question(
         "Slot secret length", "Length of the random part of each upload URL; 40 makes URLs unguessable.", "upload",
         when={"upload.enabled": True}, ge=8, le=128,
     )
-    quota_max_days: int | None = question(
+    quota_max_days: Count | None = question(
         "Delete uploads after (days)", "mod_http_upload_quota removes files older than this; empty keeps them forever.",
         "upload", when={"upload.enabled": True}, default=None, ge=1,
     )
@@ -247,7 +277,7 @@ class Database(Section):
         "A file with mode 0600 holding the password; relative paths start at the deployment directory.",
         "database", when={"database.password_source": "file", "database.backend": "mysql"},
     )
-    pool_size: int = question(
+    pool_size: Count = question(
         "Connection pool size", "How many connections ejabberd keeps open to the database.", "database",
         when={"database.backend": "mysql"}, ge=1, le=100,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from wizard import validators as v
 
@@ -22,6 +22,10 @@ Text = Annotated[str, AfterValidator(v.safe_text)]
 UserName = Annotated[str, AfterValidator(v.username)]
 ContactURI = Annotated[str, AfterValidator(v.contact_uri)]
 IPAddress = Annotated[str, AfterValidator(v.ip_address)]
+IPv4Address = Annotated[str, AfterValidator(v.ipv4_address)]
+IPv6Address = Annotated[str, AfterValidator(v.ipv6_address)]
+# Strict like the ports: YAML's `true` must not become a size or a count of 1.
+Count = StrictInt
 # Certificate paths may name each domain that needs a certificate ({name}) or
 # each host whose certificate also covers its subdomains ({host}).
 CertPathTemplate = Annotated[str, AfterValidator(lambda s: v.path_template(s, frozenset({"name", "host"})))]
@@ -41,3 +45,7 @@ def question(title: str, why: str, step: str, *, when: dict[str, Any] | None = N
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # Every text answer, whatever its own type checks: a CR, LF or NUL in any of them would
+    # end a line, a header or a C string of some generated file.
+    _no_control_characters = field_validator("*", mode="before")(v.no_control_characters)

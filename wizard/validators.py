@@ -24,6 +24,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Other scripts' full stops, which IDNA reads as dots: the U-label would not be the name DNS sees.
 _OTHER_DOTS = re.compile(r"[\u3002\uff0e\uff61]")
 PATH_MAX = 4096
+# A DNS name has at most 255 octets on the wire: 253 characters written out, without the final dot.
+DNS_NAME_MAX = 253
+# The longest label prefix of a record name in dns/records.zone (the direct-TLS federation SRV).
+SRV_PREFIX = "_xmpps-server._tcp."
 
 
 def domain(value: str) -> str:
@@ -98,8 +102,32 @@ def absolute_path(value: str) -> str:
 
 def safe_text(value: str) -> str:
     """Free text that ends up in generated files: no control characters."""
-    if _CONTROL.search(value):
+    if isinstance(value, str) and _CONTROL.search(value):
         raise ValueError(f"{shown(value)} contains a control character (such as a newline)")
+    return value
+
+
+def no_control_characters(value: object) -> object:
+    """Any text answer without control characters (a CR/LF/NUL would end a line, a header or a
+    C string in some generated file). Lists are their items' types' to check, which name the item."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValueError(f"{shown(value)} contains a control character (such as a newline); "
+                         "expected a single line of text")
+    return value
+
+
+# systemd reads these characters in an executable's name as special and refuses the unit,
+# and a bare (unquoted) word with a ' opens a quote it never closes.
+SYSTEMD_EXECUTABLE = ("'", '"', "\\")
+SYSTEMD_ARGUMENT = ("'",)
+
+
+def systemd_path(value: str, characters: tuple[str, ...]) -> str:
+    found = [c for c in characters if c in value]
+    if found:
+        names = " or ".join(repr(c) for c in characters)
+        raise ValueError(f"{shown(value)}: the systemd unit cannot hold {found[0]!r} in this path; "
+                         f"expected a path without {names}")
     return value
 
 
@@ -166,18 +194,47 @@ def contact_uri(value: str) -> str:
             raise ValueError(f"{shown(value)}: expected xmpp:someone@example.org")
         return value
     if scheme == "https":
-        parts = urlsplit(value)
-        if not parts.hostname:
-            raise ValueError(f"{shown(value)}: expected https://host/path")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  # urlsplit checks the port only when it is asked for
+        except ValueError:
+            raise ValueError(f"{shown(value)}: the port is not a number from 1 to 65535; "
+                             "expected https://host[:port]/path") from None
+        if not parts.hostname or parts.port == 0:
+            raise ValueError(f"{shown(value)}: expected https://host[:port]/path")
+        _web_host(value, parts.hostname)
         return value
     raise ValueError(f"{shown(value)} is not a contact URI: expected mailto:, xmpp: or https:")
 
 
 def ip_address(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError(f"{shown(value)} is not an IP address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        # A zone index names an interface of this machine: DNS and other hosts cannot use it.
+        raise ValueError(f"{shown(value)}: a zone index (%{address.scope_id}) is not part of a public address; "
+                         "expected the address alone")
+    return str(address)
+
+
+def ipv4_address(value: str) -> str:
+    """An IPv4 address, for A records."""
+    address = ip_address(value)
+    if ipaddress.ip_address(address).version != 4:
+        raise ValueError(f"{shown(value)} is an IPv6 address; expected an IPv4 address such as '192.0.2.1' "
+                         "(the IPv6 address goes into domains.ipv6)")
+    return address
+
+
+def ipv6_address(value: str) -> str:
+    """An IPv6 address, for AAAA records."""
+    address = ip_address(value)
+    if ipaddress.ip_address(address).version != 6:
+        raise ValueError(f"{shown(value)} is an IPv4 address; expected an IPv6 address such as '2001:db8::1' "
+                         "(the IPv4 address goes into domains.ipv4)")
+    return address
 
 
 def ejabberd_version(value: str) -> str:
@@ -185,17 +242,41 @@ def ejabberd_version(value: str) -> str:
     try:
         Release.parse(value)
     except ValueError:
-        raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01'") from None
+        raise ValueError(f"{shown(value)} is not an ejabberd version: expected YY.MM such as '23.01', "
+                         "the month from 01 to 12") from None
     return value
 
 
 def cors_origin(value: str) -> str:
     if value == "*":
         return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+    # The origin is sent as an HTTP header: a CR, LF or NUL would start a header of its own.
+    if _CONTROL.search(value) or " " in value:
+        raise ValueError(f"{shown(value)} contains a control character or a space; expected '*' or https://host")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # urlsplit checks the port only when it is asked for
+    except ValueError:
+        raise ValueError(f"{shown(value)} is not an origin: expected '*' or https://host[:port]") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username is not None:
         raise ValueError(f"{shown(value)} is not an origin: expected '*' or https://host")
+    _web_host(value, parts.hostname)
     return value
+
+
+def _web_host(value: str, host: str) -> None:
+    """The host of an https: URL: a domain name or an IP address."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    try:
+        domain(host)
+    except ValueError:
+        raise ValueError(f"{shown(value)}: {shown(host)} is not a host name; "
+                         "expected https://example.org/...") from None
 
 
 def private_mode(value: str) -> str:
