@@ -800,7 +800,7 @@ async def test_environment_bad_nameserver_in_the_tui_is_shown_and_the_wizard_goe
         app.go_to("domains")  # its checks ask DNS
 
         def failure_shown() -> str | None:
-            shown = str(app.screen.query_one("#findings", Static).render())
+            shown = str(app.screen.query_one("#findings-text", Static).render())
             return shown if app.screen.name == "domains" and "The checks could not run" in shown else None
 
         shown = await until(pilot, failure_shown, "the checks' failure on the domains step")
