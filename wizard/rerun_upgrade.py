@@ -15,10 +15,7 @@ from wizard.answers import build_from
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.given import ANSWERS_FILE, read_answers_file
-from wizard.plan import Plan, PlannedFile
-from wizard.render import CONFIG, EXECUTABLE
-from wizard.render import upgrade as steps
-from wizard.upgrade import GUIDE, SCRIPT, target_release
+from wizard.upgrade import target_release, with_steps
 
 
 def written_release(out: Path) -> str | None:
@@ -44,9 +41,5 @@ def with_upgrade_steps(proposal: Proposal) -> tuple[str | None, Proposal]:
     except InputError as error:
         reason = str(error).split(": ", 1)[-1]
         raise InputError(f"install.version: {to} is {reason}", field="install.version") from None
-    # As wizard.upgrade.propose_upgrade adds them (asked of its owner: one function for both).
-    answers, files = proposal.answers, proposal.plan.files
-    plan = Plan({**files,
-                 SCRIPT: PlannedFile(steps.script_text(answers, current), EXECUTABLE),
-                 GUIDE: PlannedFile(steps.guide(answers, current, files[CONFIG].content))})
+    plan = with_steps(proposal.plan, proposal.answers, current)
     return current, replace(proposal, plan=plan, changes=plan.compare(proposal.out))
