@@ -18,6 +18,7 @@ from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
 from wizard.given import Given, saved_answers
 from wizard.importer import read as read_import
+from wizard.machine import detect_platform
 from wizard.plan import BACKUP_DIR, check_output_dir
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import STEPS
@@ -125,7 +126,11 @@ def _ask_secret(secret: SecretQuestion) -> str:
 
 def _ask_preset() -> str:
     choices = [questionary.Choice(f"{name}: {presets.describe(name)}", value=name) for name in presets.names()]
-    chosen: str = questionary.select("Which kind of host?", choices=choices).unsafe_ask()
+    found = detect_platform()  # this machine's preset is the one offered first
+    default = found.preset if found and found.preset in presets.names() else None
+    if found and default:
+        print(f"This machine: {found.reason}, so {default} is preselected.")
+    chosen: str = questionary.select("Which kind of host?", choices=choices, default=default).unsafe_ask()
     return chosen
 
 

@@ -9,6 +9,7 @@ from textual.widgets.option_list import Option
 
 import presets
 from screens.base import WizardScreen
+from wizard.machine import detect_platform
 from wizard.steps import STEPS
 
 
@@ -32,6 +33,10 @@ class PresetScreen(WizardScreen):
     def on_mount(self) -> None:
         chosen = self.wizard.preset_name
         option_list = self.query_one("#presets", OptionList)
+        found = None if chosen else (self.wizard.machine.platform if self.wizard.machine else detect_platform())
+        if found and found.preset in presets.names():  # this machine's preset, and why; another can be chosen
+            chosen = found.preset
+            self.notify(f"{chosen} is preselected: {found.reason}.", title="This machine")
         if chosen:
             option_list.highlighted = presets.names().index(chosen)
 

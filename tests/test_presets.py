@@ -74,3 +74,50 @@ def test_a_description_written_any_way_is_described_as_the_parser_reads_it(reque
 def test_an_unknown_preset_is_refused_as_when_loading(preset_directory: Path) -> None:
     with pytest.raises(presets.PresetError, match="unknown preset 'nope'"):
         presets.describe("nope")
+
+
+# The Debian preset: apt, the package's own unit (a drop-in only where an answer needs one), its config.
+def _debian(tmp_path: Path, **overrides: object) -> Path:
+    from tests.answers_helpers import defaults, write_answers, write_secret
+    from wizard.cli import main
+
+    out = tmp_path / "deploy"
+    write_secret(out / "db-password", "secret-db-password")
+    answers = write_answers(tmp_path / "answers.yml", defaults("debian", **overrides))
+    assert main(["generate", "--out", str(out), "--answers", str(answers), "--yes"]) == 0
+    return out
+
+
+def test_the_debian_preset_installs_with_apt_and_runs_the_package_s_own_unit(tmp_path: Path) -> None:
+    out = _debian(tmp_path)
+    install = (out / "scripts/install.sh").read_text()
+    assert "packages='ejabberd erlang-p1-mysql caddy certbot acl'" in install
+    assert "DEBIAN_FRONTEND=noninteractive" in install and "pacman" not in install
+    assert not (out / "service").exists()  # nothing replaces /lib/systemd/system/ejabberd.service
+    deploy = (out / "scripts/deploy.sh").read_text()
+    assert "service_file=''" in deploy and "statoverride=yes" in deploy
+    readme = (out / "README.md").read_text()
+    assert "sudo systemctl stop caddy" in readme  # Debian's Caddy holds port 80 after its install
+    assert "keep the local version currently installed" in readme and "ejabberd.yml.ucf-dist" in readme
+    assert "apt-cache policy ejabberd" in readme
+    assert "caddy_main=/etc/caddy/Caddyfile" in (out / "scripts/setup-platform.sh").read_text()
+    config = (out / "config/ejabberd.yml").read_text()
+    assert "/etc/letsencrypt/live/example.test/fullchain.pem" in config
+
+
+def test_what_the_answers_need_is_installed_with_it(tmp_path: Path) -> None:
+    out = _debian(tmp_path, security={"registration": "captcha", "captcha_cmd": "/usr/share/ejabberd/captcha.sh"},
+                  database={"backend": "mysql", "password_source": "file", "password_file": "db-password"})
+    install = (out / "scripts/install.sh").read_text()
+    assert "imagemagick" in install and "mariadb-server mariadb-client" in install
+
+
+def test_a_drop_in_only_where_an_answer_needs_one(tmp_path: Path) -> None:
+    out = _debian(tmp_path, install={"spool_dir": "/srv/ejabberd"}, upload={"docroot": "/home/uploads"})
+    dropin = (out / "service/ejabberd-wizard.conf").read_text()
+    assert "[Service]\n" in dropin and "ExecStart=\nExecStart=/usr/sbin/ejabberdctl" in dropin
+    assert "--spool /srv/ejabberd" in dropin and "ProtectHome=false" in dropin
+    assert "[Unit]" not in dropin and "User=" not in dropin  # a drop-in, never a replacement
+    deploy = (out / "scripts/deploy.sh").read_text()
+    assert "service_file=service/ejabberd-wizard.conf" in deploy
+    assert "unit_path=/etc/systemd/system/ejabberd.service.d/ejabberd-wizard.conf" in deploy

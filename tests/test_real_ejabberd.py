@@ -41,7 +41,8 @@ def _generate(tmp_path: Path, answers: dict[str, Any], password: str | None) -> 
     return (out / "config" / "ejabberd.yml").read_text()
 
 
-PRESETS = [("uberspace", "defaults"), ("uberspace", "everything"), ("arch", "defaults"), ("arch", "everything")]
+PRESETS = [("uberspace", "defaults"), ("uberspace", "everything"), ("arch", "defaults"), ("arch", "everything"),
+           ("debian", "defaults"), ("debian", "everything")]
 CASES = [(release, preset, variant) for release in RELEASES for preset, variant in PRESETS]
 
 

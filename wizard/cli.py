@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def with_inputs(sub: argparse.ArgumentParser, out_required: bool = False) -> None:
-        sub.add_argument("--preset", help="preset to start from (see `ejabberd-wizard presets`)")
+        sub.add_argument("--preset", help="preset to start from (see `ejabberd-wizard presets`); without it, "
+                         "the answers' preset, else the wizard preselects this machine's")
         sub.add_argument("--out", type=_directory, required=out_required, default=None if out_required else DEFAULT_OUT,
                          help=f"deployment directory (default: ./{DEFAULT_OUT})")
         sub.add_argument("--answers", type=Path, help="answers file (YAML); default: DIR/wizard.yml when it exists")
@@ -190,9 +191,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _presets() -> int:
     import presets
-
+    from wizard.machine import detect_platform
+    found = detect_platform()  # the one the wizard preselects, and why
     for name in presets.names():
-        print(f"{name:<12} {presets.load(name).description}")
+        mark = f"  (this machine: {found.reason})" if found and found.preset == name else ""
+        print(f"{name:<12} {presets.load(name).description}{mark}")
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ is asked, and a test (or a future platform check) can point it at a fake root.
 from __future__ import annotations
 
 import getpass
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,10 +35,12 @@ class Machine:
     login: str
     home_dir: str
     ejabberd_package: InstalledPackage | None = None
+    platform: Platform | None = None  # the preset of this machine, when it is recognised
 
     @classmethod
     def current(cls) -> Machine:
-        return cls(login=getpass.getuser(), home_dir=str(Path.home()), ejabberd_package=installed_ejabberd())
+        return cls(login=getpass.getuser(), home_dir=str(Path.home()), ejabberd_package=installed_ejabberd(),
+                   platform=detect_platform())
 
 
 def installed_ejabberd(root: Path = Path("/")) -> InstalledPackage | None:
@@ -83,3 +86,44 @@ def _from_pacman(local: Path, _stamp: int) -> InstalledPackage | None:
 def _package(version: str, kind: str) -> InstalledPackage | None:
     match = _RELEASE.match(version)
     return InstalledPackage(match.group(1), f"{kind} ejabberd {version}") if match else None
+
+
+# Where a platform's own command lives; the wizard looks in the usual places, under a root.
+_COMMAND_DIRS = ("usr/local/bin", "usr/bin", "bin", "usr/local/sbin", "usr/sbin", "sbin")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The preset of the machine the wizard runs on, and what shows it."""
+
+    preset: str  # "debian"
+    reason: str  # "/etc/debian_version is there"
+
+
+def detect_platform(root: Path | None = None) -> Platform | None:
+    """The platform below ``root``, from its files: Uberspace's command, Arch's release file, Debian's
+    or Ubuntu's. None when it is none of them (the user chooses). ``root`` defaults to
+    $EJABBERD_WIZARD_PLATFORM_ROOT, else /: a test points it at a fake root (or an empty one)."""
+    if root is None:
+        root = Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/")
+    for directory in _COMMAND_DIRS:
+        if (root / directory / "uberspace").is_file():
+            return Platform("uberspace", f"the uberspace command is installed (/{directory}/uberspace)")
+    if (root / "etc/arch-release").exists():
+        return Platform("arch", "/etc/arch-release is there")
+    fields = _os_release(root)
+    if fields.get("ID") in ("debian", "ubuntu"):
+        return Platform("debian", f"/etc/os-release says ID={fields['ID']}")
+    if (root / "etc/debian_version").exists():
+        return Platform("debian", "/etc/debian_version is there")
+    return None
+
+
+def _os_release(root: Path) -> dict[str, str]:
+    for name in ("etc/os-release", "usr/lib/os-release"):
+        try:
+            text = (root / name).read_text(errors="replace")
+        except OSError:
+            continue
+        return {key: value.strip().strip("\"'") for key, value in re.findall(r"^([A-Z_]+)=(.*)$", text, re.M)}
+    return {}

@@ -73,13 +73,42 @@ def root(purpose: str = PURPOSE) -> Path:
     return roots.cached(SUITE, recipe_key(), _build, purpose=purpose)
 
 
-# What each platform has that a Debian root has not: stand-ins (tests/support/standins).
-PLATFORM_TOOLS = {"arch": ("pacman", "systemctl"), "uberspace": ("uberspace",)}
+# The Debian preset's README installs with the real apt, in a sandbox that reaches no mirror: its root
+# is a fresh Debian 12 server (what the README's commands and the rehearsal itself need), with the
+# packages the README installs already fetched into apt's cache, where apt installs them from.
+FRESH_SERVER = ("sudo", "curl", "openssl", "python3", "python3-venv", "ca-certificates", "procps", "iproute2",
+                "diffutils", "xz-utils")
+FETCHED = ("ejabberd", "erlang-p1-mysql", "caddy", "certbot", "acl", "imagemagick", "mariadb-server",
+           "mariadb-client")
+APT_ROOT = f"{SUITE}-apt"
+
+
+def _build_fresh_server(target: Path) -> None:
+    roots.debootstrap(target, SUITE)
+    with roots.mounted_proc(target):
+        roots.apt_install(target, FRESH_SERVER)
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
+        roots.in_root(target, "python3", "-m", "venv", WIZARD_VENV, what="python3 -m venv", timeout=300)
+        roots.in_root(target, f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies(),
+                      what="pip install (the wizard's dependencies)", timeout=1800)
+        roots.in_root(target, "apt-get", "install", "-y", "-qq", "--download-only", *FETCHED,
+                      what="apt-get install --download-only", timeout=1800)
+
+
+def fresh_server_root(purpose: str = PURPOSE) -> Path:
+    """The cached fresh Debian 12 server (nothing of ejabberd installed yet), built on first use."""
+    recipe = roots.key(SUITE, FRESH_SERVER, FETCHED, BUILD_VERSION, _wizard_dependencies())
+    return roots.cached(APT_ROOT, recipe, _build_fresh_server, purpose=purpose)
+
+
+# What each platform has that a Debian root has not: stand-ins (tests/support/standins). Debian has
+# it all but a running systemd and an ACME server.
+PLATFORM_TOOLS = {"arch": ("pacman", "systemctl"), "uberspace": ("uberspace",), "debian": ("systemctl", "certbot")}
 
 
 class Sandbox:
     """A writable copy of the root in a network namespace with ``addresses`` on its ``lo``, with the
-    stand-ins of ``platform`` (arch, uberspace)."""
+    stand-ins of ``platform`` (arch, uberspace, debian: a fresh Debian server)."""
 
     def __init__(self, platform: str, addresses: Sequence[str] = ()) -> None:
         assert platform in PLATFORM_TOOLS, platform
@@ -87,7 +116,7 @@ class Sandbox:
         if os.geteuid() != 0:
             roots.unavailable(PURPOSE, "root (ip netns, overlayfs)")
         require("ip", "apt-get install iproute2")
-        self.lower = root()
+        self.lower = fresh_server_root() if platform == "debian" else root()
         starting("a sandbox (chroot in a network namespace)")
         self.name = f"ejw-{secrets.token_hex(4)}"
         self.base = Path(tempfile.mkdtemp(prefix="ejw-sandbox-", dir="/var/tmp"))
@@ -133,6 +162,14 @@ class Sandbox:
         (self.path / "etc/resolv.conf").write_text("nameserver 127.0.0.1\n")
         self._install_standins()
         self._install_wizard()
+        if self.platform == "debian":
+            # As on a Debian server, packages start their services as they are installed: through
+            # systemctl (the stand-in), which maintainer scripts use where /run/systemd/system is.
+            # apt runs them with its own PATH (DPkg::Path, no /usr/local): systemctl is where Debian's is.
+            (self.path / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
+            (self.path / "run/systemd/system").mkdir(parents=True)
+            for program in ("systemctl", "systemd-tmpfiles"):  # and /run/<service> is made as systemd would
+                (self.path / "usr/bin" / program).symlink_to(f"/usr/local/lib/standins/{program}")
 
     def _install_standins(self) -> None:
         shelf = self.path / "usr/local/lib/standins"

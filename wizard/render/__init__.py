@@ -33,10 +33,7 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
         "dns/records.zone": PlannedFile(dns_zone.render(answers)),
         "README.md": PlannedFile(readme.render(answers)),
     }
-    if answers.service.manager == "supervisord":
-        files["service/ejabberd.ini"] = PlannedFile(service.supervisord_ini(answers))
-    else:
-        files["service/ejabberd.service"] = PlannedFile(service.systemd_unit(answers))
+    files.update((path, PlannedFile(text)) for path, text in service.files(answers).items())
     if answers.compliance.alternative_connections:
         files["web/.well-known/host-meta"] = PlannedFile(web.host_meta(answers))
         files["web/.well-known/host-meta.json"] = PlannedFile(web.host_meta_json(answers))

@@ -11,6 +11,7 @@ from wizard.model import Answers
 from wizard.render.certificates import pairs
 from wizard.render.endpoints import Endpoints
 from wizard.render.scripts import script, words
+from wizard.render.service import by_apt
 
 # Where certbot runs the hook during `certbot renew`: it decides what the hook does by the
 # directory it finds itself in (run from scripts/, it does what the deploy phase does).
@@ -212,7 +213,9 @@ def _setup_caddy_host(answers: Answers) -> str:
         {"user": install.user, "upload_dir": upload.docroot if upload.enabled else "", "dir_mode": upload.dir_mode,
          "dhfile": answers.tls.dhfile or "", "web_root": answers.service.web_root,
          "config_dir": install.config_dir, "hooks": CERTBOT_HOOKS, "hook_name": HOOK_NAME,
-         "hook_phases": words(list(HOOK_DIRS))},
+         "hook_phases": words(list(HOOK_DIRS)),
+         # Debian's Caddyfile serves only its own page: it is told to read the sites of conf.d too.
+         "caddy_main": "/etc/caddy/Caddyfile" if by_apt(answers) else "", "caddy_sites": "/etc/caddy/conf.d"},
         r"""
 if [ "$(id -u)" -ne 0 ]; then
     echo "run this as root (sudo sh $0)" >&2
@@ -239,5 +242,11 @@ if [ -n "$dhfile" ] && [ ! -f "$dhfile" ]; then
 fi
 install -d -m 0755 "$web_root/.well-known"
 install -d -m 0750 -g "$user" "$config_dir"
+if [ -n "$caddy_main" ] && ! grep -qxF "import $caddy_sites/*" "$caddy_main"; then
+    install -d -m 0755 "$caddy_sites"
+    printf '\n# The sites of ejabberd-wizard (and any other) in %s\nimport %s/*\n' "$caddy_sites" "$caddy_sites" \
+        >> "$caddy_main"
+    echo "added to $caddy_main: import $caddy_sites/*"
+fi
 """,
     )

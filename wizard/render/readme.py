@@ -7,6 +7,7 @@ import shlex
 from wizard.model import Answers
 from wizard.render.endpoints import Endpoints
 from wizard.render.platform import public_ports
+from wizard.render.service import by_apt, files
 
 
 def render(answers: Answers) -> str:
@@ -86,15 +87,23 @@ def _uberspace_steps(answers: Answers) -> list[tuple[str, list[str]]]:
 
 def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     names = " ".join(f"-d {name}" for name in answers.domains.all_names())
+    apt = by_apt(answers)
+    certbot = f"sudo certbot certonly --standalone {names}"
     steps: list[tuple[str, list[str]]] = [
-        ("Install ejabberd, Caddy and certbot", [*_code("sudo sh scripts/install.sh")]),
+        ("Install ejabberd, Caddy and certbot", [
+            *(["With apt; the package asks nothing (its questions are for the config this deployment replaces).",
+               "apt starts ejabberd with the package's config (host `localhost`) and Caddy with its welcome",
+               "page on port 80; the steps below replace both."] if apt else []),
+            *_code("sudo sh scripts/install.sh"),
+        ]),
         _firewall_step(answers),
         _dns_step(),
         ("Get the certificates", [
             "One certificate for each domain and all its subdomains, once the DNS records resolve (certbot",
-            "answers on port 80 itself: nothing else may listen there yet). certbot asks for an e-mail address",
-            "and for your agreement to Let's Encrypt's terms the first time.",
-            *_code(f"sudo certbot certonly --standalone {names}"),
+            "answers on port 80 itself: nothing else may listen there yet"
+            + ("; Debian's Caddy does, so it is stopped first and the deploy step starts it again)." if apt else ")."),
+            "certbot asks for an e-mail address and for your agreement to Let's Encrypt's terms the first time.",
+            *(_code("sudo systemctl stop caddy", certbot) if apt else _code(certbot)),
         ]),
         ("Prepare the host: upload directory, certificate access, DH parameters", [
             "Lets ejabberd and Caddy read the certificates, now and after every renewal: it installs",
@@ -109,11 +118,14 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         steps.append(_database_step(answers))
     steps += [
         ("Put the configuration in place and start ejabberd and Caddy", [
-            f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, the unit to "
-            f"`{answers.service.unit_path}`, the Caddy site to `/etc/caddy/conf.d/ejabberd.caddy`",
+            f"Copies `config/ejabberd.yml` to `{answers.install.config_dir}`, {_unit_placed(answers)}the Caddy "
+            "site to `/etc/caddy/conf.d/ejabberd.caddy`",
             "and the host-meta files, keeping a backup of every file it replaces. Caddy's main",
-            "Caddyfile must contain `import /etc/caddy/conf.d/*` (Arch's default one does). Both services",
-            "are enabled, so they start at boot; `systemctl status` shows both `active (running)`.",
+            "Caddyfile must contain `import /etc/caddy/conf.d/*` ("
+            + ("the previous step added it)." if apt else "Arch's default one does).")
+            + (" ejabberd restarts on the first run (the package's config had another host), and reloads later."
+               if apt else ""),
+            "Both services are enabled, so they start at boot; `systemctl status` shows both `active (running)`.",
             *_code("sudo sh scripts/deploy.sh", "systemctl status ejabberd caddy"),
         ]),
         _admin_step(answers, run_as=answers.install.user),
@@ -122,6 +134,14 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
         _backup_step(answers, sudo=True),
     ]
     return steps
+
+
+def _unit_placed(answers: Answers) -> str:
+    if not by_apt(answers):
+        return f"the unit to `{answers.service.unit_path}`, "
+    if files(answers):
+        return f"a drop-in for the package's unit to `{answers.service.unit_path}`, "
+    return ""  # the package's own unit runs ejabberd as it is
 
 
 def _firewall_step(answers: Answers) -> tuple[str, list[str]]:
@@ -162,6 +182,8 @@ def _database_step(answers: Answers) -> tuple[str, list[str]]:
 def _upgrade_section(answers: Answers) -> list[str]:
     where = ("`pacman -Si ejabberd` shows the release an upgrade of the package installs"
              if answers.install.method == "package" else "new releases: https://github.com/processone/ejabberd/releases")
+    if by_apt(answers):
+        where = "`apt-cache policy ejabberd` shows the release an upgrade of the package installs"
     return [
         "## Upgrading ejabberd",
         "",
@@ -170,7 +192,26 @@ def _upgrade_section(answers: Answers) -> list[str]:
         "It writes the config for that release (the diff shows every option it renames or removes; your own",
         "edits are kept) and the steps in order, `UPGRADE.md` and `scripts/upgrade.sh`: back up, stop, install,",
         "start with the new config (the database brought along), check. It refuses to go back to an older release.",
+        *(_apt_upgrade_lines(answers) if by_apt(answers) else []),
         "",
+    ]
+
+
+def _apt_upgrade_lines(answers: Answers) -> list[str]:
+    config = f"{answers.install.config_dir}/ejabberd.yml"
+    return [
+        "",
+        f"### What `apt upgrade` asks about `{config}`",
+        "",
+        f"The package keeps `{config}` with ucf, not as a dpkg conffile. When an upgrade brings a new version",
+        "of the package's own config, apt asks *What do you want to do about modified configuration file",
+        "ejabberd.yml?*: answer **keep the local version currently installed** (the default; installing the",
+        "maintainer's version would replace this deployment's config by one for `localhost`). The package's",
+        f"version is then left beside it as `{config}.ucf-dist`, to delete. Without a terminal",
+        "(`DEBIAN_FRONTEND=noninteractive`) the local version is kept as well. `/etc/caddy/Caddyfile` is a",
+        "dpkg conffile with one added line: for it, apt asks *Configuration file ... What would you like to do",
+        "about it?*: answer **N** (keep your currently-installed version). `scripts/deploy.sh` records the",
+        "config's owner and mode with `dpkg-statoverride`, so an upgrade keeps them too.",
     ]
 
 
@@ -249,7 +290,7 @@ def _files_section(answers: Answers) -> list[str]:
         "- `wizard.yml`: the answers (no secrets).",
         "- `config/ejabberd.yml`: the server configuration.",
         "- `dns/records.zone`: the DNS records to add.",
-        "- `service/`: the service definition.",
+        *(["- `service/`: the service definition."] if files(answers) else []),
         f"- `web/`: the XEP-0156 host-meta files (WebSocket `{endpoints.websocket}`, BOSH `{endpoints.bosh}`)"
         + (" and the Caddy site." if answers.service.web_server == "caddy" else "."),
         "- `scripts/`: the steps above.",

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from wizard.model import Answers
 from wizard.releases import capabilities
 from wizard.render.certificates import certfiles
+from wizard.render.service import by_apt
+from wizard.render.service import files as service_files
 
 
 def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:
@@ -43,11 +45,15 @@ ctl() {
 
 
 def _packages(answers: Answers) -> list[str]:
-    packages = ["ejabberd"]
+    apt = by_apt(answers)
+    # Debian splits ejabberd's MySQL driver off; the certbot hook grants access with setfacl (acl).
+    packages = ["ejabberd", "erlang-p1-mysql"] if apt else ["ejabberd"]
     if answers.service.web_server == "caddy":
-        packages += ["caddy", "certbot"]
+        packages += ["caddy", "certbot", "acl"] if apt else ["caddy", "certbot"]
     if _draws_captchas(answers):
         packages.append("imagemagick")  # captcha.sh draws with its convert; without it 26.07 does not start
+    if apt and answers.database.backend == "mysql" and answers.database.server in ("localhost", "127.0.0.1", "::1"):
+        packages += ["mariadb-server", "mariadb-client"]
     return packages
 
 
@@ -64,8 +70,32 @@ fi
 """
 
 
+# The package's own questions (host name, admin account) are for a config this deployment
+# replaces: apt asks nothing. The package lists are updated when apt cannot install from them.
+APT_INSTALL = """
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run this as root (sudo sh $0)" >&2
+    exit 1
+fi
+DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND
+# shellcheck disable=SC2086 # the package names are meant to be split
+if ! apt-get install -y $packages; then
+    echo "updating the package lists, then trying again"
+    apt-get update
+    apt-get install -y $packages
+fi
+"""
+
+
 def install(answers: Answers) -> str:
     install = answers.install
+    if install.method == "package" and by_apt(answers):
+        return script(
+            "Install ejabberd and what this deployment needs from the distribution's packages (run as root).",
+            {"packages": words(_packages(answers))},
+            APT_INSTALL,
+        )
     if install.method == "package":
         return script(
             "Install ejabberd and Caddy from the distribution's packages (run as root).",
@@ -116,8 +146,12 @@ def deploy(answers: Answers) -> str:
         **control_variables(answers),
         "owner": "root:" + answers.install.user if caddy else "",
         "config_mode": "0640" if caddy else "0600",
-        "service_file": "service/" + ("ejabberd.service" if service.manager == "systemd" else "ejabberd.ini"),
+        "service_file": _service_file(answers),
         "unit_path": service.unit_path,
+        # dpkg's record of the config's owner and mode: the package's maintainer script would
+        # otherwise make it ejabberd's own (0600) on every upgrade.
+        "statoverride": "yes" if by_apt(answers) else "",
+        "group": answers.install.user,
         "web_root": service.web_root,
         "alternative_connections": "yes" if answers.compliance.alternative_connections else "",
         "caddy_site": "/etc/caddy/conf.d/ejabberd.caddy" if caddy else "",
@@ -193,10 +227,25 @@ install_file() {
     echo "installed: $2"
 }
 
+# A config the wizard did not write (the package's own) is replaced: ejabberd restarts rather than
+# reloads, so that its hosts, listeners and database are the new ones from the start.
+taken_over=""
+if [ -f "$config_dir/ejabberd.yml" ] && ! grep -q 'ejabberd-wizard' "$config_dir/ejabberd.yml"; then
+    taken_over=yes
+fi
 install_file "$here/config/ejabberd.yml" "$config_dir/ejabberd.yml" "$config_mode"
+if [ -n "$statoverride" ] && ! dpkg-statoverride --list "$config_dir/ejabberd.yml" >/dev/null; then
+    dpkg-statoverride --update --add root "$group" "$config_mode" "$config_dir/ejabberd.yml"
+fi
 owner_of_others=$owner
 owner=""
-install_file "$here/$service_file" "$unit_path" 0644
+if [ -n "$service_file" ]; then
+    install_file "$here/$service_file" "$unit_path" 0644
+elif [ -f "$unit_path" ]; then
+    # No answer needs the drop-in any more: the package's unit alone runs ejabberd.
+    mv -f "$unit_path" "$unit_path.bak-$stamp"
+    echo "removed:   $unit_path (backup: $unit_path.bak-$stamp)"
+fi
 if [ -n "$alternative_connections" ]; then
     install_file "$here/web/.well-known/host-meta" "$web_root/.well-known/host-meta" 0644
     install_file "$here/web/.well-known/host-meta.json" "$web_root/.well-known/host-meta.json" 0644
@@ -209,7 +258,13 @@ owner=$owner_of_others
 if [ "$manager" = systemd ]; then
     systemctl daemon-reload
     systemctl enable ejabberd
-    if systemctl is-active --quiet ejabberd; then ctl reload_config; else systemctl start ejabberd; fi
+    if ! systemctl is-active --quiet ejabberd; then
+        systemctl start ejabberd
+    elif [ -n "$taken_over" ]; then
+        systemctl restart ejabberd
+    else
+        ctl reload_config
+    fi
     if [ -n "$caddy_site" ]; then
         systemctl enable caddy
         if systemctl is-active --quiet caddy; then systemctl reload caddy; else systemctl start caddy; fi
@@ -242,6 +297,11 @@ else
 fi
 """,
     )
+
+
+def _service_file(answers: Answers) -> str:
+    """The service definition in the deployment directory; none where the package's unit does it all."""
+    return next(iter(service_files(answers)), "")
 
 
 def register_admin(answers: Answers) -> str:

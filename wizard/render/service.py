@@ -72,3 +72,45 @@ def systemd_unit(answers: Answers) -> str:
         "[Install]\n"
         "WantedBy=multi-user.target\n",
     ])
+
+
+def by_apt(answers: Answers) -> bool:
+    """Installed from Debian's (or Ubuntu's) package: apt, and the package's own systemd unit."""
+    return answers.install.method == "package" and answers.preset == "debian"
+
+
+# What the Debian package's unit runs: its ejabberdctl, with the directories of /etc/default/ejabberd.
+DEBIAN_PACKAGE = {"ejabberdctl": "/usr/sbin/ejabberdctl", "config_dir": "/etc/ejabberd",
+                  "spool_dir": "/var/lib/ejabberd", "log_dir": "/var/log/ejabberd"}
+# The package's unit has ProtectHome=true: ejabberd sees nothing below these.
+HIDDEN_BY_THE_UNIT = ("/home/", "/root/", "/run/user/")
+
+
+def dropin(answers: Answers) -> str | None:
+    """A drop-in for the package's unit, only where an answer needs one (never a replacement)."""
+    install, changes = answers.install, []
+    if any(getattr(install, field) != value for field, value in DEBIAN_PACKAGE.items()):
+        base = " ".join(systemd_quote(w) for w in _ejabberdctl_foreground(answers)[:-1])
+        changes += ["# ejabberd's directories are not the package's: its ejabberdctl is told them.",
+                    "ExecStart=", f"ExecStart={base} foreground", "ExecStop=", f"ExecStop={base} stop",
+                    "ExecReload=", f"ExecReload={base} reload_config"]
+    used = [install.config_dir, install.spool_dir, install.log_dir, answers.tls.cert_file]
+    if answers.upload.enabled:
+        used.append(answers.upload.docroot)
+    if any((path.rstrip("/") + "/").startswith(HIDDEN_BY_THE_UNIT) for path in used):
+        changes += ["# A directory ejabberd uses is below /home, /root or /run/user, which the unit hides.",
+                    "ProtectHome=false"]
+    if not changes:
+        return None
+    return "# Drop-in for the ejabberd package's unit, written by ejabberd-wizard.\n[Service]\n" + "\n".join(
+        changes) + "\n"
+
+
+def files(answers: Answers) -> dict[str, str]:
+    """service/: supervisord's program, the wizard's systemd unit, or the drop-in for the package's unit."""
+    if answers.service.manager == "supervisord":
+        return {"service/ejabberd.ini": supervisord_ini(answers)}
+    if by_apt(answers):
+        override = dropin(answers)
+        return {"service/ejabberd-wizard.conf": override} if override else {}
+    return {"service/ejabberd.service": systemd_unit(answers)}

@@ -1,0 +1,109 @@
+"""The Debian preset's README, followed exactly on a fresh Debian 12 server with the real apt.
+
+Everything is Debian's own: apt and dpkg install the packages (fetched into apt's cache when the root
+was built: the sandbox reaches no mirror), their maintainer scripts create the users and start the
+services with the package's own units, through the stand-in of systemctl (no systemd runs in a
+chroot); certbot is the stand-in (no ACME server can be reached). See tests/test_rehearsal.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.rehearsal import Rehearsal, Step, Typed, readme_steps
+from tests.support.sandbox import Sandbox
+from tests.test_rehearsal import (
+    ADMIN_PASSWORD,
+    DEPLOYMENT,
+    DOMAIN,
+    IPV4,
+    IPV6,
+    Provider,
+    answers_for,
+    host_meta_allows_other_origins,
+    issued_certificate,
+    judge_check,
+    judge_verify,
+    served_certificate,
+    tunnel_target,
+)
+
+pytestmark = pytest.mark.slow
+
+CONFIG = "/etc/ejabberd/ejabberd.yml"
+
+
+@pytest.fixture
+def debian_sandbox() -> Iterator[Sandbox]:
+    with Sandbox("debian", addresses=[IPV4, IPV6]) as sandbox:
+        yield sandbox
+
+
+def no_firewall_here(sandbox: Sandbox) -> Callable[[Step], None]:
+    def check(step: Step) -> None:
+        """The step is for a machine with a firewall: the sandbox has none that could drop anything."""
+        assert sandbox.run("command -v nft || command -v ufw || command -v iptables").returncode != 0, step
+    return check
+
+
+def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debian_sandbox: Sandbox) -> None:
+    sandbox = debian_sandbox
+    provider = Provider(sandbox)
+    assert sandbox.run("dpkg-query -W ejabberd caddy").returncode != 0, "the server is not fresh"
+    sandbox.inside("/root/answers.yml").write_text(answers_for("debian", DOMAIN))
+    rehearsal = Rehearsal(
+        sandbox, "/root",
+        answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
+                 Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD)],
+        elsewhere={"Add the DNS records": provider.publish,
+                   "Let the ports through the firewall": no_firewall_here(sandbox),
+                   "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
+        judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
+    )
+    with rehearsal.reported():
+        rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
+        rehearsal.directory = DEPLOYMENT
+        readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
+        assert not sandbox.inside(f"{DEPLOYMENT}/service").exists(), "a unit where the package's would do"
+        steps = rehearsal.follow(readme, until="Get the certificates")
+        # apt installed the packages, and their scripts started both services as on a Debian server.
+        installed = rehearsal.run("dpkg-query -W -f '${Package} ${Status}\\n' ejabberd erlang-p1-mysql caddy acl")
+        assert installed.count("install ok installed") == 4, installed
+        assert rehearsal.run("systemctl is-active ejabberd caddy").split() == ["active", "active"]
+        steps += rehearsal.follow(readme)[len(steps):]
+        assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
+        assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
+
+        # The package's unit runs ejabberd as the package's user, with the deployment's config.
+        assert not sandbox.inside("/etc/systemd/system/ejabberd.service").exists()
+        beam = rehearsal.run("ps -o user= -C beam.smp")
+        assert beam.split() == ["ejabberd"], beam
+        live = sandbox.inside(CONFIG).read_text()
+        assert "ejabberd-wizard" in live and f'  - "{DOMAIN}"' in live and "localhost\"\n" not in live
+        host_meta_allows_other_origins(rehearsal, DOMAIN)
+
+        # A renewal reaches ejabberd and Caddy (certbot's hooks, as on Arch).
+        before = issued_certificate(sandbox)
+        assert served_certificate(sandbox, 5223, DOMAIN) == before == served_certificate(sandbox, 443, f"file.{DOMAIN}")
+        rehearsal.run("certbot renew --force-renewal")
+        after = issued_certificate(sandbox)
+        assert after != before
+        assert served_certificate(sandbox, 5223, DOMAIN) == after, "ejabberd still serves the old certificate"
+        assert served_certificate(sandbox, 443, f"file.{DOMAIN}") == after, "Caddy still serves the old certificate"
+
+        # What an upgrade does to the config (README, "What `apt upgrade` asks"): the package's scripts
+        # run again; a new version of the package's own config is left beside ours, ours stays.
+        hashes = sandbox.inside("/var/lib/ucf/hashfile")
+        hashes.write_text(re.sub(rf"^\S+(\s+{re.escape(CONFIG)})$", r"0" * 32 + r"\1", hashes.read_text(),
+                                 flags=re.M))
+        ours = sandbox.inside(CONFIG).read_text()
+        rehearsal.run("DEBIAN_FRONTEND=noninteractive apt-get install -y --reinstall ejabberd")
+        assert sandbox.inside(CONFIG).read_text() == ours
+        assert "localhost" in sandbox.inside(f"{CONFIG}.ucf-dist").read_text()
+        mode = rehearsal.run(f"stat -c '%U:%G %a' {CONFIG}").strip()
+        assert mode == "root:ejabberd 640", f"the upgrade changed the config's owner or mode: {mode}"
+        sandbox.wait_until("ejabberdctl status", "ejabberd after the upgrade", timeout=120)
+        assert "admin" in rehearsal.run(f"ejabberdctl registered_users {DOMAIN}").split()
