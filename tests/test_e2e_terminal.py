@@ -78,7 +78,11 @@ def _walk_to_review(terminal: Terminal, host: str) -> str:
             terminal.send("End", "C-u", host)
             screen = terminal.wait_until(lambda s: host in s and drawn(s), f"{host} typed")
         terminal.send("C-n")  # shown in the footer: drawn() waited for it
-        screen = terminal.wait_until(lambda s, before=screen: s != before and drawn(s), "the next step")
+
+        def moved_on(now: str, before: str = screen) -> bool:
+            return now != before and drawn(now)
+
+        screen = terminal.wait_until(moved_on, "the next step")
     raise AssertionError(f"no review after 12 steps; the screen shows:\n{screen}")
 
 

@@ -22,11 +22,11 @@ import pytest
 
 from tests.answers_helpers import defaults, everything_on, write_secret
 from tests.support.ejabberd_node import DEFAULT_CAPTCHA_CMD
+from tests.support.localize import config_yaml
 from tests.support.releases import RELEASES, Judge
 from tests.support.verify_helpers import (
     ADMIN_PASSWORD,
     Deployment,
-    config_yaml,
     dump_config,
     running_deployment,
 )

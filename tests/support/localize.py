@@ -57,7 +57,8 @@ class LocalizedConfig:
             ) from None
 
 
-def _yaml() -> YAML:
+def config_yaml() -> YAML:
+    """ruamel set up to write an ejabberd config back as ejabberd reads it."""
     yaml = YAML(typ="rt")
     # Without preserve_quotes, quoted scalars such as "::1/128" inside flow
     # sequences are re-emitted unquoted, which ejabberd then rejects.
@@ -71,7 +72,7 @@ def _yaml() -> YAML:
 
 
 def _load(yaml_text: str) -> Any:
-    document = _yaml().load(yaml_text)
+    document = config_yaml().load(yaml_text)
     return document if document is not None else {}
 
 
@@ -192,7 +193,7 @@ def _localize_sql(doc: MutableMapping[str, Any], sql: Mapping[str, Any]) -> None
 
 def _dump(doc: Any) -> str:
     out = io.StringIO()
-    _yaml().dump(doc, out)
+    config_yaml().dump(doc, out)
     return out.getvalue()
 
 

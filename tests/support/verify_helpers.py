@@ -40,6 +40,7 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import write_answers, write_secret
 from tests.support.dns_server import NsdServer, zones_from_records
 from tests.support.ejabberd_node import EjabberdNode
+from tests.support.localize import config_yaml
 from wizard.cli import main
 
 LOOPBACK = "127.0.0.1"
@@ -167,18 +168,6 @@ def free_port_range(count: int) -> tuple[int, int]:
                 sock.close()
         return first, first + count - 1
     raise RuntimeError(f"no {count} consecutive free UDP ports on loopback")
-
-
-def config_yaml() -> YAML:
-    """ruamel set up to write an ejabberd config back as ejabberd reads it (as localize.py does):
-    quotes kept ("::1/128" unquoted is refused, some releases crash on it), long values on one
-    line, no aliases (ejabberd's loader resolves none)."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.ignore_aliases = lambda *_args: True
-    return yaml
 
 
 def dump_config(yaml: YAML, doc: Any) -> str:
