@@ -67,7 +67,7 @@ def tunnel_target(sandbox: Sandbox) -> Callable[[Step], None]:
 
 def verify_status(output: str, title: str) -> str | None:
     """What verify's text report says of the test ``title``: PASS, FAIL, NOT TESTED HERE (None: absent)."""
-    found = re.search(rf"^\s+(PASS|FAIL|NOT TESTED HERE)\s+\S+(?: \S+)?\s+{re.escape(title)}: ", output, re.M)
+    found = re.search(rf"^\s+(PASS|FAIL|NOT TESTED HERE)\s+\S+(?: \S+)?\s+{re.escape(title)}[:,] ", output, re.M)
     return found.group(1) if found else None
 
 
