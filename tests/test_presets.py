@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_an_unknown_preset_is_refused_as_when_loading(preset_directory: Path) ->
 
 
 # The Debian preset: apt, the package's own unit (a drop-in only where an answer needs one), its config.
-def _debian(tmp_path: Path, **overrides: object) -> Path:
+def _debian(tmp_path: Path, **overrides: Any) -> Path:
     from tests.answers_helpers import defaults, write_answers, write_secret
     from wizard.cli import main
 
