@@ -5,14 +5,17 @@ that used to be taken, hang, or end in a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.answers_helpers import defaults, snapshot, write_answers
+from tests.answers_helpers import defaults, snapshot, write_answers, write_secret
 from tests.test_bad_inputs import HOST, Case, Rejection, run, yaml_text
 
 # -- answers that broke a generated file, or were taken when they must not be ----------------
@@ -30,7 +33,7 @@ ANSWERS_CASES = [
     Case("lf-in-version", {"install": {"version": "26.07\n"}}, ("install.version", "control character")),
     Case("lf-in-mode", {"upload": {"file_mode": "0640\n"}}, ("upload.file_mode", "control character")),
     Case("cr-in-contact", {"compliance": {"abuse_addresses": ["mailto:a@example.test\r"]}},
-         ("compliance.abuse_addresses", "control character")),
+         ("compliance.abuse_addresses.0", "not a contact URI")),
     # Paths a systemd unit cannot hold (arch: systemd)
     Case("quote-in-ejabberdctl", {"install": {"ejabberdctl": '/usr/bin/ejabber"ctl'}},
          ("install.ejabberdctl", "systemd unit cannot hold '\"'")),
@@ -124,4 +127,213 @@ def test_the_raw_yaml_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixtur
     _refused(case, "arch", tmp_path, capsys)
 
 
-__all__ = ["os", "snapshot", "stat"]
+# -- the deployment directory and files on disk -----------------------------------------------
+
+
+@pytest.fixture
+def answers_file(tmp_path: Path) -> Path:
+    return write_answers(tmp_path / "answers.yml", defaults("arch", HOST))
+
+
+@pytest.fixture
+def generated(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    out = tmp_path / "deploy"
+    assert run(capsys, "generate", "--out", str(out), "--answers", str(answers_file), "--yes").code == 0
+    return out
+
+
+@pytest.mark.parametrize("target", ["/", "/etc", "/usr", "home"])
+def test_out_leading_to_a_system_directory_is_refused(target: str, tmp_path: Path, answers_file: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    link = tmp_path / "deploy"
+    link.symlink_to(Path.home() if target == "home" else target)
+    before = sorted(os.listdir(link))
+    run(capsys, "generate", "--out", str(link), "--answers", str(answers_file),
+        "--yes").check(f"--out {link}: is a system or home directory (it leads to")
+    assert sorted(os.listdir(link)) == before
+
+
+def test_out_as_a_symlink_to_a_directory_of_its_own_is_fine(tmp_path: Path, answers_file: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "deploy").symlink_to(tmp_path / "elsewhere")
+    assert run(capsys, "generate", "--out", str(tmp_path / "deploy"), "--answers", str(answers_file), "--yes").code == 0
+    assert (tmp_path / "elsewhere" / "wizard.yml").is_file()
+
+
+@pytest.mark.parametrize("kind", ["name-of-300", "path-beyond-4096", "inside-a-closed-directory"])
+def test_out_that_cannot_be_reached(kind: str, tmp_path: Path, answers_file: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    if kind == "inside-a-closed-directory":
+        if os.geteuid() == 0:
+            pytest.skip("root enters every directory")
+        closed = tmp_path / "closed"
+        closed.mkdir(mode=0o000)
+        out = closed / "deploy"
+    else:
+        out = tmp_path / ("d" * 300 if kind == "name-of-300" else "/".join(["d" * 200] * 25))
+    for command in ("generate", "diff", "rollback"):
+        extra = [] if command == "rollback" else ["--answers", str(answers_file)]
+        run(capsys, command, "--out", str(out), *extra).check("cannot use it", "expected a directory you can write")
+
+
+def test_a_broken_config_on_disk_is_named_not_replaced(generated: Path, answers_file: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    config = generated / "config" / "ejabberd.yml"
+    config.write_text(config.read_text() + "listen: [\n")
+    before = snapshot(generated)
+    for command in ("generate", "diff"):
+        run(capsys, command, "--out", str(generated), "--answers", str(answers_file),
+            *(["--yes"] if command == "generate" else [])).check(f"{config}:", "not valid YAML", "move it away")
+    assert snapshot(generated) == before
+
+
+# -- files that are not files: FIFOs, devices, huge ones ---------------------------------------
+
+
+def _special(kind: str, path: Path) -> Path:
+    if kind == "fifo":
+        os.mkfifo(path)
+        return path
+    return Path("/dev/zero")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("flag", ["--answers", "--import"])
+def test_a_special_file_as_an_input_file_is_refused_at_once(kind: str, flag: str, tmp_path: Path,
+                                                             answers_file: Path) -> None:
+    special = _special(kind, tmp_path / "special")
+    extra = ["--preset", "arch"] if flag == "--import" else []
+    result = subprocess.run([sys.executable, "-m", "wizard", "generate", "--out", str(tmp_path / "d"), flag,
+                             str(special), *extra, "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{special}: is a" in result.stderr and "regular file" in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_special_file_as_the_password_file_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    special = _special(kind, tmp_path / "special")
+    answers = write_answers(tmp_path / "a.yml", defaults("arch", HOST, database={
+        "backend": "mysql", "password_source": "file", "password_file": str(special)}))
+    result = subprocess.run([sys.executable, "-m", "wizard", "generate", "--out", str(tmp_path / "d"), "--answers",
+                             str(answers), "--yes"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"database.password_file ({special})" in result.stderr and "regular file" in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "not-a-certificate"])
+def test_verify_input_files_are_checked_before_connecting(kind: str, tmp_path: Path) -> None:
+    password = write_secret(tmp_path / "pw", "hunter2")
+    if kind == "not-a-certificate":
+        ca = tmp_path / "ca.pem"
+        ca.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+        argv = ["--ca", str(ca), "--password-file", str(password)]
+        expected = f"--ca {ca}: not a PEM certificate"
+    else:
+        special = _special(kind, tmp_path / "special")
+        argv, expected = ["--password-file", str(special)], f"--password-file {special}: cannot read it: is a"
+    result = subprocess.run([sys.executable, "-m", "wizard", "verify", "--jid", f"admin@{HOST}", "--server",
+                             "127.0.0.1", "--port", "1", *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["plain", "tui"])
+def test_a_front_end_without_a_terminal_says_so(command: str, tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "wizard", command, "--out", str(tmp_path / "d")],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "no terminal to ask the questions on" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- imported configs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [
+    "hosts: [EXAMPLE.ORG]\n",
+    "hosts: [example.org]\nlisten:\n  - {port: 5222, module: ejabberd_c2s, ip: {a: 1}}\n"
+    "  - {port: 5269, module: ejabberd_s2s_in, ip: {a: 1}}\n",
+], ids=["uppercase-host", "ip-as-a-mapping"])
+def test_imports_that_broke(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    imported = tmp_path / "ejabberd.yml"
+    imported.write_text(config)
+    out = tmp_path / "d"
+    result = run(capsys, "generate", "--out", str(out), "--preset", "arch", "--import", str(imported), "--yes")
+    assert result.code == 0, result.err
+    assert (out / "wizard.yml").read_text().count("example.org") >= 1
+
+
+# -- rollback --------------------------------------------------------------------------------
+
+
+def _manifest(out: Path) -> Path:
+    return sorted((out / ".backup").glob("*/manifest.json"))[-1]
+
+
+@pytest.mark.parametrize("garbage", [b"{not json", b"[1, 2]", b"\xff\xfe", b'{"replaced": "wizard.yml"}',
+                                     b'{"created": ["../victim"], "replaced": []}',
+                                     b'{"replaced": ["../victim"], "created": []}',
+                                     b'{"replaced": ["/etc/passwd"], "created": []}',
+                                     b'{"replaced": ["config/gone.yml"], "created": []}'],
+                         ids=["not-json", "a-list", "not-utf-8", "not-a-list", "created-outside", "replaced-outside",
+                              "absolute", "missing-backup"])
+def test_rollback_with_a_garbage_manifest_changes_nothing(garbage: bytes, generated: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    changed = write_answers(tmp_path / "changed.yml", defaults("arch", HOST, upload={"max_size": 5_000_000}))
+    assert run(capsys, "generate", "--out", str(generated), "--answers", str(changed), "--yes").code == 0
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    _manifest(generated).write_bytes(garbage)
+    before = snapshot(generated)
+    run(capsys, "rollback", "--out", str(generated)).check("nothing was rolled back")
+    assert snapshot(generated) == before and victim.read_text() == "precious\n"
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["wizard.yml", "config/ejabberd.yml", "scripts/deploy.sh", ".wizard-written.json",
+                                  "."])
+def test_a_password_file_is_never_a_file_of_the_deployment(name: str, generated: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    answers = write_answers(tmp_path / "mysql.yml", defaults("arch", HOST, database={
+        "backend": "mysql", "password_source": "file", "password_file": name}))
+    before = snapshot(generated)
+    run(capsys, "generate", "--out", str(generated), "--answers", str(answers),
+        "--yes").check("database.password_file", "expected a file of its own")
+    assert snapshot(generated) == before
+
+
+def test_an_imported_host_config_password_is_not_world_readable(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    imported = tmp_path / "ejabberd.yml"
+    imported.write_text("hosts: [example.org]\nhost_config:\n  example.org:\n    sql_type: mysql\n"
+                        "    sql_password: hunter2\n")
+    out = tmp_path / "d"
+    result = run(capsys, "generate", "--out", str(out), "--preset", "arch", "--import", str(imported), "--yes")
+    assert result.code == 0, result.err
+    config = out / "config" / "ejabberd.yml"
+    assert "hunter2" in config.read_text() and "hunter2" not in result.out
+    assert stat.S_IMODE(config.stat().st_mode) & 0o077 == 0
+
+
+def test_a_long_password_folded_over_lines_is_masked_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    words = [f"word{n:04d}" for n in range(600)]
+    secret = " ".join(words)
+    password = write_secret(tmp_path / "pw", secret)
+    answers = write_answers(tmp_path / "a.yml", defaults("arch", HOST, database={
+        "backend": "mysql", "password_source": "file", "password_file": str(password)}))
+    result = run(capsys, "generate", "--out", str(tmp_path / "d"), "--answers", str(answers), "--yes")
+    assert result.code == 0, result.err
+    assert not [word for word in words if word in result.out]
+
+
+def test_an_apply_record_from_the_journal_stays_inside(generated: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A journal naming a backup outside .backup/ is not followed."""
+    (generated / ".wizard-apply.json").write_text(json.dumps({"backup": "../../x", "replaced": [], "created": []}))
+    changed = write_answers(tmp_path / "changed.yml", defaults("arch", HOST, upload={"max_size": 5_000_000}))
+    assert run(capsys, "generate", "--out", str(generated), "--answers", str(changed), "--yes").code == 0
+    assert not (tmp_path / "x").exists() and not (generated / ".wizard-apply.json").exists()

@@ -180,6 +180,8 @@ def _run(args: argparse.Namespace) -> int:
         from wizard.verify.command import run_verify
 
         return run_verify(args)
+    if command in ("plain", "tui"):
+        _front_end_can_start(args)
     if command == "plain":
         from screens.plain import run_plain
 
@@ -189,9 +191,25 @@ def _run(args: argparse.Namespace) -> int:
     return run_tui(args.out, args.preset, args.answers, args.import_from)
 
 
+def _front_end_can_start(args: argparse.Namespace) -> None:
+    """What a front end needs before it starts: a usable --out, a known preset, and a terminal
+    (without one the TUI waits for keys that never come, and plain mode ends in an EOFError)."""
+    from wizard.plan import check_output_dir
+
+    check_output_dir(args.out)
+    if args.preset:
+        from wizard.answers import load_preset
+
+        load_preset(args.preset)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError(f"{args.command}: no terminal to ask the questions on (stdin or stdout is not one); "
+                         "run it in a terminal, or write the answers file and use `ejabberd-wizard generate`")
+
+
 def _presets() -> int:
     import presets
     from wizard.machine import detect_platform
+
     found = detect_platform()  # the one the wizard preselects, and why
     for name in presets.names():
         mark = f"  (this machine: {found.reason})" if found and found.preset == name else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
@@ -11,10 +12,20 @@ from typing import Any
 from wizard import apply as applying
 from wizard import importer
 from wizard.answers import build_from, dump
-from wizard.errors import InputError
+from wizard.config_file import load_config
+from wizard.errors import FileError, InputError
 from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
 from wizard.model import Answers
-from wizard.plan import APPLIED_ANSWERS, APPLIED_CONFIG, Change, Plan, Status, check_output_dir, read_existing
+from wizard.plan import (
+    APPLIED_ANSWERS,
+    APPLIED_CONFIG,
+    Change,
+    Plan,
+    Status,
+    check_output_dir,
+    private_where_secret,
+    read_existing,
+)
 from wizard.render import CONFIG, deployment
 from wizard.render.ejabberd_config import merge_base
 from wizard.secrets import MASK, Secrets, resolve
@@ -93,11 +104,14 @@ def proposal_for(answers: Answers, out: Path, *, overwrite_local_edits: bool = F
             raise
         secrets, unread = Secrets(database_password=MASK), f"{error}; writing needs it, where ejabberd runs"
     config, (previous, previous_config) = read_existing(out, CONFIG), _previous(out)
+    if config is not None:
+        _check_config_on_disk(out, config)
     if start is not None and config is None:
         # The base is what the file's answers render to, with the file's own values where an
         # answer has to win over it (wizard.import_changes): the merge then writes those answers.
         config, previous, previous_config = start.text, start.answers, start.base_config
-    plan = deployment(answers, secrets, config_on_disk=config, previous=previous, previous_config=previous_config)
+    plan = private_where_secret(deployment(answers, secrets, config_on_disk=config, previous=previous,
+                                           previous_config=previous_config))
     return Proposal(answers, plan, plan.compare(out, overwrite_local_edits=overwrite_local_edits), out,
                     applying.interrupted(out), start.report if start else (), unread_secret=unread)
 
@@ -116,6 +130,16 @@ def propose(out: Path, preset: str | None, answers_path: Path | None, *, overwri
         proposal = proposal_for(answers, out, overwrite_local_edits=overwrite_local_edits,
                                 start=imported.start(preset, answered), preview=preview)
     return replace(proposal, migrated=saved.migrated)
+
+
+def _check_config_on_disk(out: Path, config: str) -> None:
+    """A config/ejabberd.yml that does not parse is the user's to mend: replacing it would lose
+    whatever it holds (a half-finished edit, say), so it is named with its line instead."""
+    try:
+        load_config(config, out / CONFIG)
+    except FileError as error:
+        raise FileError(error.where, f"{error.problem}; fix it, or move it away for the wizard to write "
+                                     "a new one") from None
 
 
 def _previous(out: Path) -> tuple[Answers | None, str | None]:
@@ -152,11 +176,15 @@ def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: 
 def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
              overwrite_local_edits: bool = False, take: Collection[str] = (),
              import_from: Path | bool | None = None) -> int:
-    proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits, import_from=import_from,
-                       preview=dry_run)
-    if take:
-        proposal = proposal.taking(take)
-    return offer(proposal, dry_run=dry_run, assume_yes=assume_yes, then=f"Next steps: {out / 'README.md'}")
+    check_output_dir(out)
+    # Lock, then read, plan, confirm and write: another run cannot change the files between the
+    # diff shown and the write (apply checks them again, for a directory without a lock yet).
+    with contextlib.nullcontext() if dry_run or not out.is_dir() else applying.locked(out, create=False):
+        proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits,
+                           import_from=import_from, preview=dry_run)
+        if take:
+            proposal = proposal.taking(take)
+        return offer(proposal, dry_run=dry_run, assume_yes=assume_yes, then=f"Next steps: {out / 'README.md'}")
 
 
 def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> int:
@@ -166,6 +194,11 @@ def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> 
     if notice := proposal.notice():
         print(notice)
     pending = proposal.pending
+    if not pending and proposal.interrupted and not dry_run:
+        # The interrupted write had written every file but not its records: finish those.
+        proposal.write()
+        print(f"{out}: completed the interrupted write; nothing else to write.")
+        return 0
     if not pending:
         kept = f" ({len(proposal.local_edits)} file(s) with local edits kept)" if proposal.local_edits else ""
         print(f"{out}: up to date, nothing to write{kept}.")

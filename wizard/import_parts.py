@@ -162,3 +162,11 @@ def found_at(document: Any, dotted: str) -> tuple[Any, Any] | None:
         else:
             return None
     return None
+
+
+def lowercase_hosts(hosts: Any) -> Any:
+    """The file's hosts as the answers write them: ejabberd compares host names case-insensitively
+    (nameprep), so EXAMPLE.ORG is example.org; anything but a list of names is left as it is."""
+    if not isinstance(hosts, list):
+        return hosts
+    return [host.lower() if isinstance(host, str) else host for host in hosts]

@@ -40,7 +40,7 @@ from wizard.answers import fill_preset, load_preset, merge, plain
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
 from wizard.given import Given
-from wizard.import_parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, options_of
+from wizard.import_parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, lowercase_hosts, options_of
 from wizard.import_parts import line_of as _line
 from wizard.import_parts import plain_value as _value
 from wizard.import_start import OUTSIDE_THE_CONFIG, Imported, Start
@@ -202,8 +202,8 @@ class _Reader:
         if hosts is None:
             return
         self.file_hosts = [str(host) for host in hosts if isinstance(host, str)] if isinstance(hosts, list) else []
-        if self.put("domains.hosts", hosts, self.config, "hosts", "hosts"):
-            self.hosts = [str(host) for host in hosts]
+        if self.put("domains.hosts", lowercase_hosts(hosts), self.config, "hosts", "hosts"):
+            self.hosts = [str(host) for host in lowercase_hosts(hosts)]
 
     def label(self, host_option: Any) -> str | None:
         """'conference' from 'conference.@HOST@' (or from 'conference.<main domain>')."""
@@ -414,7 +414,7 @@ class _Reader:
                 self.put(f"ports.{optional}", None, self.config, "listen")
         self.put("security.admin_interface", "admin_http" in roles, self.config, "listen")
         public = [(options, index) for role, (_, options, index) in roles.items() if role[:3] in ("c2s", "s2s")]
-        if len({_value(self.get(options, "ip")) for options, _ in public}) == 1 and "ip" in public[0][0]:
+        if len({repr(_value(self.get(options, "ip"))) for options, _ in public}) == 1 and "ip" in public[0][0]:
             options, index = public[0]
             self.put("ports.listen_ip", self.get(options, "ip"), options, "ip", f"listen.{index}.ip")
         if "http" in roles and "ip" in roles["http"][1]:

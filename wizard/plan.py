@@ -13,7 +13,9 @@ import difflib
 import enum
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -105,7 +107,21 @@ class Change:
 def mask(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, MASK)
+        if " " in secret:
+            # A long value is folded at its spaces (YAML reads a line break and the indentation
+            # after it as one space): each piece would otherwise show on a line of its own.
+            folded = r"(?: |[ \t]*\n[ \t]*)".join(re.escape(part) for part in secret.split(" "))
+            text = re.sub(folded, MASK, text)
     return _SECRET_LINE.sub(lambda m: m.group(1) + f'"{MASK}"', text)
+
+
+def private_where_secret(plan: Plan) -> Plan:
+    """Every planned file with a password or secret in it readable by its owner only: an
+    imported config can hold one the answers do not know of (a host_config's sql_password)."""
+    files = {path: replace(planned, mode=planned.mode & ~0o077)
+             if path.endswith(".yml") and planned.mode & 0o077 and _SECRET_LINE.search(planned.content) else planned
+             for path, planned in plan.files.items()}
+    return Plan(files)
 
 
 def digest(text: str) -> str:
@@ -136,9 +152,36 @@ class Plan:
         return changes
 
 
+# Directories of the system, or that hold others': a deployment's wizard.yml, config/ and scripts/
+# written straight into them would mix with what is there (a symlinked --out to / did).
+SYSTEM_DIRECTORIES = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt", "/opt", "/proc",
+    "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/local", "/usr/sbin",
+    "/usr/share", "/var", "/var/lib", "/var/log", "/var/tmp",
+})
+
+
 def check_output_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: is a file; expected a directory for the deployment")
+    """``out`` can be a deployment directory: a directory (or nothing yet) of its own, reachable.
+
+    Where it resolves to (through a symlink, say) is what counts: a symlink to a directory
+    of its own elsewhere is fine, one to / or /etc is not.
+    """
+    shown = str(out) if len(str(out)) <= 120 else str(out)[:117] + "..."
+    try:
+        info = os.stat(out)
+    except FileNotFoundError:
+        info = None
+    except OSError as error:  # too long a name, a directory on the way that is not ours to enter, a loop
+        raise InputError(f"--out {shown}: cannot use it: {error.strerror}; expected a directory you can write") \
+            from None
+    if info is not None and not stat.S_ISDIR(info.st_mode):
+        raise InputError(f"--out {shown}: is a file; expected a directory for the deployment")
+    resolved = os.path.realpath(out)
+    if resolved in SYSTEM_DIRECTORIES or resolved == os.path.realpath(Path.home()):
+        via = f" (it leads to {resolved})" if resolved != os.path.abspath(out) else ""
+        raise InputError(f"--out {shown}: is a system or home directory{via}; expected a directory of its "
+                         "own for the deployment, such as ./ejabberd-deploy")
 
 
 def read_written_record(out: Path) -> dict[str, str]:

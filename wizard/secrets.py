@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -10,8 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.errors import InputError
+from wizard.errors import FileError, InputError
 from wizard.model import Answers
+from wizard.textfile import read_file
 
 MASK = "********"
 
@@ -70,6 +72,7 @@ def resolve(answers: Answers, out: Path, typed: Mapping[str, str] | None = None)
     if database.password_source == "my_print_defaults":
         with _about("database.password_source"):
             return Secrets(database_password=_from_my_print_defaults())
+    _not_a_deployment_file(answers, out)
     password = (typed or {}).get("database_password")
     if password and needs_typed_password(answers, out):
         return Secrets(password, store_database_password_at=database.password_file)
@@ -77,6 +80,24 @@ def resolve(answers: Answers, out: Path, typed: Mapping[str, str] | None = None)
     with _about("database.password_file"):
         return Secrets(database_password=read_secret_file(path, f"database.password_file ({path})",
                                                           "the database password"))
+
+
+# What the wizard writes into a deployment directory (its files and its bookkeeping): a password
+# file there would be written over, or would overwrite the file (plain mode stores a typed one).
+DEPLOYMENT_ENTRIES = ("wizard.yml", "README.md", "config", "dns", "service", "web", "scripts", ".wizard", ".backup")
+
+
+def _not_a_deployment_file(answers: Answers, out: Path) -> None:
+    path = password_file_path(answers, out)
+    try:
+        relative = Path(os.path.realpath(path)).relative_to(os.path.realpath(out))
+    except ValueError:
+        return  # outside the deployment directory
+    first = relative.parts[0] if relative.parts else ""
+    if not relative.parts or first in DEPLOYMENT_ENTRIES or first.startswith((".wizard", ".backup")):
+        what = f"{relative}, a file of the deployment" if relative.parts else "the deployment directory"
+        raise InputError(f"database.password_file: {answers.database.password_file!r} is {what}; "
+                         "expected a file of its own, such as 'db-password'", field="database.password_file")
 
 
 @contextmanager
@@ -90,15 +111,19 @@ def _about(field: str) -> Iterator[None]:
         raise InputError(str(error), field=field) from None
 
 
+# A password is a line; a file of more is not a password file (and /dev/zero never ends).
+SECRET_FILE_MAX = 64 * 1024
+
+
 def read_secret_file(path: Path, where: str, what: str) -> str:
     """The first line of a file that only its owner may read; ``where`` names it in errors."""
     try:
-        info = path.stat()
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{where}: no such file; write {what} into it and chmod 600 it") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{where}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        text, info = read_file(path, expected=f"a file holding {what}", limit=SECRET_FILE_MAX,
+                               usual_size=f"expected {what} on its first line", where=where)
+    except FileError as error:
+        if error.problem.startswith("no such file"):
+            raise InputError(f"{where}: no such file; write {what} into it and chmod 600 it") from None
+        raise InputError(f"{where}: cannot read it: {error.problem}") from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InputError(f"{where}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it")
     # The first line as `head -n 1` sees it in the scripts, without a Windows line end.

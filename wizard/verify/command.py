@@ -50,12 +50,29 @@ def settings_for(jid: str, password: str, *, server: str | None = None, port: in
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    if args.ca is not None:
+        check_ca(args.ca)
     password = read_password(args.password_file) if args.password_file else ask_password(args.jid)
     settings = settings_for(args.jid, password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
                             nameserver=_nameserver(args), http_base=getattr(args, "http_base", None))
     report = asyncio.run(verify(settings))
     sys.stdout.write(as_json(report) if args.format == "json" else text(report))
     return 1 if report.failed else 0
+
+
+def check_ca(path: Path) -> None:
+    """--ca: a regular file of PEM certificates, read once here so a wrong one is named before connecting."""
+    import ssl
+
+    from wizard.textfile import read_text
+
+    text = read_text(path, expected="a CA certificate (PEM)", limit=4 * 2**20, usual_size="a CA bundle is far smaller")
+    try:
+        ssl.create_default_context(cadata=text)
+    except (ssl.SSLError, ValueError) as error:
+        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+        raise InputError(f"--ca {path}: not a PEM certificate ({reason}); expected a file with "
+                         "-----BEGIN CERTIFICATE-----") from None
 
 
 def read_password(path: Path) -> str:
