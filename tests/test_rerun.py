@@ -335,3 +335,59 @@ def test_editing_wizard_yml_and_generating_again_changes_the_config(tmp_path: Pa
     assert main(["generate", "--out", str(out), "--yes"]) == 0
     assert "max_size: 5\n" in (out / CONFIG).read_text()
     assert main(["diff", "--out", str(out)]) == 0
+
+
+def test_an_apply_killed_at_every_write_step_is_old_or_new_completes_and_rolls_back(tmp_path: Path) -> None:
+    """Each write-phase step (backup copies, manifest, journal, each file, each record, the
+    journal's removal) in turn: kill there, then the next run completes and one rollback
+    brings back the old deployment, with no temporary file left."""
+    old_answers = write_answers(tmp_path / "old.yml", defaults("arch"))
+    new_answers = write_answers(tmp_path / "new.yml", defaults("arch", ports={"c2s": 15222},
+                                                              domains={"hosts": ["new.test"]}))
+    reference_old, reference_new = tmp_path / "ref-old", tmp_path / "ref-new"
+    assert _generate_in_subprocess(reference_old, old_answers).returncode == 0
+    assert _generate_in_subprocess(reference_new, new_answers).returncode == 0
+    old_files, new_files = deployment_files(reference_old), deployment_files(reference_new)
+    step = 0
+    while True:
+        step += 1
+        assert step < 200, "the write never ended"
+        out = tmp_path / f"step-{step}"
+        assert _generate_in_subprocess(out, old_answers).returncode == 0
+        killed = _generate_in_subprocess(out, new_answers, env={"EJABBERD_WIZARD_TEST_CRASH_AT_STEP": str(step)})
+        if killed.returncode == 0:  # past the last step: the write finished
+            break
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        now = deployment_files(out)
+        assert all(now[path] in (old_files.get(path), new_files.get(path)) for path in now), step
+        (out / "config" / ".ejabberd.yml.abc123.tmp").write_text("left by a kill\n")
+
+        again = _generate_in_subprocess(out, new_answers)
+        assert again.returncode == 0, again.stderr
+        assert deployment_files(out) == new_files, step
+        assert not (out / ".wizard-apply.json").exists() and (out / WRITTEN_RECORD).is_file(), step
+        assert not [p for p in out.rglob("*.tmp")], step
+        assert main(["rollback", "--out", str(out)]) == 0
+        assert deployment_files(out) == old_files, step
+    assert step > 10  # every file and record was a step of its own
+
+
+def test_two_runs_at_once_write_one_consistent_deployment(tmp_path: Path) -> None:
+    """Started together on one directory: each either writes or is refused in one line, and what
+    is left is one run's deployment whole, its wizard.yml and config agreeing."""
+    out = tmp_path / "d"
+    first = write_answers(tmp_path / "first.yml", defaults("arch", domains={"hosts": ["first.test"]}))
+    second = write_answers(tmp_path / "second.yml", defaults("arch", domains={"hosts": ["second.test"]}))
+    assert _generate_in_subprocess(out, write_answers(tmp_path / "base.yml", defaults("arch"))).returncode == 0
+    for _ in range(3):
+        command = [sys.executable, "-m", "wizard", "generate", "--out", str(out), "--yes", "--answers"]
+        runs = [subprocess.Popen([*command, str(answers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for answers in (first, second)]
+        results = [(run.wait(timeout=60), run.stderr.read() if run.stderr else "") for run in runs]
+        for code, err in results:
+            assert code in (0, 2) and "Traceback" not in err, err
+            assert code == 0 or err.count("\n") == 1, err
+        wizard_yml, config = (out / "wizard.yml").read_text(), (out / CONFIG).read_text()
+        host = "first.test" if "first.test" in wizard_yml else "second.test"
+        assert host in config and ({"first.test", "second.test"} - {host}).pop() not in config + wizard_yml
+        assert not (out / ".wizard-apply.json").exists()
