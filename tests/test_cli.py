@@ -33,7 +33,7 @@ def test_presets_lists_each_preset_with_one_line(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "presets")
     assert code == 0
     lines = out.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["arch", "uberspace"]
+    assert [line.split()[0] for line in lines] == ["arch", "debian", "uberspace"]
     assert all(len(line.split(None, 1)[1]) > 20 for line in lines)
 
 

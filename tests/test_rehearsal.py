@@ -19,6 +19,7 @@ from tests.support.dns_server import write_nsd_files, zones_from_records
 from tests.support.rehearsal import Rehearsal, Step, Typed, readme_steps
 from tests.support.sandbox import Sandbox
 from tests.support.uberspace_host import UberspaceHost
+from wizard.checks.relay import local_firewalls
 
 pytestmark = pytest.mark.slow
 
@@ -78,12 +79,16 @@ def judge_check(code: int, output: str) -> None:
 def judge_verify(code: int, output: str) -> None:
     """Every test passes that this sandbox and this release allow: a failure must be the release's."""
     for title in ("Core features: STARTTLS, SASL, resource binding", "Group chat: create a room",
-                  "Upload: PUT and GET through the web server", "host-meta names WebSocket and BOSH",
-                  "XMPP over WebSocket", "XMPP over BOSH"):
+                  "Upload: PUT and GET through the web server",
+                  "host-meta names WebSocket and BOSH, readable by browsers", "XMPP over WebSocket", "XMPP over BOSH"):
         assert verify_status(output, title) == "PASS", f"{title}: {verify_status(output, title)}"
     failures = re.findall(r"^\s+FAIL .*\n\s+fix: (.*)$", output, re.M)
-    assert len(failures) == len(re.findall(r"^\s+FAIL ", output, re.M)), "a FAIL without a fix"
-    assert all(fix.startswith("install.version:") for fix in failures), f"failures: {failures}"
+    # A compliance tester's failing test lists the failing tests it rests on below it, each with its fix.
+    grouped = re.findall(r"^\s+FAIL .*\n(?=\s+FAIL )", output, re.M)
+    assert len(failures) == len(re.findall(r"^\s+FAIL ", output, re.M)) - len(grouped), "a FAIL without a fix"
+    # The release's, or the presets' closed registration (which caas counts against listing the server).
+    allowed = ("install.version:", "security.registration: captcha")
+    assert all(fix.startswith(allowed) for fix in failures), f"failures: {failures}"
     assert code == (1 if failures else 0)
 
 
@@ -140,7 +145,8 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
         sandbox, "/root",
         answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
                  Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD)],
-        elsewhere={"Add the DNS records": provider.publish,
+        elsewhere={"Let the ports through the firewall": no_firewall_runs(sandbox),
+                   "Add the DNS records": provider.publish,
                    "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
         judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
     )
@@ -179,6 +185,14 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
 UBERSPACE_DOMAIN = "isabell.example"
 
 
+def no_firewall_runs(sandbox: Sandbox) -> Callable[[Step], None]:
+    def person(step: Step) -> None:
+        """The step is for a machine with a firewall; the sandbox starts none at boot (as check reads it)."""
+        assert "UDP 3478, 49152-65535" in " ".join(step.text)
+        assert local_firewalls(sandbox.inside("/")) == []
+    return person
+
+
 def answer_the_ports(rehearsal: Rehearsal) -> Callable[[int, str], None]:
     def person(code: int, output: str) -> None:
         """open-ports.sh says which numbers Uberspace chose: they go into wizard.yml, then generate, then again."""
@@ -191,7 +205,8 @@ def answer_the_ports(rehearsal: Rehearsal) -> Callable[[int, str], None]:
         answers = rehearsal.sandbox.inside(f"{rehearsal.directory}/wizard.yml")
         text = answers.read_text()
         for field, port in chosen:
-            text, replaced = re.subn(rf"^(  {field}:) \d+$", rf"\g<1> {port}", text, count=1, flags=re.M)
+            # A one-port TURN relay is written as text ('43479'): a person replaces the number inside.
+            text, replaced = re.subn(rf"^(  {field}:) '?\d+'?$", rf"\g<1> {port}", text, count=1, flags=re.M)
             assert replaced, f"wizard.yml has no ports.{field}"
         answers.write_text(text)
         rehearsal.run("ejabberd-wizard generate --out . --yes")

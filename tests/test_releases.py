@@ -101,6 +101,16 @@ def test_a_release_between_two_known_ones_is_written_with_the_older_ones_options
     assert capabilities("24.12").note is None
 
 
+def test_generate_warns_before_its_diff_about_a_release_between_two_known_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for version, warned in (("25.09", True), ("25.08", False)):
+        answers = write_answers(tmp_path / f"{version}.yml", defaults("arch", install={"version": version}))
+        assert main(["generate", "--out", str(tmp_path / version), "--answers", str(answers), "--dry-run"]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert (first == "# warning: ejabberd 25.09 is not a release the wizard knows; the config holds only "
+                         "what 25.08, the known release before it, accepts") is warned, first
+
+
 def test_upgrade_notes_name_every_schema_change_between_two_releases_in_order() -> None:
     notes = capabilities("26.07").upgrade_notes(Release(23, 1))
     assert [version for version, _ in notes] == ["24.02", "25.03", "26.01", "26.03"]

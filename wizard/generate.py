@@ -26,6 +26,7 @@ from wizard.plan import (
     private_where_secret,
     read_existing,
 )
+from wizard.releases import capabilities
 from wizard.render import CONFIG, deployment
 from wizard.render.ejabberd_config import merge_base
 from wizard.secrets import MASK, Secrets, resolve
@@ -221,6 +222,8 @@ def _print_notes(proposal: Proposal) -> None:
     could not read, before any diff."""
     for line in (*proposal.migrated, *proposal.imported):
         print(f"# {line}")
+    if release_note := capabilities(proposal.answers.install.version).note:
+        print(f"# warning: {release_note}")
     if proposal.unread_secret:
         print(f"# {proposal.unread_secret}; the preview shows it as {MASK}")
 

@@ -18,6 +18,7 @@ from wizard.config_file import load_config
 from wizard.errors import FileError
 from wizard.model import Answers
 from wizard.releases import UPDATES_SQL_SCHEMA_BY_DEFAULT, capabilities
+from wizard.render.calls import calls_served, stun_disco, stun_listeners
 from wizard.render.certificates import certfiles
 from wizard.render.merge import merge_onto
 from wizard.render.yamltext import dump, mapping, quoted, sequence
@@ -208,15 +209,7 @@ def _listeners(answers: Answers) -> list[CommentedMap]:
                           mapping(port=ports.admin_http, ip=quoted("127.0.0.1"), module="ejabberd_http", tls=False,
                                   request_handlers=mapping(("/admin", "ejabberd_web_admin"),
                                                            ("/api", "mod_http_api")))))
-    if answers.compliance.stun:
-        stun_ip = ip if capabilities(answers.install.version).stun_listens_on_ipv6 else quoted("0.0.0.0")
-        what = "STUN/TURN" if answers.compliance.relays else "STUN"
-        for transport in ("udp", "tcp"):
-            listeners.append((f"{what} over {transport.upper()}",
-                              mapping(port=ports.stun, ip=stun_ip, transport=transport, module="ejabberd_stun",
-                                      **_turn(answers))))
-        listeners.append((f"{what} over TLS", mapping(port=ports.stuns, ip=stun_ip, transport="tcp",
-                                                      module="ejabberd_stun", tls=True, **_turn(answers))))
+    listeners += stun_listeners(answers)
     if answers.security.mqtt:
         listeners.append(("MQTT", mapping(port=ports.mqtt, ip=ip, module="mod_mqtt", backlog=1000)))
     for comment, listener in listeners:
@@ -333,8 +326,7 @@ def _modules(answers: Answers) -> CommentedMap:
           if compliance.stream_management else []),
     ]
     if answers.compliance.stun:
-        modules.append(("mod_stun_disco", _stun_disco(answers),
-                        "STUN/TURN discovery (XEP-0215)" if answers.compliance.relays else "STUN discovery (XEP-0215)"))
+        modules.append(("mod_stun_disco", stun_disco(answers), f"{calls_served(answers)} discovery (XEP-0215)"))
     modules += [
         ("mod_vcard", mapping(search=False), "vCard (XEP-0054)"),
         ("mod_vcard_xupdate", {}, None),
@@ -420,35 +412,3 @@ def _register(answers: Answers) -> CommentedMap:
     if security.password_strength:
         options["password_strength"] = security.password_strength
     return options
-
-
-def _turn(answers: Answers) -> dict[str, object]:
-    """The options of an ejabberd_stun listener that make it a TURN relay too."""
-    if not answers.compliance.relays:
-        return {"use_turn": False}
-    caps, domains, relay = capabilities(answers.install.version), answers.domains, answers.ports.relay
-    options: dict[str, object] = {"use_turn": True}
-    # The relay tells clients this address; without it ejabberd takes the address the host name
-    # resolves to, which is loopback on many machines (and the relay useless).
-    if domains.ipv4:
-        options[caps.option_name("turn_ip")] = quoted(domains.ipv4)
-    if domains.ipv6 and caps.stun_listens_on_ipv6:
-        options["turn_ipv6_address"] = quoted(domains.ipv6)
-    options.update(turn_min_port=relay.start, turn_max_port=relay.stop - 1)
-    return options
-
-
-def _stun_disco(answers: Answers) -> CommentedMap:
-    ports = answers.ports
-    # The one STUN server of this machine serves every domain; its name is the main
-    # domain, written out because older releases do not expand @HOST@ here.
-    host = quoted(answers.domains.main)
-    kinds = [("stun", False)] + ([("turn", True)] if answers.compliance.relays else [])
-    services = [mapping(host=host, port=ports.stun, transport=transport, type=kind, restricted=restricted)
-                for kind, restricted in kinds for transport in ("udp", "tcp")]
-    # TURN needs credentials (restricted): mod_stun_disco hands out short-lived ones that the
-    # relay checks, so only this server's users can relay.
-    services += [mapping(host=host, port=ports.stuns, transport="tcp", type=f"{kind}s", restricted=restricted)
-                 for kind, restricted in kinds]
-    # The listeners are listed here by name; announcing them again by address would list each twice.
-    return mapping(credentials_lifetime="12h", offer_local_services=False, services=sequence(services))
