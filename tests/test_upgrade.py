@@ -57,6 +57,17 @@ def test_the_config_is_rewritten_for_the_new_release_keeping_hand_edits_and_the_
     assert os.access(out / "scripts" / "upgrade.sh", os.X_OK)
 
 
+def test_debians_package_is_upgraded_by_apt_keeping_the_live_config(tmp_path: Path) -> None:
+    out = deployment(tmp_path, "23.01", preset="debian", database={"backend": "mnesia"})
+    assert main(["upgrade", "--to", "24.12", "--out", str(out), "--yes"]) == 0
+    script = (out / "scripts" / "upgrade.sh").read_text()
+    order = ["systemctl stop ejabberd", "DEBIAN_FRONTEND=noninteractive apt-get install -y --only-upgrade ejabberd",
+             'sh "$here/scripts/deploy.sh"']
+    assert [script.index(step) for step in order] == sorted(script.index(step) for step in order)
+    assert "pacman" not in script
+    assert "`apt-cache policy ejabberd` shows which" in (out / "UPGRADE.md").read_text()
+
+
 def test_a_source_build_builds_the_new_release_and_mnesia_needs_no_schema_step(tmp_path: Path) -> None:
     out = deployment(tmp_path, "23.01", preset="uberspace", database={"backend": "mnesia"})
     assert main(["upgrade", "--to", "24.12", "--out", str(out), "--yes"]) == 0

@@ -26,6 +26,8 @@ LOW_DISK = GiB  # below this the upload directory fills up soon
 def _install_command(answers: Answers, arch_package: str, debian_package: str) -> str:
     if answers.preset == "arch":
         return f"pacman -S {arch_package}"
+    if answers.preset == "debian":
+        return f"apt-get install {debian_package}"
     return f"install {debian_package} (Debian: apt-get install {debian_package})"
 
 

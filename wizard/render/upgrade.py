@@ -12,6 +12,7 @@ import re
 from wizard.model import Answers
 from wizard.releases import UPDATES_SQL_SCHEMA, UPDATES_SQL_SCHEMA_BY_DEFAULT, Release, capabilities
 from wizard.render.scripts import CTL_FUNCTION, control_variables, script
+from wizard.render.service import by_apt
 
 # A top-level `update_sql_schema: false` (a hand edit the re-run kept): ejabberd then leaves its tables as they are.
 SCHEMA_UPDATES_OFF = re.compile(r"^update_sql_schema:\s*false\b", re.MULTILINE | re.IGNORECASE)
@@ -22,6 +23,11 @@ def _install_step(answers: Answers) -> tuple[str, str]:
     if answers.install.method == "source":
         return (f"Build and install ejabberd {answers.install.version} below `{answers.install.prefix}`.",
                 'sh "$here/scripts/install.sh"')
+    if by_apt(answers):
+        # Noninteractive: ucf then keeps the live ejabberd.yml, the wizard's, as the README's answer does.
+        return (f"Upgrade the package: apt installs the release of the suites it reads, so ejabberd "
+                f"{answers.install.version} must be in one of them (`apt-cache policy ejabberd` shows which).",
+                "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --only-upgrade ejabberd")
     return ("Upgrade the package (`pacman -Si ejabberd` shows the release it installs).",
             "pacman -Syu --needed --noconfirm ejabberd")
 
