@@ -87,3 +87,24 @@ def test_the_preset_screen_preselects_the_machine_s_preset_and_says_why(tmp_path
         assert shown == [f"{platform} is preselected: {platform} was recognised."]
         names = presets.names()
         assert taken == names[(names.index(platform) + 1) % len(names)]  # the list wraps round
+
+
+@pytest.mark.parametrize(("os_release", "offered"), [
+    (DEBIAN, "24.12"), (DEBIAN.replace('"13"', '"12"').replace("13 (trixie)", "12 (bookworm)"), "23.01"),
+    (UBUNTU, None), (ARCH, None)], ids=["debian-13", "debian-12", "ubuntu", "arch"])
+def test_before_ejabberd_is_installed_debian_targets_the_release_its_apt_will_install(
+        tmp_path: Path, os_release: str, offered: str | None) -> None:
+    from wizard.answers import build_from
+    from wizard.given import Given
+    from wizard.machine import offered_ejabberd
+
+    root = fake_root(tmp_path, {"etc/os-release": os_release})
+    package = offered_ejabberd(root)
+    assert (package.release if package else None) == offered
+    machine = Machine("isabell", "/home/isabell", platform=detect_platform(root), ejabberd_offered=package)
+    answers = {"domains": {"hosts": ["example.test"]}, "install": {"user": "isabell", "home": "/home/isabell"}}
+    debian = build_from("debian", Given(answers), machine)
+    assert debian.install.version == (offered or presets.load("debian").answers["install"]["version"])
+    # Another preset on this machine keeps its own release: it is not what this machine's apt installs.
+    arch = build_from("arch", Given(answers), machine)
+    assert arch.install.version == presets.load("arch").answers["install"]["version"]

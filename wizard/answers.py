@@ -58,10 +58,13 @@ def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any
 
 
 def packaged_release(preset: Preset, given: Given, machine: Machine) -> str | None:
-    """The release of the installed ejabberd package, when it is what these answers run: the
-    package method, and a release the wizard can write for. It replaces the preset's release,
+    """The release of the installed ejabberd package (else, on the preset's own platform, of the one
+    its package manager will install), when it is what these answers run: the package method, and a
+    release the wizard can write for. It replaces the preset's release,
     which would otherwise name options the installed ejabberd refuses."""
     package = machine.ejabberd_package
+    if package is None and machine.platform is not None and machine.platform.preset == preset.name:
+        package = machine.ejabberd_offered  # not installed yet: what this machine's apt will install
     method = given.get("install.method") or preset.answers.get("install", {}).get("method")
     if package is None or method != "package":
         return None

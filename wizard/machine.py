@@ -36,11 +36,13 @@ class Machine:
     home_dir: str
     ejabberd_package: InstalledPackage | None = None
     platform: Platform | None = None  # the preset of this machine, when it is recognised
+    # What the distribution would install, before it is installed (Debian's release of its suite).
+    ejabberd_offered: InstalledPackage | None = None
 
     @classmethod
     def current(cls) -> Machine:
         return cls(login=getpass.getuser(), home_dir=str(Path.home()), ejabberd_package=installed_ejabberd(),
-                   platform=detect_platform())
+                   platform=detect_platform(), ejabberd_offered=offered_ejabberd())
 
 
 def installed_ejabberd(root: Path = Path("/")) -> InstalledPackage | None:
@@ -116,6 +118,21 @@ def detect_platform(root: Path | None = None) -> Platform | None:
         return Platform("debian", f"/etc/os-release says ID={fields['ID']}")
     if (root / "etc/debian_version").exists():
         return Platform("debian", "/etc/debian_version is there")
+    return None
+
+
+# The ejabberd each Debian release packages (its suite's, without backports): what `apt-get install
+# ejabberd` gives before anything is installed. Ubuntu's are not known to the wizard yet.
+DEBIAN_SUITE_RELEASES = {"12": "23.01", "13": "24.12"}
+
+
+def offered_ejabberd(root: Path | None = None) -> InstalledPackage | None:
+    """The ejabberd release this machine's distribution installs, from its os-release (Debian)."""
+    fields = _os_release(root or Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/"))
+    version = fields.get("VERSION_ID", "")
+    if fields.get("ID") == "debian" and version in DEBIAN_SUITE_RELEASES:
+        release = DEBIAN_SUITE_RELEASES[version]
+        return InstalledPackage(release, f"Debian {version}'s ejabberd package ({release}), which apt installs")
     return None
 
 
