@@ -587,7 +587,8 @@ FLAG_CASES = [
     # (arguments; "{out}", "{answers}" and "{tmp}" are filled in; expected parts of the message)
     (["generate", "--answers", "{answers}"], ("the following arguments are required: --out",)),
     (["generate", "--out", "{out}", "--colour"], ("unrecognized arguments: --colour",)),
-    (["generate", "--out", "{out}", "--preset", "nosuch"], ("--preset: unknown preset 'nosuch'", "arch, debian, uberspace")),
+    (["generate", "--out", "{out}", "--preset", "nosuch"],
+     ("--preset: unknown preset 'nosuch'", "arch, debian, uberspace")),
     (["diff", "--out", "{out}", "--preset", "../presets/arch"], ("unknown preset '../presets/arch'",)),
     (["generate", "--out", "{out}", "--preset", "arch"], ("domains.hosts: missing; this answer is required",)),
     (["generate", "--out", "{out}", "--answers", "{tmp}/missing.yml"],
