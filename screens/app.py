@@ -209,6 +209,12 @@ class WizardApp(App[int]):
     def action_jump(self) -> None:
         self.screen.query_one(StepList).focus()
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Ctrl+P → Screenshot: into ~/Downloads as Textual does, or, on a machine without one (a
+        server, an Uberspace account), beside the deployment directory rather than failing."""
+        return super().deliver_screenshot(filename, path or screenshot_directory(self.out), time_format)
+
     # -- the end --------------------------------------------------------------
 
     def answers_edited(self) -> None:
@@ -255,6 +261,17 @@ class WizardApp(App[int]):
                 self.exit(0)
 
         self.push_screen(quit_unsaved(str(draft_path(self.out)), str(self.out)), chosen)
+
+
+def screenshot_directory(out: Path) -> str:
+    """Where a screenshot is saved: the user's Downloads directory when there is one, else the
+    directory the deployment directory is in (or the nearest one of its parents that exists)."""
+    from platformdirs import user_downloads_path
+
+    downloads = user_downloads_path()
+    if downloads.is_dir():
+        return str(downloads)
+    return str(next(parent for parent in out.absolute().parents if parent.is_dir()))
 
 
 def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
 
@@ -35,7 +35,7 @@ class FieldInput(Input):
         await super()._on_key(event)
 
 
-class QuestionField(Grid):
+class QuestionField(Vertical):
     """Edits one answer; tells the screen with ``Edited`` when the user changes it."""
 
     class Edited(Message):
@@ -69,11 +69,15 @@ class QuestionField(Grid):
         self._model = value
         self._untold = 0  # edits posted that the screen has not taken yet
         self._error = ""  # the error shown under the editor
+        self._revealing = False  # scrolled into view at its next size: its error just appeared
         self.editor = self._editor()
 
     def compose(self) -> ComposeResult:
-        yield Label(self.question.label, classes="question-label")
-        yield self.editor
+        # A row and the error under it, not a grid: Textual's grid gave an error shown later a
+        # row of no height (an auto row measured in one column), so it was never seen.
+        with Horizontal(classes="question-row"):
+            yield Label(self.question.label, classes="question-label")
+            yield self.editor
         error = Static("", classes="question-error")
         error.display = False  # until there is one
         yield error
@@ -121,15 +125,33 @@ class QuestionField(Grid):
         self._untold = max(0, self._untold - 1)
         self._model = value
 
-    def show_error(self, message: str | None) -> None:
+    @property
+    def error(self) -> str:
+        """The error shown under the editor, or ``""``."""
+        return self._error
+
+    def show_error(self, message: str | None) -> bool:
+        """Show ``message`` under the editor (None: no error); whether an error is shown that was not."""
         message = message or ""
         if message == self._error:  # updating a Static lays the screen out again
-            return
+            return False
         self._error = message
         error = self.query_one(".question-error", Static)
         error.update(Text(message))  # plain text: it quotes what was typed, whose brackets are not markup
         error.display = bool(message)
         self.set_class(bool(message), "-invalid")
+        return bool(message)
+
+    def reveal(self) -> None:
+        """Scroll the field, its error under the editor included, into view: now, and again once
+        the error has its size (the layout is done after this, and may make the field taller)."""
+        self._revealing = True
+        self.call_after_refresh(self.scroll_visible, animate=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._revealing:
+            self._revealing = False
+            self.scroll_visible(animate=False)
 
     @on(Input.Changed)
     @on(Switch.Changed)

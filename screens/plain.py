@@ -6,13 +6,15 @@ consoles, logs). Same questions, defaults, validation and final diff as the TUI.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import questionary
 
 import presets
-from wizard.catalogue import Question, questions_of, step_of
+from wizard.catalogue import Question, labelled, questions_of, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
 from wizard.generate import Proposal, proposal_for
@@ -53,7 +55,7 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
             # Never the end of what was answered: back to the step of the question at fault,
             # every answer as it is, or through all of them when no one question is.
             steps = _steps_about(error.field)
-            print(f"\n{error}\n" + (f"Back to {steps[0][1]}, to change what is wrong." if len(steps) == 1
+            print(f"\n{labelled(str(error))}\n" + (f"Back to {steps[0][1]}, to change what is wrong." if len(steps) == 1
                                     else "Let's go through the questions again."))
     print("".join(f"# {line}\n" for line in proposal.imported), end="")
     if notice := proposal.notice():
@@ -119,7 +121,8 @@ def _keep_or_take(proposal: Proposal) -> Proposal:
 
 
 def _ask_secret(secret: SecretQuestion) -> str:
-    typed: str = questionary.password(secret.label, instruction=f"({secret.help})",
+    print(wrapped(secret.help))
+    typed: str = questionary.password(secret.label,
                                       validate=lambda text: bool(text) or "expected a value").unsafe_ask()
     return typed
 
@@ -134,23 +137,30 @@ def _ask_preset() -> str:
     return chosen
 
 
+def wrapped(text: str, width: int | None = None) -> str:
+    """``text`` broken between words to the terminal's width (indented under its question): the
+    terminal itself would break it wherever the line ends, in the middle of a word."""
+    width = width or shutil.get_terminal_size().columns
+    return textwrap.fill(text, width=max(20, width - 1), initial_indent="  ", subsequent_indent="  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def _ask(question: Question, current: Any) -> Any:
     message = f"{question.label}"
-    instruction = question.help
+    if question.help:
+        print(wrapped(question.help))
     if question.kind == "boolean":
-        return questionary.confirm(message, default=bool(current), instruction=f"({instruction}) ").unsafe_ask()
+        return questionary.confirm(message, default=bool(current)).unsafe_ask()
     if question.kind == "choice":
-        return questionary.select(message, choices=list(question.choices), default=str(current),
-                                  instruction=f"({instruction})").unsafe_ask()
+        return questionary.select(message, choices=list(question.choices), default=str(current)).unsafe_ask()
 
     def check(text: str) -> bool | str:
         try:
             question.parse(text)
         except ValueError as error:
-            return str(error)
+            return f"{question.label}: {error}"
         return True
 
     hint = " (comma-separated)" if question.kind == "list" else " (empty: none)" if question.optional else ""
-    text = questionary.text(f"{message}{hint}", default=question.format(current), validate=check,
-                             instruction=f"({instruction})").unsafe_ask()
+    text = questionary.text(f"{message}{hint}", default=question.format(current), validate=check).unsafe_ask()
     return question.parse(text)

@@ -12,7 +12,7 @@ from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
 
 from screens.base import WizardScreen
 from screens.work import FilesWritten, ProposalReady, WorkFailed, post_unless_cancelled
-from wizard.catalogue import by_path, question_path, questions_of, step_of
+from wizard.catalogue import by_path, labelled, question_path, questions_of, step_of
 from wizard.errors import InputError
 from wizard.generate import Proposal
 from wizard.plan import Change, Status
@@ -113,7 +113,7 @@ class ReviewScreen(WizardScreen):
     @on(WorkFailed)
     def _blocked(self, failed: WorkFailed) -> None:
         error = failed.error
-        message = str(error) if isinstance(error, InputError) else f"unexpected error: {error!r}"
+        message = labelled(str(error)) if isinstance(error, InputError) else f"unexpected error: {error!r}"
         if self.session.writing:
             self.session.end_write(None)
             self.query_one("#progress").display = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widgets import Button, Static
 from screens.base import WizardScreen
 from screens.fields import QuestionField, SecretField
 from screens.work import ChecksFinished, WorkFailed, post_unless_cancelled
-from wizard.catalogue import by_path, question_path, questions_of
+from wizard.catalogue import by_path, questions_of
 from wizard.errors import InputError
 from wizard.secrets import SECRET_QUESTIONS
 
@@ -38,12 +39,18 @@ class StepScreen(WizardScreen):
         self.session = session
         self.title_text = title
         self._check_timer: Timer | None = None
+        self._fault: str | None = None  # the question the button at the top leads to
 
     def compose_content(self) -> ComposeResult:
         yield Static(self.title_text, classes="step-heading")
+        # An error on a question other than the focused one, which may be out of sight: said here, with the way to it.
+        yield Button("", id="step-fault", variant="error", compact=True)
         draft = self.session.draft
         values = draft.values()
         with VerticalScroll(id="form"):
+            if self.step == "ports":  # on Uberspace, the ports are opened first and numbered by Uberspace
+                yield Static("", id="uberspace-note")
+                yield Button("Take the numbers from `uberspace port list`", id="uberspace-take", compact=True)
             for question in questions_of(self.step):
                 field = QuestionField(question, draft.value(question))
                 field.display = question.applies(values)
@@ -60,6 +67,53 @@ class StepScreen(WizardScreen):
             yield Button("Verify the live server…", id="verify-open")
         with VerticalScroll(id="help-scroll"):
             yield Static("", id="help")
+
+    def _show_uberspace_note(self, answers: Answers | None) -> None:
+        from wizard.uberspace_ports import note
+
+        on_uberspace = answers is not None and answers.service.web_server == "uberspace"
+        for shown in self.query("#uberspace-note").results(Static):
+            shown.display = on_uberspace
+            if answers is not None and on_uberspace:
+                shown.update(Text(note(answers)))
+        for button in self.query("#uberspace-take"):
+            # Only where the command is: anywhere else there is no list to take the numbers from.
+            button.display = on_uberspace and shutil.which("uberspace") is not None
+
+    @on(Button.Pressed, "#uberspace-take")
+    def _take_uberspace_ports(self) -> None:
+        self.query_one("#uberspace-take", Button).disabled = True
+        self._read_opened_ports()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="uberspace", name="uberspace port list")
+    def _read_opened_ports(self) -> None:
+        from wizard.checks.ports import uberspace_opened_ports
+
+        opened = uberspace_opened_ports()
+        self.app.call_from_thread(self._opened_ports_read, opened)
+
+    def _opened_ports_read(self, opened: list[int] | None) -> None:
+        from wizard.uberspace_ports import assign
+
+        self.query_one("#uberspace-take", Button).disabled = False
+        try:
+            answers = self.session.draft.answers()
+        except InputError as error:
+            self.notify(f"The ports cannot be taken while an answer is wrong: {error}", severity="warning",
+                        markup=False)
+            return
+        if opened is None:
+            self.notify("`uberspace port list` could not be run here.", severity="error", markup=False)
+            return
+        assignment = assign(answers, opened)
+        self.session.take_ports(assignment.numbers)
+        self.refresh_fields()
+        self.refresh_states()
+        self.wizard.answers_edited()
+        self._findings_outdated()
+        self._schedule_checks(CHECK_DELAY)
+        self.notify(assignment.summary(), title="uberspace port list", severity="warning" if assignment.missing
+                    else "information", timeout=15, markup=False)
 
     @on(Button.Pressed, "#verify-open")
     def _open_verify(self) -> None:
@@ -97,6 +151,23 @@ class StepScreen(WizardScreen):
                 field.scroll_visible(animate=False)
                 return
 
+    def _show_fault(self) -> None:
+        """The first error of this step on a question other than the focused one, or nothing."""
+        fault = self.query_one("#step-fault", Button)
+        elsewhere = next((field for field in self.query(QuestionField)
+                          if field.display and field.error and self.focused is not field.editor), None)
+        fault.display = elsewhere is not None
+        if elsewhere is not None:
+            fault.label = Text(f"✗ {elsewhere.question.label}: {elsewhere.error}  (go to it)")
+        self._fault = elsewhere.question.path if elsewhere else None
+
+    @on(Button.Pressed, "#step-fault")
+    def _go_to_fault(self) -> None:
+        for field in self.query(QuestionField):
+            if field.question.path == self._fault:
+                self.set_focus(field.editor)
+                field.scroll_visible(animate=False)
+
     def refresh_fields(self, edited: QuestionField | None = None) -> None:
         """Show which questions apply, the values that follow other answers, and every error.
 
@@ -108,21 +179,20 @@ class StepScreen(WizardScreen):
         """
         session = self.session
         values = session.draft.values()
-        cross_field = session.answers_error()
         for field in self.query(QuestionField):
             question = field.question
             field.display = question.applies(values)
             if field is not edited and question.path not in session.field_errors:
                 field.show(session.draft.value(question))
-            error = session.field_errors.get(question.path)
-            if (error is None and cross_field and cross_field.field
-                    and question_path(cross_field.field) == question.path):
-                error = str(cross_field).split(": ", 1)[-1]
-            field.show_error(error)
+            if field.show_error(session.error_of(question.path)) and field is edited:
+                # A new error goes under the editor: at the bottom of the form it would be out of sight.
+                field.reveal()
+        self._show_fault()
         try:
             answers = session.draft.answers()
         except InputError:
             answers = None
+        self._show_uberspace_note(answers)
         for secret_field in self.query(SecretField):
             secret_field.display = answers is not None and secret_field.secret.asked(answers, session.out)
 
@@ -258,6 +328,7 @@ class StepScreen(WizardScreen):
     @on(QuestionField.Focused)
     def _focused(self, event: QuestionField.Focused) -> None:
         question = event.question
+        self._show_fault()
         # Plain text: a help text may name an INI section ([client]) that is not markup.
         help_text = Text.assemble((question.label, "bold"), f" ({question.path})\n{question.help}")
         self.query_one("#help", Static).update(help_text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,8 @@ def test_plain_mode_goes_back_to_the_question_at_fault_and_keeps_every_answer(tm
         while "Back to Database" not in terminal.history():
             question = terminal.answer("Enter")
             assert question, terminal.history()  # asked again, not ended
-        assert "database.password_source (my_print_defaults)" in terminal.history()
+        told = " ".join(terminal.history().split())
+        assert "“Where the password comes from” (database.password_source) (my_print_defaults)" in told
         asked_again = []
         while question:
             asked_again.append(question)
@@ -233,3 +235,67 @@ def test_plain_mode_goes_back_to_the_question_at_fault_and_keeps_every_answer(tm
     assert (out / "db-password").read_text() == "typed-secret\n"
     saved = (out / "wizard.yml").read_text()
     assert "password_source: file" in saved and HOST in saved and "typed-secret" not in saved
+
+
+def _on_step(title: str) -> Callable[[str], bool]:
+    """Whether the screen is the step ``title`` (marked ▸ in the step list), its buttons drawn."""
+    def shown(screen: str) -> bool:
+        lines = screen.splitlines()
+        return any(line.startswith("▸") and title in line for line in lines) and "◂ Back" in lines[-1]
+    return shown
+
+
+def test_the_back_and_next_buttons_beside_the_footer_walk_the_wizard_with_the_mouse_in_tmux(tmp_path: Path) -> None:
+    """Every move by clicking a button (xterm mouse reports through tmux): Next from step to step,
+    Back once, and Write on the review."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "wizard", "--out", str(out), "--preset", "arch"]
+    titles = ["Domains", "Ports", "TLS", "Upload", "Database", "Compliance", "Security", "Service", "Review"]
+    with Terminal(command, tmp_path / "tmux.sock", width=80, height=24, env=ENV) as terminal:
+        terminal.wait_until(_on_step("Installation"), "the first step")
+        assert "Next ▸" in terminal.wait_for("^n Next").splitlines()[-1]  # beside the footer's keys
+        for title in titles:
+            terminal.click("Next ▸")
+            terminal.wait_until(_on_step(title), f"the step {title}")
+            if title == "Domains":
+                terminal.send("End", "C-u", HOST)
+                terminal.wait_for(HOST)
+        review = terminal.wait_for("Write 1")  # "Write 14 files", once the proposal is worked out
+        assert "Next ▸" not in review.splitlines()[-1]  # nothing after the review
+        terminal.click("◂ Back")
+        terminal.wait_until(_on_step("Service"), "the step before the review")
+        terminal.click("Next ▸")
+        terminal.wait_until(_on_step("Review"), "the review again")
+        terminal.click("Write 1")
+        terminal.wait_for("✓ Wrote")
+        terminal.send("C-q")
+        terminal.wait_for("TERMINAL-EXIT=0")
+    assert HOST in (out / "wizard.yml").read_text()
+
+
+def test_plain_mode_in_tmux_wraps_each_help_text_between_words_and_refuses_in_its_own_words(tmp_path: Path) -> None:
+    """At 60 columns each help text is broken between words, never inside one; a refused value is
+    told with the question's label, in the wizard's words (not pydantic's)."""
+    from wizard.catalogue import questions_of
+
+    seed, out = _seed(tmp_path), tmp_path / "out"
+    command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]
+    with Terminal(command, tmp_path / "tmux.sock", width=60, height=40, env=ENV) as terminal:
+        terminal.wait_for("Installation method")
+        question = terminal.questions()[-1]
+        while not question.startswith("? XMPP domains"):
+            question = terminal.answer("Enter")
+            assert question, terminal.history()
+        # Emptied: the list needs one domain at least.
+        terminal.send("End", *["BSpace"] * (len(HOST) + 2), "Enter")
+        refused = terminal.wait_for("XMPP domains: none given")
+        assert "List should" not in refused
+        shown = terminal.history()
+        terminal.send("C-c")
+        terminal.wait_for(EXITED)
+    words = {word for line in shown.splitlines() for word in line.split()}
+    asked = [item for item in questions_of("install") + questions_of("domains")[:1] if f"? {item.label}" in shown]
+    assert len(asked) >= 5, shown
+    for item in asked:
+        for word in item.help.split():
+            assert word in words, (item.path, word)  # a word cut at the line's end would be two others

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Input, Static
 
+import presets
 from screens.app import WizardApp
 from screens.fields import QuestionField
 from screens.review import ReviewScreen
@@ -207,7 +208,7 @@ async def test_the_preset_step_lists_every_preset_and_starts_the_questions(tmp_p
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.screen.name == "preset", "the preset screen")
         assert app.current == "preset"
-        await pilot.press("down", "enter")
+        await pilot.press(*["down"] * presets.names().index("uberspace"), "enter")
         await until(pilot, lambda: showing(app, "install"), "the installation step")
         assert app.preset_name == "uberspace" and app.current == "install"
         assert field(app, "install.method").editor.value == "source"
@@ -355,20 +356,20 @@ async def test_what_was_typed_is_shown_as_typed_in_errors_never_read_as_markup(t
         await pilot.press("ctrl+r")
         await posted.next(pilot, ProposalReady)
         status = str(app.screen.query_one("#status", Static).render())
-        assert "install.user: '[b]root' is not a valid user name" in status
+        assert "“System user” (install.user): '[b]root' is not a valid user name" in status
 
 
 async def test_choosing_another_preset_shows_its_answers_on_the_step_that_had_the_focus(tmp_path: Path) -> None:
     app = WizardApp(tmp_path / "out", None, Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: showing(app, "preset"), "the preset screen")
-        await pilot.press("down", "enter")  # uberspace: built from source
+        await pilot.press(*["down"] * presets.names().index("uberspace"), "enter")  # built from source
         await until(pilot, lambda: showing(app, "install"), "the installation step")
         method = field(app, "install.method")
         assert method.editor.value == "source" and method.has_focus_within
         await pilot.press("ctrl+b")
         await until(pilot, lambda: showing(app, "preset"), "the preset screen again")
-        await pilot.press("up", "enter")  # arch: its package
+        await pilot.press(*["up"] * presets.names().index("uberspace"), "enter")  # arch, the first: its package
         await until(pilot, lambda: showing(app, "install") and app.preset_name == "arch", "the installation step")
         assert app.session is not None and app.session.draft.value(method.question) == "package"
         await until(pilot, lambda: method.editor.value == "package", "the method of the arch preset on its field")

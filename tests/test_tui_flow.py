@@ -217,6 +217,6 @@ async def test_a_changed_release_on_a_rerun_reviews_the_upgrade_command_s_plan_a
         await type_into(pilot, app, "install.version", "23.01")
         app.go_to("review")
         await until(pilot, lambda: "Cannot write yet" in status(app), "the downgrade refused")
-        assert "install.version: 23.01 is older than 24.12" in status(app)
+        assert "(install.version): 23.01 is older than 24.12" in status(app)
         assert app.screen.query_one("#write", Button).disabled
         assert "Installation" in str(app.screen.query_one("#fix", Button).label)

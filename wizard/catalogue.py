@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
+from wizard.field_messages import library_error, own_words, with_labels
 from wizard.model import SECTIONS, Answers
 
 Kind = Literal["text", "integer", "boolean", "choice", "list"]
@@ -50,7 +51,10 @@ class Question:
             return self._adapter.validate_python(value)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
-            message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+            if first["type"] == "value_error":  # the wizard's validators: its own words, but for idna's
+                message = own_words(str(first["ctx"]["error"]))
+            else:  # pydantic's constraints, worded for programmers
+                message = library_error(first["type"], first.get("ctx", {}), first["input"], first["msg"])
             raise ValueError(message) from None
 
     def parse(self, text: str) -> Any:
@@ -132,6 +136,7 @@ def _questions() -> tuple[Question, ...]:
 
 
 QUESTIONS: tuple[Question, ...] = _questions()
+_LABELS = {question.path: question.label for question in QUESTIONS}
 
 
 def model_defaults() -> dict[str, dict[str, Any]]:
@@ -153,6 +158,12 @@ def by_path(path: str) -> Question:
         if question.path == path:
             return question
     raise KeyError(path)
+
+
+def labelled(message: str) -> str:
+    """A message with each question it names by its label and key, as the front ends that ask
+    the questions show them (wizard.field_messages.with_labels)."""
+    return with_labels(message, _LABELS)
 
 
 def question_path(path: str) -> str:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.catalogue import Question, question_path, step_of
+from wizard.catalogue import Question, by_path, labelled, question_path, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
+from wizard.field_messages import without_own_path
 from wizard.given import Given
 from wizard.steps import StepState
 
@@ -47,6 +48,11 @@ class Session:
         self.draft.set(question, value)
         return None
 
+    def take_ports(self, numbers: dict[str, int]) -> None:
+        """Set the ports fields to ``numbers`` (by field name: the opened ports wizard.uberspace_ports assigned)."""
+        for name, number in numbers.items():
+            self.edit(by_path(f"ports.{name}"), str(number))
+
     def unsettled(self, step: str) -> list[str]:
         """The questions of ``step`` whose text the model does not hold (refused as typed).
 
@@ -63,6 +69,16 @@ class Session:
             return error
         return None
 
+    def error_of(self, path: str) -> str | None:
+        """The error to show on the field of the question ``path``: its text refused as typed, or
+        a problem spanning fields that the model reports on it (the other fields named by label)."""
+        if path in self.field_errors:
+            return self.field_errors[path]
+        error = self.answers_error()
+        if error and error.field and question_path(error.field) == path:
+            return labelled(without_own_path(str(error), path))
+        return None
+
     def state(self, step: str) -> StepState:
         if step not in self.visited:
             return StepState.NOT_VISITED
@@ -77,12 +93,12 @@ class Session:
 
     def blocking(self) -> tuple[str | None, str] | None:
         """Why nothing can be written yet: the answers path at fault (when one is) and the
-        message; None when everything is valid."""
+        message, the questions it names by label; None when everything is valid."""
         if self.field_errors:
             path, message = next(iter(self.field_errors.items()))
-            return path, f"{path}: {message}"
+            return path, labelled(f"{path}: {message}")
         error = self.answers_error()
-        return (question_path(error.field) if error.field else None, str(error)) if error else None
+        return (question_path(error.field) if error.field else None, labelled(str(error))) if error else None
 
     def blocking_error(self) -> str | None:
         """Why nothing can be written yet, or None when everything is valid."""

@@ -57,6 +57,16 @@ class Terminal:
     def send(self, *keys: str) -> None:
         self._tmux("send-keys", *keys)
 
+    def click(self, text: str, timeout: float = DEADLINE) -> None:
+        """Click the middle of ``text`` where the screen shows it (the lowest line holding it), once
+        it does: a press and a release, as xterm's SGR mouse mode reports them to the program."""
+        screen = self.wait_for(text, timeout)
+        lines = screen.splitlines()
+        row = max(number for number, line in enumerate(lines) if text in line)
+        column = lines[row].index(text) + len(text) // 2
+        where = f"{column + 1};{row + 1}"  # SGR counts from 1
+        self._tmux("send-keys", "-l", f"\x1b[<0;{where}M\x1b[<0;{where}m")
+
     def wait_until(self, shown: Callable[[str], bool], awaiting: str, timeout: float = DEADLINE) -> str:
         """The screen once ``shown(screen)`` is true; AssertionError naming ``awaiting``, with the screen,
         after ``timeout`` s."""
