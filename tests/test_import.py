@@ -77,6 +77,12 @@ STUN_LISTENERS = ("  - port: 40137  # STUN over UDP", '    ip: "::"', "    trans
                   "    use_turn: false")
 # The answers file's domain replaces 'localhost', which the wizard cannot write: a server of example.test.
 EXAMPLE_HOST_WRITTEN = ("  - localhost\n", '  - "example.test"\n', "hosts: localhost → example.test, from your answers")
+# A shipped file's certificate is localhost's: the domain answered brings the preset's certificates for it.
+LOCALHOST_CERTIFICATE = ('  - "/etc/ejabberd/ejabberd.pem"\n',
+                         '  - "/etc/letsencrypt/live/example.test/fullchain.pem"\n'
+                         '  - "/etc/letsencrypt/live/example.test/privkey.pem"\n',
+                         "certfiles: /etc/ejabberd/ejabberd.pem → /etc/letsencrypt/live/example.test/fullchain.pem, "
+                         "/etc/letsencrypt/live/examp..., from your answers")
 # The listener the web front forwards to (the first ejabberd_http one) speaks plain HTTP, as the front does.
 WEB_TLS = ("    module: ejabberd_http\n    tls: true\n", "    module: ejabberd_http\n    tls: false\n",
            "listen.3.tls: true → false, as Caddy forwards to it in plain HTTP (127.0.0.1:5443)")
@@ -90,7 +96,7 @@ CASES = [
           "modules.mod_pres_counter", "modules.mod_sic"),
          EXAMPLE_HOST,
          ("domains.proxy", "domains.upload", "ports.proxy65", "ports.stuns", "security.password_strength"),
-         replaced=(EXAMPLE_HOST_WRITTEN, WEB_TLS)),
+         replaced=(EXAMPLE_HOST_WRITTEN, LOCALHOST_CERTIFICATE, WEB_TLS)),
     Case("upstream-23.01", "arch", {"security": {"show_os": True}}, ("modules", "mod_version", "show_os"), False, True,
          ("api_permissions.admin access.who.oauth", "modules.mod_http_upload.put_url",
           "modules.mod_http_upload.custom_headers"),
@@ -562,7 +568,9 @@ def test_the_arch_guide_maps_macros_globs_and_registration() -> None:
 def test_debians_config_maps_what_it_can_and_needs_a_real_domain() -> None:
     imported = import_config(CORPUS / "debian-12.yml")
     assert imported.given.get("domains.hosts") is None  # 'localhost' is no domain the wizard writes
-    assert imported.given.get("tls.cert_file") == "/etc/ejabberd/ejabberd.pem"
+    assert imported.given.get("tls.cert_file") is None  # localhost's: the domain answered brings its own
+    certificate = next(item for item in imported.unmapped if item.key == "certfiles")
+    assert "the certificate of localhost" in str(certificate) and "domains.hosts" in certificate.answers
     assert imported.given.get("tls.c2s_ciphers") == "HIGH:!aNULL:!eNULL:!3DES:@STRENGTH"
     assert imported.given.get("tls.use_macros") is True and imported.given.get("security.mqtt") is True
     assert imported.given.get("compliance.mam") is False and imported.given.get("ports.s2s_tls") is None

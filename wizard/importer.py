@@ -489,6 +489,12 @@ class _Reader:
         if not isinstance(files, list) or not all(isinstance(path, str) for path in files):
             self.keep("certfiles", f"expected a list of file names; {KEPT}", line, CERTIFICATE_ANSWERS)
             return
+        if not self.hosts and self.file_hosts == ["localhost"]:
+            # A distribution's shipped file (Debian's): its certificate is for localhost. Tied to the
+            # domains answer, so that answering the real domain brings the certificates for it too.
+            self.keep("certfiles", f"the certificate of localhost, the one domain the file serves; {KEPT}", line,
+                      ("domains.hosts", *CERTIFICATE_ANSWERS))
+            return
         templates = _certificate_templates([str(path) for path in files], self.hosts, self.labels)
         if templates is None:
             self.keep("certfiles", "the files follow no pattern of {name} (each domain and subdomain) or {host} "
