@@ -97,13 +97,16 @@ class Domains(Section):
     )
     ipv4: IPv4Address | None = question(
         "Server IPv4 address",
-        "When given, the DNS records include the A records of every domain; leave empty to add them yourself.",
+        "When given, the DNS records include the A records of every domain, and the TURN relay tells "
+        "clients to send call media here (without it, the address the host's name resolves to); "
+        "leave empty to add the records yourself.",
         "domains",
         default=None,
     )
     ipv6: IPv6Address | None = question(
         "Server IPv6 address",
-        "When given, the DNS records include the AAAA records of every domain.",
+        "When given, the DNS records include the AAAA records of every domain, and the TURN relay offers "
+        "IPv6 relays at it.",
         "domains",
         default=None,
     )
