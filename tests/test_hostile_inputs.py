@@ -211,6 +211,19 @@ def test_a_special_file_as_an_input_file_is_refused_at_once(kind: str, flag: str
     assert not (tmp_path / "d").exists()
 
 
+def test_a_fifo_in_place_of_a_file_of_the_deployment_is_refused_at_once(tmp_path: Path, answers_file: Path) -> None:
+    out = tmp_path / "d"
+    assert subprocess.run([sys.executable, "-m", "wizard", "generate", "--out", str(out), "--answers",
+                           str(answers_file), "--yes"], capture_output=True, timeout=60).returncode == 0
+    zone = out / "dns" / "records.zone"
+    zone.unlink()
+    os.mkfifo(zone)
+    result = subprocess.run([sys.executable, "-m", "wizard", "diff", "--out", str(out)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{zone}: is not a regular file" in result.stderr and "move it away" in result.stderr
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_special_file_as_the_password_file_is_refused_at_once(kind: str, tmp_path: Path) -> None:
     special = _special(kind, tmp_path / "special")

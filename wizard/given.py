@@ -20,8 +20,10 @@ from wizard.textfile import read_text
 ANSWERS_FILE = "wizard.yml"
 # Answers nest four levels at most (a list of mappings in a section).
 MAX_DEPTH = 16
+# ... hold about a hundred values (a few more with lists of contacts) ...
+MAX_NODES = 10_000
 # ... and take a few kB; reading stops beyond this.
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = 256 * 1024
 
 
 @dataclass
@@ -98,7 +100,11 @@ def _check_events(events: Iterable[Any], path: Path) -> None:
     top_is_mapping = False
     section: str | None = None  # the top-level key being read
     key_next = True  # whether the next node at the top level is a key
-    for event in events:
+    for count, event in enumerate(events):
+        if count > MAX_NODES:
+            # Parsing is ruamel's pure Python: a file of a few hundred thousand values takes a minute.
+            raise InputError(f"{path}:{event.start_mark.line + 1}: more than {MAX_NODES} values; "
+                             "an answers file holds about a hundred")
         if isinstance(event, AliasEvent):
             # Aliases let a tiny file expand into a huge document (billion laughs), and
             # nothing in an answers file needs them.

@@ -201,6 +201,10 @@ def read_existing(out: Path, relative: str) -> str | None:
     if not path.resolve().is_relative_to(out.resolve()):
         raise InputError(f"{path}: leads to {path.resolve()}, outside the deployment directory (a symlink?); remove it")
     try:
+        # Only a regular file is read: opening a FIFO put there would wait for a writer, forever.
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise InputError(f"{path}: is not a regular file (a FIFO or device?); move it away so the wizard "
+                             f"can write {relative}")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
