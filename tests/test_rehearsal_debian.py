@@ -3,7 +3,8 @@
 Everything is Debian's own: apt and dpkg install the packages (fetched into apt's cache when the root
 was built: the sandbox reaches no mirror), their maintainer scripts create the users and start the
 services with the package's own units, through the stand-in of systemctl (no systemd runs in a
-chroot); certbot is the stand-in (no ACME server can be reached). See tests/test_rehearsal.py.
+chroot); certbot is the stand-in (no ACME server can be reached). Once on Mnesia, once on MySQL with
+Debian's MariaDB, run by its own unit. See tests/test_rehearsal.py.
 """
 
 from __future__ import annotations
@@ -49,20 +50,24 @@ def no_firewall_here(sandbox: Sandbox) -> Callable[[Step], None]:
     return check
 
 
-def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debian_sandbox: Sandbox) -> None:
-    sandbox = debian_sandbox
-    provider = Provider(sandbox)
-    assert sandbox.run("dpkg-query -W ejabberd caddy").returncode != 0, "the server is not fresh"
-    sandbox.inside("/root/answers.yml").write_text(answers_for("debian", DOMAIN))
-    rehearsal = Rehearsal(
+def person(sandbox: Sandbox) -> Rehearsal:
+    """Who follows the README on the server, and does at the provider what the README says."""
+    return Rehearsal(
         sandbox, "/root",
         answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
                  Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD)],
-        elsewhere={"Add the DNS records": provider.publish,
+        elsewhere={"Add the DNS records": Provider(sandbox).publish,
                    "Let the ports through the firewall": no_firewall_here(sandbox),
                    "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
         judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
     )
+
+
+def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debian_sandbox: Sandbox) -> None:
+    sandbox = debian_sandbox
+    assert sandbox.run("dpkg-query -W ejabberd caddy").returncode != 0, "the server is not fresh"
+    sandbox.inside("/root/answers.yml").write_text(answers_for("debian", DOMAIN))
+    rehearsal = person(sandbox)
     with rehearsal.reported():
         rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
         rehearsal.directory = DEPLOYMENT
@@ -107,3 +112,52 @@ def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debia
         assert mode == "root:ejabberd 640", f"the upgrade changed the config's owner or mode: {mode}"
         sandbox.wait_until("ejabberdctl status", "ejabberd after the upgrade", timeout=120)
         assert "admin" in rehearsal.run(f"ejabberdctl registered_users {DOMAIN}").split()
+
+
+# A password with what SQL, YAML and the client's option files quote differently.
+DB_PASSWORD = "it's a \\ \"db\" pass; word"
+
+
+def test_the_debian_readme_on_mysql_ends_with_ejabberd_on_debians_mariadb(debian_sandbox: Sandbox) -> None:
+    """database.backend: mysql: install.sh installs Debian's MariaDB, whose package starts it with its own
+    unit; database.sh makes the database and user as root through the socket, and ejabberd runs on it."""
+    sandbox = debian_sandbox
+    assert sandbox.run("dpkg-query -W mariadb-server").returncode != 0, "the server is not fresh"
+    sandbox.inside("/root/answers.yml").write_text(
+        answers_for("debian", DOMAIN) + "database:\n  backend: mysql\n")
+    # What generate asks for first: the database password, in a file only its owner reads.
+    sandbox.inside(f"{DEPLOYMENT}/db-password").parent.mkdir(parents=True)
+    sandbox.inside(f"{DEPLOYMENT}/db-password").write_text(DB_PASSWORD + "\n")
+    sandbox.inside(f"{DEPLOYMENT}/db-password").chmod(0o600)
+    rehearsal = person(sandbox)
+    with rehearsal.reported():
+        rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
+        rehearsal.directory = DEPLOYMENT
+        readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
+        assert "sudo sh scripts/database.sh" in readme, "MariaDB's administrator on Debian is root"
+        steps = rehearsal.follow(readme, until="Create the database and import the schema")
+        # The package's scripts started MariaDB with its own unit (through the stand-in of systemctl).
+        installed = rehearsal.run("dpkg-query -W -f '${Package} ${Status}\\n' mariadb-server mariadb-client")
+        assert installed.count("install ok installed") == 2, installed
+        assert rehearsal.run("systemctl is-active mariadb ejabberd").split() == ["active", "active"]
+        server = rehearsal.run("ps -o user=,args= -C mariadbd")
+        assert server.split()[:2] == ["mysql", "/usr/sbin/mariadbd"], server
+        steps += rehearsal.follow(readme)[len(steps):]
+        assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
+        assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
+
+        # ejabberd keeps its accounts in MariaDB: the admin registered through it is a row there.
+        live = sandbox.inside(CONFIG).read_text()
+        assert "sql_type: mysql" in live and "auth_method: sql" in live
+        rows = rehearsal.run("mysql -N -B -e 'SELECT username, server_host FROM ejabberd.users'")
+        assert rows.split() == ["admin", DOMAIN], rows
+        # ejabberd's user logs in with the password of the file, over TCP as ejabberd does.
+        login = sandbox.run("mysql --protocol=TCP -h 127.0.0.1 -u ejabberd --password=\"$(cat db-password)\""
+                            " -N -e 'SELECT COUNT(*) FROM ejabberd.users'", cwd=DEPLOYMENT)
+        assert login.returncode == 0 and login.stdout.split() == ["1"], login
+
+        # Running database.sh again changes nothing; the backup holds MySQL's dump.
+        assert "already has ejabberd's tables" in rehearsal.run("sudo sh scripts/database.sh")
+        (dump,) = sandbox.inside("/var/backups/ejabberd").glob("ejabberd-*.sql.xz")
+        users = rehearsal.run(f"xz -dc /var/backups/ejabberd/{dump.name} | grep -a -A1 'INSERT INTO .users.'")
+        assert "('admin'" in users, users

@@ -143,12 +143,15 @@ class Rehearsal:
     @contextlib.contextmanager
     def reported(self) -> Iterator[None]:
         """On a failure inside: print what the terminal showed, command by command, and the logs of
-        the platform's daemons, then fail."""
+        the platform's daemons and services, then fail."""
         try:
             yield
         except AssertionError:  # StepFailed too
             print("\n".join(self.transcript))
-            for log in sorted(self.sandbox.base.glob("*.log")):
+            # The host's daemons (nsd), and the services the stand-in of systemctl started.
+            logs = [*self.sandbox.base.glob("*.log"), *self.sandbox.inside("/var/log/standin-systemd").glob("*.log"),
+                    *self.sandbox.inside("/var/log").glob("syslog")]
+            for log in sorted(logs):
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
             raise
 

@@ -148,8 +148,11 @@ class Sandbox:
         self._mount("-t", "overlay", "overlay", "-o",
                     f"lowerdir={self.lower},upperdir={self.base / 'upper'},workdir={self.base / 'work'}", at=self.path)
         self._mount("-t", "proc", "proc", at=self.path / "proc")
-        self._mount("--rbind", "/dev", at=self.path / "dev")
-        subprocess.run(["mount", "--make-rslave", str(self.path / "dev")], check=True)
+        if self.platform == "debian":
+            self._own_dev()
+        else:
+            self._mount("--rbind", "/dev", at=self.path / "dev")
+            subprocess.run(["mount", "--make-rslave", str(self.path / "dev")], check=True)
         self._mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", at=self.path / "run")
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         self._netns = True
@@ -170,6 +173,27 @@ class Sandbox:
             (self.path / "run/systemd/system").mkdir(parents=True)
             for program in ("systemctl", "systemd-tmpfiles"):  # and /run/<service> is made as systemd would
                 (self.path / "usr/bin" / program).symlink_to(f"/usr/local/lib/standins/{program}")
+            # /dev/log, the syslog socket of journald, which logger (in maintainer scripts) writes to.
+            self.spawn("/usr/local/lib/standins/journald", log=str(self.base / "journald.log"))
+            self.wait_until("test -S /dev/log", "the syslog socket (the stand-in of journald)", timeout=30)
+
+    def _own_dev(self) -> None:
+        """/dev as on a Debian server: the host's devices and ptys, and /dev/log (which the host may lack,
+        or have as a link into its own /run): a /dev of its own, so nothing is made in the host's."""
+        dev = self.path / "dev"
+        self._mount("-t", "tmpfs", "-o", "mode=0755,nosuid", "tmpfs", at=dev)
+        for node in ("null", "zero", "full", "random", "urandom", "tty"):
+            (dev / node).touch()
+            self._mount("--bind", f"/dev/{node}", at=dev / node)
+        for directory in ("pts", "shm"):
+            (dev / directory).mkdir()
+        self._mount("--bind", "/dev/pts", at=dev / "pts")
+        (dev / "shm").chmod(0o1777)
+        # A bound /dev/ptmx finds no pts beside it: the link is what a devpts of one's own has.
+        links = {"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+                 "stderr": "/proc/self/fd/2", "log": "/run/systemd/journal/dev-log"}
+        for name, target in links.items():
+            (dev / name).symlink_to(target)
 
     def _install_standins(self) -> None:
         shelf = self.path / "usr/local/lib/standins"

@@ -89,11 +89,14 @@ def _caddy_host_steps(answers: Answers) -> list[tuple[str, list[str]]]:
     names = " ".join(f"-d {name}" for name in answers.domains.all_names())
     apt = by_apt(answers)
     certbot = f"sudo certbot certonly --standalone {names}"
+    mariadb = apt and _local_mariadb(answers)
     steps: list[tuple[str, list[str]]] = [
-        ("Install ejabberd, Caddy and certbot", [
+        ("Install ejabberd, " + ("Caddy, certbot and MariaDB" if mariadb else "Caddy and certbot"), [
             *(["With apt; the package asks nothing (its questions are for the config this deployment replaces).",
                "apt starts ejabberd with the package's config (host `localhost`) and Caddy with its welcome",
                "page on port 80; the steps below replace both."] if apt else []),
+            *(["MariaDB starts too, listening on 127.0.0.1 only; its administrator is root, who logs in through",
+               "the local socket without a password (`sudo mysql`)."] if mariadb else []),
             *_code("sudo sh scripts/install.sh"),
         ]),
         _firewall_step(answers),
@@ -167,14 +170,24 @@ def _dns_step() -> tuple[str, list[str]]:
     ])
 
 
+def _local_mariadb(answers: Answers) -> bool:
+    """MariaDB from the distribution's packages, on this machine (scripts/install.sh installs it)."""
+    db = answers.database
+    return db.backend == "mysql" and db.server in ("localhost", "127.0.0.1", "::1")
+
+
 def _database_step(answers: Answers) -> tuple[str, list[str]]:
     db = answers.database
     source = ("`my_print_defaults client` (your ~/.my.cnf)" if db.password_source == "my_print_defaults"
               else f"the file `{db.password_file}`")
+    # Debian's MariaDB lets only root in as its administrator, through the socket (unix_socket).
+    as_root = by_apt(answers) and _local_mariadb(answers)
     return ("Create the database and import the schema", [
         f"Creates `{db.name}` on {db.server}:{db.port} if it is missing and imports ejabberd's schema once;",
         f"running it again changes nothing. The password ejabberd uses comes from {source}.",
-        *_code("sh scripts/database.sh"),
+        *([f"As root, MariaDB's administrator, it also creates the user `{db.user}` with that password."]
+          if as_root and db.password_source == "file" else []),
+        *_code(("sudo " if as_root else "") + "sh scripts/database.sh"),
         "Moving an existing server's data from Mnesia: see the end of this file.",
     ])
 
