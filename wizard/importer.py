@@ -20,32 +20,32 @@ and the merge leaves them as they are when a STUN answer changes the server's ow
 Secrets are never copied into answers: ``sql_password`` stays in the file and the
 report says where the wizard reads the password from instead.
 
-This module reads the file; the answers it gives and the start of the merge, where an
-answer given wins over the file, are ``wizard.import_start``'s (with ``wizard.import_changes``
-and ``wizard.web_front``); the parts they share are ``wizard.import_parts``'.
+This module walks the file (its calls are read by ``wizard.import_calls``, its security and
+database by ``wizard.import_security``, with the primitives of ``wizard.import_reader``); the
+answers it gives and the start of the merge, where an answer given wins over the file, are
+``wizard.import_start``'s (with ``wizard.import_changes`` and ``wizard.web_front``); the parts
+they share are ``wizard.import_parts``'.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import TypeAdapter, ValidationError
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from typing import Any
 
 from wizard.answers import fill_preset, load_preset, merge, plain
 from wizard.config_file import load_config, read_config_text
 from wizard.errors import InputError
 from wizard.given import Given
-from wizard.import_parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, lowercase_hosts, options_of
+from wizard.import_calls import CallsReading
+from wizard.import_parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, lowercase_hosts
 from wizard.import_parts import line_of as _line
+from wizard.import_parts import options_of as _options
 from wizard.import_parts import plain_value as _value
+from wizard.import_security import LOOPBACK_REGISTRATION, SecurityReading
 from wizard.import_start import OUTSIDE_THE_CONFIG, Imported, Start
 from wizard.machine import Machine
-from wizard.model import Answers
 
 # What the import's other modules define, as callers know it from here.
 __all__ = ["KEPT", "LOOPBACK_REGISTRATION", "OUTSIDE_THE_CONFIG", "Imported", "ReportLine", "Start", "Unmapped",
@@ -66,13 +66,6 @@ SWITCHES = (
 UPLOAD_OPTIONS = ("docroot", "file_mode", "dir_mode", "max_size", "thumbnail", "secret_length")
 CONTACTS = {"abuse-addresses": "abuse", "admin-addresses": "admin", "security-addresses": "security",
             "support-addresses": "support"}
-SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", "name"),
-               ("sql_username", "user"), ("sql_pool_size", "pool_size"))
-SECRET = ("a secret is never an answer: put the password into database.password_file (mode 0600) "
-          "or, for my_print_defaults, into ~/.my.cnf; " + KEPT)
-LOOPBACK_REGISTRATION = ("modules.mod_register.ip_access: trusted_network lets every program on this machine register "
-                         "accounts, and on shared hosting every user of the host; read as security.registration: "
-                         "loopback, answer closed to close it")
 CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
 
 
@@ -110,81 +103,10 @@ def import_config(path: Path) -> Imported:
 # -- mapping -----------------------------------------------------------------------
 
 
-@cache
-def _adapter(answer: str) -> TypeAdapter[Any]:
-    section, name = answer.split(".")
-    info = Answers.model_fields[section].annotation.model_fields[name]  # type: ignore[union-attr]
-    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-    return TypeAdapter(annotation)
-
-
-def _options(node: Any) -> Mapping[str, Any]:
-    return options_of(node)
-
-
-class _Reader:
-    """Walks one config and collects the answers it implies and the parts it cannot map."""
-
-    def __init__(self, config: CommentedMap) -> None:
-        self.config = config
-        macros = config.get("define_macro")
-        self.macros: Mapping[str, Any] = macros if isinstance(macros, Mapping) else {}
-        self.given = CommentedMap()
-        self.unmapped: list[Unmapped] = []
-        self.cautions: list[tuple[int | None, str]] = []  # what the file does that weakens it, by line
-        self.mapped: set[str] = set()
-        self.labels: dict[str, str] = {}
-        self.hosts: list[str] = []  # the file's hosts, when they are answers
-        self.file_hosts: list[str] = []  # the file's hosts, whatever they are (e.g. 'localhost')
-        self.c2s: Mapping[str, Any] | None = None  # the STARTTLS client listener
-        self.announced_stun: list[str] = []  # "port/transport" that mod_stun_disco announces on the file's own hosts
-        self.announced_line: int | None = None
-        self.stun_listeners = False
-        self.roles: dict[int, str] = {}  # listener index: the answer its port is, as far as it is one
-        self.other_hosts = False  # mod_stun_disco announces services of other hosts
-
-    # -- primitives
-
-    def get(self, node: Any, key: str, default: Any = None) -> Any:
-        """The value of ``key`` with a macro name replaced by the macro's value."""
-        value = node.get(key, default) if isinstance(node, Mapping) else default
-        if isinstance(value, str) and value in self.macros:
-            return self.macros[value]
-        return value
-
-    def uses_macro(self, node: Any, key: str) -> bool:
-        value = node.get(key) if isinstance(node, Mapping) else None
-        return isinstance(value, str) and value in self.macros
-
-    def put(self, answer: str, value: Any, node: Any = None, key: Any = None, where: str | None = None) -> bool:
-        """Take ``value`` as the answer when the model accepts it; else report ``where`` as kept."""
-        value = _value(value)
-        line = _line(node, key) if key is not None else None
-        try:
-            value = _adapter(answer).validate_python(value, strict=True)
-        except ValidationError as error:
-            if where:
-                message = str(error.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
-                self.keep(where, f"{value!r} is not a value the wizard can write for {answer} ({message}); {KEPT}",
-                          line, (answer,))
-            return False
-        section, name = answer.split(".")
-        target = self.given.setdefault(section, CommentedMap())
-        target[name] = CommentedSeq(value) if isinstance(value, list) else value
-        if line is not None:
-            self.given.lc.add_kv_line_col(section, [line - 1, 0, line - 1, 0])
-            target.lc.add_kv_line_col(name, [line - 1, 0, line - 1, 0])
-            if isinstance(value, list):
-                for index in range(len(value)):
-                    target[name].lc.add_idx_line_col(index, [line - 1, 0])
-        if where:
-            self.mapped.add(where)
-        return True
-
-    def keep(self, key: str, why: str, line: int | None = None, answers: tuple[str, ...] = ()) -> None:
-        self.unmapped.append(Unmapped(key, why, line, answers))
-
     # -- the config
+
+class _Reader(CallsReading, SecurityReading):
+    """Walks one config and collects the answers it implies and the parts it cannot map."""
 
     def read(self) -> None:
         self.read_hosts()
@@ -309,83 +231,6 @@ class _Reader:
         for kind in set(CONTACTS.values()) - set(found):
             self.put(f"compliance.{kind}_addresses", [], modules, "mod_disco")
 
-    def read_stun_services(self, modules: Mapping[str, Any]) -> None:
-        """The STUN ports mod_stun_disco announces on the file's own hosts (the listeners, read
-        later, say it too when there are any).
-
-        A service on another host (a TURN server on another machine, such as a coturn) is not
-        this ejabberd's: its ports are no answer, and it stays in the file as it is, reported in
-        one line. The merge keeps such items too (``wizard.render.merge``): a changed STUN answer
-        changes only the server's own services.
-        """
-        options = _options(modules.get("mod_stun_disco"))
-        services = self.get(options, "services")
-        services = services if isinstance(services, list) else []
-        own_hosts = (*self.file_hosts, "@HOST@")
-        seen: set[str] = set()
-        announced_turn = False
-        others: dict[str, list[str]] = {}  # host: "80/udp turn", as announced
-        first_other: int | None = None
-        for index, service in enumerate(services):
-            if not isinstance(service, Mapping):
-                continue
-            # ejabberd's defaults: type stun, 3478 or 5349 (TLS), UDP or TCP (TLS).
-            kind = str(self.get(service, "type", "stun"))
-            tls = kind in ("stuns", "turns")
-            port = self.get(service, "port", 5349 if tls else 3478)
-            transport = self.get(service, "transport", "tcp" if tls else "udp")
-            host = self.get(service, "host")
-            if host not in own_hosts:
-                others.setdefault(str(host), []).append(f"{port}/{transport} {kind}")
-                first_other = first_other or _line(services, index)
-                continue
-            if kind in ("turn", "turns"):
-                announced_turn = True
-            if kind in ("stun", "stuns"):
-                self.announced_stun.append(f"{port}/{transport}")
-                self.announced_line = _line(options, "services")
-                if kind not in seen:
-                    seen.add(kind)
-                    self.put(f"ports.{kind}", port, service, "port", "modules.mod_stun_disco.services")
-        if seen:
-            # What this server announces says whether it relays; its listeners, read later, say it better.
-            self.put("compliance.turn", announced_turn, options, "services")
-        self.other_hosts = bool(others)
-        if others:
-            announced = "; ".join(f"{host} {', '.join(items)}" for host, items in others.items())
-            self.keep("modules.mod_stun_disco.services",
-                      f"{announced}: not {'a host' if len(others) == 1 else 'hosts'} of this file, so taken to be "
-                      "another server's: no answer takes their ports, a changed STUN answer leaves them alone, and "
-                      "compliance.stun: false removes them with mod_stun_disco; kept as they are",
-                      first_other or _line(options, "services"))
-
-    def read_registration(self, modules: Mapping[str, Any]) -> None:
-        if "mod_register" not in modules:
-            # No in-band registration at all: accounts are made by the admin only.
-            self.put("security.registration", "closed", modules, None)
-            return
-        options = _options(modules["mod_register"])
-        self.put("security.password_strength", self.get(options, "password_strength", 0), options, "password_strength",
-                 "modules.mod_register.password_strength")
-        access, ip_access = self.get(options, "access", "all"), self.get(options, "ip_access")
-        if self.get(options, "captcha_protected") is True:
-            if "captcha_cmd" in self.config:
-                self.put("security.registration", "captcha", options, "captcha_protected", "modules.mod_register")
-            else:
-                self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
-                          _line(options, "captcha_protected"), ("security.registration",))
-        elif access in ("none", "deny"):
-            self.put("security.registration", "closed", modules, "mod_register", "modules.mod_register")
-        elif access == "all" and ip_access == "trusted_network":
-            if self.put("security.registration", "loopback", modules, "mod_register", "modules.mod_register"):
-                self.cautions.append((_line(options, "ip_access"), LOOPBACK_REGISTRATION))
-        elif access == "all" and ip_access in (None, "all"):
-            self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
-        else:
-            self.keep("modules.mod_register",
-                      f"who may register depends on access rules the wizard does not write; {KEPT}",
-                      _line(modules, "mod_register"), ("security.registration",))
-
     def read_listeners(self) -> None:
         listen = self.get(self.config, "listen")
         if not isinstance(listen, list):
@@ -424,21 +269,6 @@ class _Reader:
             self.c2s = roles["c2s"][1]
             self.put("tls.starttls_required", self.get(self.c2s, "starttls_required", False) is True,
                      self.c2s, "starttls_required")
-
-    def _read_turn(self, options: Mapping[str, Any], index: int) -> None:
-        """TURN is the STUN listeners' use_turn (ejabberd's default: off) and its relay range."""
-        relays = self.get(options, "use_turn", False) is True
-        self.put("compliance.turn", relays, options, "use_turn" if "use_turn" in options else None)
-        if relays:
-            # The relay's public addresses are those of the DNS records (the one place they are in the file).
-            addresses = (("domains.ipv4", ("turn_ipv4_address", "turn_ip")), ("domains.ipv6", ("turn_ipv6_address",)))
-            for answer, names in addresses:
-                for name in names:
-                    if name in options:
-                        self.put(answer, self.get(options, name), options, name, f"listen.{index}.{name}")
-            first, last = self.get(options, "turn_min_port", 49152), self.get(options, "turn_max_port", 65535)
-            self.put("ports.turn_relay", str(first) if first == last else f"{first}-{last}", options,
-                     "turn_min_port" if "turn_min_port" in options else None, f"listen.{index}.turn_min_port")
 
     def _role(self, listener: Mapping[str, Any]) -> str | None:
         return listener_role(listener, self.get)
@@ -503,64 +333,6 @@ class _Reader:
         cert, key = templates
         if self.put("tls.cert_file", cert, self.config, "certfiles", "certfiles"):
             self.put("tls.key_file", key, self.config, "certfiles")
-
-    def read_security(self) -> None:
-        config = self.config
-        if "loglevel" in config:
-            self.put("security.loglevel", self.get(config, "loglevel"), config, "loglevel", "loglevel")
-        # Absent options are ejabberd's defaults: IP addresses are logged, passwords kept in plain text.
-        self.put("security.hide_sensitive_log_data", self.get(config, "hide_sensitive_log_data", False), config,
-                 "hide_sensitive_log_data", "hide_sensitive_log_data")
-        password_format = self.get(config, "auth_password_format", "plain")
-        if password_format in ("scram", "plain"):
-            self.put("security.scram", password_format == "scram", config, "auth_password_format",
-                     "auth_password_format")
-        else:
-            self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
-                      _line(config, "auth_password_format"), ("security.scram",))
-        if "captcha_cmd" in config:
-            self.put("security.captcha_cmd", self.get(config, "captcha_cmd"), config, "captcha_cmd", "captcha_cmd")
-        self.read_admin()
-
-    def read_admin(self) -> None:
-        admin = _options(_options(self.config.get("acl")).get("admin"))
-        if "user" not in admin:
-            return
-        users = self.get(admin, "user")
-        users = users if isinstance(users, list) else [users]
-        local, _, domain = str(users[0]).partition("@") if len(users) == 1 else ("", "", "")
-        if domain and domain == next(iter(self.hosts), None):
-            self.put("service.admin_user", local, admin, "user", "acl.admin.user")
-        else:
-            self.keep("acl.admin.user", f"the wizard writes one admin account on the main domain; {KEPT}",
-                      _line(admin, "user"), ("service.admin_user",))
-
-    def read_database(self) -> None:
-        config = self.config
-        sql_type = self.get(config, "sql_type")
-        if sql_type is None:
-            self.put("database.backend", "mnesia", config, None)
-        elif sql_type == "mysql":
-            self.put("database.backend", "mysql", config, "sql_type", "sql_type")
-            for option, answer in SQL_OPTIONS:
-                if option in config:
-                    self.put(f"database.{answer}", self.get(config, option), config, option, option)
-            schema = "sql_schema_multihost" if "sql_schema_multihost" in config else "new_sql_schema"
-            # Without the option ejabberd expects the old, one-host-per-database schema.
-            self.put("database.new_schema", self.get(config, schema, False), config, schema, schema)
-        else:
-            self.keep("sql_type", f"{sql_type!r}: the wizard writes MySQL/MariaDB or Mnesia only; {KEPT}",
-                      _line(config, "sql_type"), ("database.backend",))
-        if "sql_password" in config:
-            self.keep("sql_password", SECRET, _line(config, "sql_password"))
-        expected = "sql" if sql_type == "mysql" else "internal"
-        method = _value(self.get(config, "auth_method", "internal"))
-        if method == expected:
-            self.mapped.add("auth_method")
-        else:
-            self.keep("auth_method", f"{method!r}: with this database the wizard writes {expected!r}; {KEPT}",
-                      _line(config, "auth_method"))
-
 
 def _certificate_templates(files: list[str], hosts: list[str],
                            labels: Mapping[str, str]) -> tuple[str, str | None] | None:
