@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,24 +68,38 @@ def test_quitting_the_wizard_in_tmux_writes_nothing_and_says_so(tmp_path: Path) 
     assert not out.exists()
 
 
+CURRENT_STEP = re.compile(r"^▸\S\s*(\w+)", re.MULTILINE)  # the step list marks the screen's step with ▸
+
+
+def _step(screen: str) -> str | None:
+    match = CURRENT_STEP.search(screen)
+    return match.group(1) if match else None
+
+
 def _walk_to_review(terminal: Terminal, host: str) -> str:
-    """From the first step to the review with the footer's ^n, typing the domain on the way; the review's screen."""
-    def drawn(screen: str) -> bool:  # the footer is drawn last: with it, the whole screen is
-        return "^n Next" in screen and "Working out" not in screen
+    """From the first step to the review with the footer's ^n, typing the domain on the way; the review's screen.
+
+    Each step is known by the step list's mark, and its screen is read once drawn (the footer is drawn
+    last): a screen caught half-way through a switch must not be taken for the step before or after."""
+    def drawn(screen: str) -> bool:
+        return "^n Next" in screen and "Working out" not in screen and _step(screen) is not None
 
     screen = terminal.wait_until(drawn, "the footer with ^n Next")
     for _ in range(12):
-        if "Write " in screen and "file" in screen:
-            return screen
-        if "XMPP domains" in screen and host not in screen:
-            terminal.send("End", "C-u", host)
-            screen = terminal.wait_until(lambda s: host in s and drawn(s), f"{host} typed")
+        step = _step(screen)
+        if step == "Review":
+            return terminal.wait_until(lambda s: "Write " in s and "file" in s, "the review's Write button")
+        if step == "Domains":
+            screen = terminal.wait_until(lambda s: "XMPP domains" in s and drawn(s), "the domains field")
+            if host not in screen:
+                terminal.send("End", "C-u", host)
+                terminal.wait_until(lambda s: host in s and drawn(s), f"{host} typed")
         terminal.send("C-n")  # shown in the footer: drawn() waited for it
 
-        def moved_on(now: str, before: str = screen) -> bool:
-            return now != before and drawn(now)
+        def moved_on(now: str, before: str | None = step) -> bool:
+            return drawn(now) and _step(now) != before
 
-        screen = terminal.wait_until(moved_on, "the next step")
+        screen = terminal.wait_until(moved_on, f"the step after {step}")
     raise AssertionError(f"no review after 12 steps; the screen shows:\n{screen}")
 
 
