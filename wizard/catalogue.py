@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from wizard.field_messages import library_error, own_words, with_labels
 from wizard.model import SECTIONS, Answers
+from wizard.validators import byte_size
 
 Kind = Literal["text", "integer", "boolean", "choice", "list"]
 
@@ -40,6 +41,11 @@ class Question:
         # Built at run time from the field: no static type describes it (as in wizard.importer).
         annotation: Any = Annotated[self.field.annotation, self.field]
         return TypeAdapter(annotation)
+
+    @cached_property
+    def takes_units(self) -> bool:
+        """Whether a number may be typed with its unit ("100MB"): the model converts it."""
+        return any(getattr(item, "func", None) is byte_size for item in self.field.metadata)
 
     def applies(self, values: Mapping[str, Any]) -> bool:
         """Whether the question is asked, given the other answers (dotted lookups)."""
@@ -65,6 +71,8 @@ class Question:
         if self.kind == "list":
             return self.validate([item.strip() for item in text.split(",") if item.strip()])
         if self.kind == "integer":
+            if self.takes_units and not text.lstrip("-").isdigit():
+                return self.validate(text)  # a size with its unit: the model converts it
             try:
                 return self.validate(int(text))
             except ValueError as error:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, model_validator
 from wizard import validators as v
 from wizard.model_values import (
     AbsolutePath,
+    ByteSize,
     CertPathTemplate,
     Count,
     Domain,
@@ -223,8 +224,9 @@ class Upload(Section):
         "Upload directory mode", "setgid directories (2750) keep the group of the docroot on new files.", "upload",
         when={"upload.enabled": True}, pattern=r"^[0-7]?[0-7]{3}$",
     )
-    max_size: Count = question(
-        "Largest upload (bytes)", "Files above this size are refused; 104857600 is 100 MB.", "upload",
+    max_size: ByteSize = question(
+        "Largest upload", "Files above this size are refused: bytes, or with a unit such as 100MB or 1GiB "
+        "(written as bytes; 104857600 is 100 MiB).", "upload",
         when={"upload.enabled": True}, ge=1,
     )
     thumbnail: bool = question(

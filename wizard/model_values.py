@@ -26,6 +26,8 @@ IPv4Address = Annotated[str, AfterValidator(v.ipv4_address)]
 IPv6Address = Annotated[str, AfterValidator(v.ipv6_address)]
 # Strict like the ports: YAML's `true` must not become a size or a count of 1.
 Count = StrictInt
+# A number of bytes, also typed with a unit ("100MB", "1GiB").
+ByteSize = Annotated[StrictInt, BeforeValidator(v.byte_size)]
 # Certificate paths may name each domain that needs a certificate ({name}) or
 # each host whose certificate also covers its subdomains ({host}).
 CertPathTemplate = Annotated[str, AfterValidator(lambda s: v.path_template(s, frozenset({"name", "host"})))]

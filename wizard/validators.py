@@ -72,6 +72,27 @@ def port(value: int) -> int:
     return value
 
 
+# Sizes as people write them: SI (kB, MB, GB) and binary (KiB, MiB, GiB) units, case aside.
+SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "k": 1024, "kib": 1024, "m": 1024**2,
+              "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+
+
+def byte_size(value: object) -> object:
+    """``104857600``, ``100MB``, ``100 MiB``, ``1GiB`` as a number of bytes; anything else is left to the
+    integer check (``true`` stays a bool, which it refuses)."""
+    if not isinstance(value, str):
+        return value
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", value)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in SIZE_UNITS:
+        raise ValueError(f"{shown(value)} is not a size: expected a number of bytes or one with its unit, "
+                         "such as 100MB or 1GiB")
+    size = float(match.group(1)) * SIZE_UNITS[unit]
+    if size != int(size):
+        raise ValueError(f"{shown(value)} is not a whole number of bytes")
+    return int(size)
+
+
 # ejabberd's turn_min_port and turn_max_port take 1025 to 65535.
 RELAY_PORTS = (1025, 65535)
 
