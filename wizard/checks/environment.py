@@ -4,6 +4,7 @@ is the one the config is written for, the upload directory has room, the databas
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import shutil
@@ -67,6 +68,26 @@ def check_target(ctx: Context) -> list[Finding]:
     return [finder("env", "install")("env.target", Severity.WARNING, f"ejabberd {ctx.answers.install.version}",
                                      target.note, f'install.version: "{target.entry.version}", if that is the '
                                      "release that runs")]
+
+
+def check_uberspace_account(ctx: Context, login: str | None = None, on_uberspace: bool | None = None) -> list[Finding]:
+    """Off the Uberspace host the account's defaults are this machine's login, not the Uberspace one."""
+    answers = ctx.answers
+    if answers.service.web_server != "uberspace":
+        return []
+    on_uberspace = shutil.which("uberspace") is not None if on_uberspace is None else on_uberspace
+    login = getpass.getuser() if login is None else login
+    user = answers.install.user
+    found = finder("env", "install")
+    fix = "install.user: your Uberspace login, and install.home: /home/LOGIN"
+    if user == "root":
+        return [found("env.account", Severity.ERROR, "install.user", "root is no Uberspace account: ejabberd runs "
+                      "as your own Uberspace login there, in its home", fix)]
+    if not on_uberspace and user == login:
+        return [found("env.account", Severity.WARNING, "install.user",
+                      f"{user} is your login on this machine, which is not the Uberspace host: the deployment "
+                      "runs as your Uberspace account, so its paths are built from that login", fix)]
+    return []
 
 
 def _release(answers: Answers) -> Finding:
@@ -268,6 +289,7 @@ def _connect_error(subject: str, error: pymysql.err.MySQLError, ctx: Context) ->
 CHECKERS = (
     Checker("env", frozenset({"install"}), check_install),
     Checker("env", frozenset({"install"}), check_target),
+    Checker("env", frozenset({"install"}), check_uberspace_account),
     Checker("env", frozenset({"service"}), check_service_tools),
     Checker("env", frozenset({"upload"}), check_disk),
     Checker("env", frozenset({"database"}), check_database),
