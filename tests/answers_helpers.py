@@ -78,11 +78,17 @@ def write_secret(path: Path, secret: str) -> Path:
     return path
 
 
+# Who holds the deployment's lock, rewritten by every run that takes it (its time to the second):
+# the wizard's note to a second run, not a file of the deployment.
+LOCK_NOTE = ".wizard.lock"
+
+
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file below ``directory`` with its bytes, to prove nothing changed."""
+    """Every file below ``directory`` with its bytes, to prove nothing changed (the lock's note aside)."""
     if not directory.exists():
         return {}
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and p.relative_to(directory) != Path(LOCK_NOTE)}
 
 
 def deployment_files(directory: Path) -> dict[str, bytes]:

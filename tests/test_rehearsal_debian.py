@@ -140,7 +140,9 @@ def test_the_debian_readme_on_mysql_ends_with_ejabberd_on_debians_mariadb(debian
         installed = rehearsal.run("dpkg-query -W -f '${Package} ${Status}\\n' mariadb-server mariadb-client")
         assert installed.count("install ok installed") == 2, installed
         assert rehearsal.run("systemctl is-active mariadb ejabberd").split() == ["active", "active"]
-        server = rehearsal.run("ps -o user=,args= -C mariadbd")
+        # Only the sandbox's own processes (its network namespace): the host may run other MariaDBs.
+        pids = ",".join(map(str, sandbox.processes()))
+        server = rehearsal.run(f"ps -o user=,args= -p {pids} | grep -w '[m]ariadbd'")
         assert server.split()[:2] == ["mysql", "/usr/sbin/mariadbd"], server
         steps += rehearsal.follow(readme)[len(steps):]
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
