@@ -137,6 +137,21 @@ def issued_certificate(sandbox: Sandbox) -> str:
     return shown.stdout.strip()
 
 
+def force_renewal(rehearsal: Rehearsal, sandbox: Sandbox) -> str:
+    """``certbot renew --force-renewal`` once ejabberd and Caddy serve the issued certificate; the new one."""
+    before = issued_certificate(sandbox)
+    assert served_certificate(sandbox, 5223, DOMAIN) == before == served_certificate(sandbox, 443, f"file.{DOMAIN}")
+    rehearsal.run("certbot renew --force-renewal")
+    after = issued_certificate(sandbox)
+    assert after != before
+    return after
+
+
+def both_serve(sandbox: Sandbox, certificate: str) -> None:
+    assert served_certificate(sandbox, 5223, DOMAIN) == certificate, "ejabberd still serves the old certificate"
+    assert served_certificate(sandbox, 443, f"file.{DOMAIN}") == certificate, "Caddy still serves the old certificate"
+
+
 def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sandbox: Sandbox) -> None:
     sandbox = arch_sandbox
     provider = Provider(sandbox)
@@ -161,16 +176,11 @@ def test_the_arch_readme_followed_exactly_ends_with_a_server_clients_use(arch_sa
         host_meta_allows_other_origins(rehearsal, DOMAIN)
 
         # A renewal (what the daily `certbot renew` does once one is due) reaches ejabberd and Caddy.
-        before = issued_certificate(sandbox)
-        assert served_certificate(sandbox, 5223, DOMAIN) == before == served_certificate(sandbox, 443, f"file.{DOMAIN}")
-        rehearsal.run("certbot renew --force-renewal")
-        after = issued_certificate(sandbox)
-        assert after != before
+        after = force_renewal(rehearsal, sandbox)
         # certbot wrote the new key 0600 with no ACL: the hook gave the services access to it.
         acl = rehearsal.run(f"getfacl -p --omit-header /etc/letsencrypt/archive/{DOMAIN}/privkey2.pem")
         assert "user:jabber:r--" in acl and "user:caddy:r--" in acl, acl
-        assert served_certificate(sandbox, 5223, DOMAIN) == after, "ejabberd still serves the old certificate"
-        assert served_certificate(sandbox, 443, f"file.{DOMAIN}") == after, "Caddy still serves the old certificate"
+        both_serve(sandbox, after)
         assert rehearsal.run("systemctl is-active ejabberd caddy").split() == ["active", "active"]
 
         # Change an answer the way the README says (edit wizard.yml, generate), deploy again.

@@ -24,11 +24,11 @@ from tests.test_rehearsal import (
     IPV6,
     Provider,
     answers_for,
+    both_serve,
+    force_renewal,
     host_meta_allows_other_origins,
-    issued_certificate,
     judge_check,
     judge_verify,
-    served_certificate,
     tunnel_target,
 )
 
@@ -97,13 +97,7 @@ def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debia
         host_meta_allows_other_origins(rehearsal, DOMAIN)
 
         # A renewal reaches ejabberd and Caddy (certbot's hooks, as on Arch).
-        before = issued_certificate(sandbox)
-        assert served_certificate(sandbox, 5223, DOMAIN) == before == served_certificate(sandbox, 443, f"file.{DOMAIN}")
-        rehearsal.run("certbot renew --force-renewal")
-        after = issued_certificate(sandbox)
-        assert after != before
-        assert served_certificate(sandbox, 5223, DOMAIN) == after, "ejabberd still serves the old certificate"
-        assert served_certificate(sandbox, 443, f"file.{DOMAIN}") == after, "Caddy still serves the old certificate"
+        both_serve(sandbox, force_renewal(rehearsal, sandbox))
 
         # What an upgrade does to the config (README, "What `apt upgrade` asks"): the package's scripts
         # run again; a new version of the package's own config is left beside ours, ours stays.

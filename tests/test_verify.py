@@ -9,7 +9,6 @@ runs as a subprocess, as a user runs it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,13 +44,6 @@ def release_failures(version: str) -> set[str]:
     return {"bookmarks2"} if Release.parse(version) < Release(23, 10) else set()
 
 
-@contextlib.contextmanager
-def deployment_of(workdir: Path, answers: dict[str, Any], **kwargs: Any) -> Iterator[Deployment]:
-    """``running_deployment`` of the answers (every preset relays calls: TURN on)."""
-    with running_deployment(workdir, answers, **kwargs) as deployment:
-        yield deployment
-
-
 def statuses(report: dict[str, Any], status: str) -> set[str]:
     return {test["id"] for test in report["tests"] if test["status"] == status}
 
@@ -64,7 +56,7 @@ def answers(preset: str, version: str, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def arch(tmp_path_factory: pytest.TempPathFactory, ejabberd_release: str) -> Iterator[Deployment]:
     """The arch preset's defaults, running, shared by the tests that only need some server."""
-    with deployment_of(tmp_path_factory.mktemp("arch"), answers("arch", ejabberd_release)) as deployment:
+    with running_deployment(tmp_path_factory.mktemp("arch"), answers("arch", ejabberd_release)) as deployment:
         yield deployment
 
 
@@ -104,7 +96,7 @@ NOTHING_LEFT = {"users": sorted([USER, "admin"]), "rooms": [], "files": [], "pep
 
 @pytest.mark.slow
 def test_defaults_pass_every_test_that_can_run_on_loopback_arch(tmp_path: Path, ejabberd_release: str) -> None:
-    with deployment_of(tmp_path, answers("arch", ejabberd_release), admin=True) as arch:
+    with running_deployment(tmp_path, answers("arch", ejabberd_release), admin=True) as arch:
         assert leftovers(arch) == NOTHING_LEFT
 
         # As the admin: the throwaway account comes from the admin's add-user command.
@@ -136,7 +128,7 @@ def test_defaults_pass_every_test_that_can_run_on_loopback_uberspace(
     sql = ejabberd_sql_db
     database = {"backend": "mysql", "server": sql["sql_server"], "port": sql["sql_port"], "name": sql["sql_database"],
                 "user": sql["sql_username"], "password_source": "file", "password_file": "db-password"}
-    with deployment_of(tmp_path, answers("uberspace", ejabberd_release, database=database), sql=sql,
+    with running_deployment(tmp_path, answers("uberspace", ejabberd_release, database=database), sql=sql,
                        admin=True) as deployment:
         code, report = deployment.report(jid=deployment.admin_jid,
                                          password_file=write_secret(tmp_path / "admin-pw", ADMIN_PASSWORD))
@@ -166,7 +158,7 @@ SWITCHES: dict[str, tuple[dict[str, Any], set[str], str]] = {
 @pytest.mark.parametrize("switch", SWITCHES)
 def test_switching_an_option_off_fails_exactly_its_tests(switch: str, tmp_path: Path, ejabberd_release: str) -> None:
     overrides, expected, fix = SWITCHES[switch]
-    with deployment_of(tmp_path, answers("arch", ejabberd_release, **overrides)) as deployment:
+    with running_deployment(tmp_path, answers("arch", ejabberd_release, **overrides)) as deployment:
         assert deployment.node.error_lines() == [], deployment.node.log_tail()
         code, report = deployment.report()
         assert code == 1

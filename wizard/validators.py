@@ -240,22 +240,23 @@ def ip_address(value: str) -> str:
     return str(address)
 
 
+def _of_family(value: str, version: int, example: str) -> str:
+    address = ip_address(value)
+    if ipaddress.ip_address(address).version != version:
+        other = 10 - version  # 4 <-> 6
+        raise ValueError(f"{shown(value)} is an IPv{other} address; expected an IPv{version} address such as "
+                         f"'{example}' (the IPv{other} address goes into domains.ipv{other})")
+    return address
+
+
 def ipv4_address(value: str) -> str:
     """An IPv4 address, for A records."""
-    address = ip_address(value)
-    if ipaddress.ip_address(address).version != 4:
-        raise ValueError(f"{shown(value)} is an IPv6 address; expected an IPv4 address such as '192.0.2.1' "
-                         "(the IPv6 address goes into domains.ipv6)")
-    return address
+    return _of_family(value, 4, "192.0.2.1")
 
 
 def ipv6_address(value: str) -> str:
     """An IPv6 address, for AAAA records."""
-    address = ip_address(value)
-    if ipaddress.ip_address(address).version != 6:
-        raise ValueError(f"{shown(value)} is an IPv4 address; expected an IPv6 address such as '2001:db8::1' "
-                         "(the IPv4 address goes into domains.ipv4)")
-    return address
+    return _of_family(value, 6, "2001:db8::1")
 
 
 def ejabberd_version(value: str) -> str:

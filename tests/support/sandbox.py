@@ -56,15 +56,19 @@ def recipe_key() -> str:
     return roots.key(SUITE, PACKAGES, BUILD_VERSION, _wizard_dependencies())
 
 
+def _install_wizard_dependencies(target: Path) -> None:
+    # The host may reach PyPI only through a proxy that it trusts: so does the root.
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
+    roots.in_root(target, "python3", "-m", "venv", WIZARD_VENV, what="python3 -m venv", timeout=300)
+    roots.in_root(target, f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies(),
+                  what="pip install (the wizard's dependencies)", timeout=1800)
+
+
 def _build(target: Path) -> None:
     roots.debootstrap(target, SUITE)
     with roots.mounted_proc(target):
         roots.apt_install(target, PACKAGES)
-        # The host may reach PyPI only through a proxy that it trusts: so does the root.
-        shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
-        roots.in_root(target, "python3", "-m", "venv", WIZARD_VENV, what="python3 -m venv", timeout=300)
-        roots.in_root(target, f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies(),
-                      what="pip install (the wizard's dependencies)", timeout=1800)
+        _install_wizard_dependencies(target)
         roots.in_root(target, "apt-get", "clean", what="apt-get clean", timeout=300)
 
 
@@ -87,10 +91,7 @@ def _build_fresh_server(target: Path) -> None:
     roots.debootstrap(target, SUITE)
     with roots.mounted_proc(target):
         roots.apt_install(target, FRESH_SERVER)
-        shutil.copy("/etc/ssl/certs/ca-certificates.crt", target / "etc/ssl/certs/ca-certificates.crt")
-        roots.in_root(target, "python3", "-m", "venv", WIZARD_VENV, what="python3 -m venv", timeout=300)
-        roots.in_root(target, f"{WIZARD_VENV}/bin/pip", "install", "-q", *_wizard_dependencies(),
-                      what="pip install (the wizard's dependencies)", timeout=1800)
+        _install_wizard_dependencies(target)
         roots.in_root(target, "apt-get", "install", "-y", "-qq", "--download-only", *FETCHED,
                       what="apt-get install --download-only", timeout=1800)
 
