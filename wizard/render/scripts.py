@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
 
 from wizard.model import Answers
 from wizard.releases import capabilities
@@ -23,6 +25,12 @@ def script(purpose: str, variables: Mapping[str, str | int], body: str) -> str:
               "set -eu", ""]
     assignments = [f"{name}={shlex.quote(str(value))}" for name, value in variables.items()]
     return "\n".join(header + assignments) + "\n\n" + body.strip("\n") + "\n"
+
+
+@cache
+def body(name: str) -> str:
+    """The constant body of a script, kept as ``sh/NAME.sh`` beside this module so shellcheck can read it."""
+    return files("wizard.render").joinpath("sh", f"{name}.sh").read_text(encoding="utf-8")
 
 
 def words(values: list[str]) -> str:
