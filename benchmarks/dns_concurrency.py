@@ -14,7 +14,7 @@ from tests.support.dns_server import DelayingServer, zones_from_records
 from wizard.answers import build_from
 from wizard.checks.core import Nameserver
 from wizard.checks.dns import planned_queries
-from wizard.checks.lookup import Outcome, Query, lookup_all, make_resolver
+from wizard.checks.lookup import LookupOutcome, Query, lookup_all, make_resolver
 from wizard.given import Given
 from wizard.render import dns_zone
 
@@ -28,7 +28,7 @@ def _timed(nameserver: Nameserver, queries: list[Query], *, concurrent: bool) ->
     started = time.perf_counter()
     results = asyncio.run(lookup_all(resolver, queries, concurrent=concurrent))
     elapsed = time.perf_counter() - started
-    failed = [result for result in results.values() if result.outcome is not Outcome.ANSWER]
+    failed = [result for result in results.values() if result.outcome is not LookupOutcome.ANSWER]
     if failed:
         raise RuntimeError(f"{len(failed)} lookups failed, e.g. {failed[0].query}: {failed[0].explain()}")
     return elapsed

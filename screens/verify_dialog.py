@@ -16,7 +16,7 @@ from screens.work import ReportsFailedWork, ServerVerified, WorkFailed, post_unl
 from wizard.errors import InputError
 
 if TYPE_CHECKING:
-    from wizard.verify.session import Settings
+    from wizard.verify.run import Settings
 
 
 class VerifyDialog(ReportsFailedWork, ModalScreen[None]):
@@ -77,7 +77,7 @@ class VerifyDialog(ReportsFailedWork, ModalScreen[None]):
     @work(exclusive=True, exit_on_error=False, group="verify", name="the tests of the live server")
     async def _verify(self, settings: Settings) -> None:
         from wizard.verify.report import text
-        from wizard.verify.session import verify
+        from wizard.verify.run import verify
 
         post_unless_cancelled(self, ServerVerified(text(await verify(settings))))
 

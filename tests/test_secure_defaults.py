@@ -62,7 +62,7 @@ from wizard.machine import Machine
 from wizard.model import Answers
 from wizard.render import deployment, ejabberd_config
 from wizard.secrets import Secrets
-from wizard.verify.client import LoginError, Session, Tls
+from wizard.verify.client import ClientSession, LoginError, TlsTrust
 
 PRESETS = presets.names()
 HOST = "example.test"
@@ -270,16 +270,17 @@ def test_real_ejabberd_wants_starttls_keeps_admin_off_the_public_listener_and_re
 
 async def _register_and_change_password(port: int, domain: str) -> tuple[str, str | None]:
     """In-band registration from loopback (the error it ends in), then alice's password change (its error, if any)."""
-    tls = Tls(insecure=True)  # the test node's self-signed certificate
+    tls = TlsTrust(insecure=True)  # the test node's self-signed certificate
     address = ("127.0.0.1", port)
     try:
-        intruder = await Session.open(f"intruder@{domain}", "intruder-password-0123", address, tls, 15, register=True)
+        intruder = await ClientSession.open(f"intruder@{domain}", "intruder-password-0123", address, tls, 15,
+                                            register=True)
     except LoginError as refused:
         registered = str(refused)
     else:
         await intruder.close()
         registered = "registered"
-    alice = await Session.open(f"alice@{domain}", "alice-first-password-0123", address, tls, 15)
+    alice = await ClientSession.open(f"alice@{domain}", "alice-first-password-0123", address, tls, 15)
     try:
         await alice.client.plugin["xep_0077"].change_password("alice-second-password-0123", timeout=15)
     except (IqError, IqTimeout) as error:

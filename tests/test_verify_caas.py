@@ -33,7 +33,7 @@ from tests.support.verify_helpers import (
 from tests.test_verify import HOST, NOT_TESTABLE_HERE, release_failures, statuses
 from wizard.answers import merge
 from wizard.verify.caas import CAAS_TESTS, score
-from wizard.verify.outcome import Status
+from wizard.verify.outcome import ProbeStatus
 from wizard.verify.suites import CONVERSATIONS, ITEMS, items_of
 
 CAPTCHA = {"registration": "captcha", "captcha_cmd": DEFAULT_CAPTCHA_CMD}
@@ -216,21 +216,21 @@ def test_the_caas_table_is_caas_s_25_tests_on_declared_items() -> None:
 
 
 def test_caas_score_counts_only_passes_and_lists_only_with_xep0077() -> None:
-    every = {item.id: Status.PASS for item in ITEMS}
+    every = {item.id: ProbeStatus.PASS for item in ITEMS}
     full = score(every)
     assert (full.passed(), full.total(), full.passed(True), full.total(True), full.listed) == (21, 21, 4, 4, True)
     assert full.summary() == "21/21 counted, informational 4/4: listed as compliant"
     # An item that could not run is no pass: the caas test is not known, and the score says so.
-    untested = score({**every, "offline": Status.NOT_TESTED})
+    untested = score({**every, "offline": ProbeStatus.NOT_TESTED})
     assert untested.summary() == ("20/21 (1 not tested here) counted, informational 4/4: "
                                   "not listed as compliant (needs xep0160)")
     # Informational tests do not count, but xep0077 keeps a server off caas's list.
-    assert score({**every, "ibr": Status.FAIL}).summary() == (
+    assert score({**every, "ibr": ProbeStatus.FAIL}).summary() == (
         "21/21 counted, informational 3/4: not listed as compliant (needs xep0077)")
-    assert score({**every, "upload_cors": Status.FAIL}).listed is True
+    assert score({**every, "upload_cors": ProbeStatus.FAIL}).listed is True
     # One of the items of a caas test failing fails it.
-    assert {v.test.name for v in score({**every, "bosh": Status.FAIL}).verdicts if v.status is Status.FAIL} == {
-        "xep0156"}
+    bosh_failing = score({**every, "bosh": ProbeStatus.FAIL})
+    assert {v.test.name for v in bosh_failing.verdicts if v.status is ProbeStatus.FAIL} == {"xep0156"}
     for summary in (full.summary(), untested.summary()):
         assert "%" not in summary
 

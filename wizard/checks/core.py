@@ -12,11 +12,11 @@ from pathlib import Path
 
 from wizard.errors import InputError
 from wizard.model import Answers
+from wizard.steps import STEPS as WIZARD_STEPS
 
 GROUPS: tuple[str, ...] = ("ports", "certs", "dns", "env", "config")
-# The wizard's steps (wizard.catalogue.STEPS), the ``step`` of every finding.
-STEPS: tuple[str, ...] = ("install", "domains", "ports", "tls", "upload", "database", "compliance", "security",
-                          "service")
+# The names of the wizard's steps (wizard.steps.STEPS, the one list), the ``step`` of every finding.
+STEPS: tuple[str, ...] = tuple(name for name, _ in WIZARD_STEPS)
 # Long enough for a distant resolver, short enough that a dead one does not stall the wizard.
 DEFAULT_TIMEOUT = 3.0
 

@@ -19,7 +19,7 @@ import dns.zone
 import psutil
 
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.checks.lookup import Outcome, Query, Result, lookup_all, make_resolver
+from wizard.checks.lookup import LookupOutcome, LookupResult, Query, lookup_all, make_resolver
 from wizard.model import Answers
 from wizard.render import dns_zone
 from wizard.validators import to_ascii
@@ -44,7 +44,7 @@ class Expected:
         return Query(self.owner, self.rdtype)
 
 
-Judge = Callable[[Result], Finding]
+Judge = Callable[[LookupResult], Finding]
 
 
 def expected_records(answers: Answers) -> list[Expected]:
@@ -69,14 +69,14 @@ def local_addresses() -> set[str]:
 
 # -- addresses --------------------------------------------------------------------------------
 
-def judge_address(result: Result, *, configured: str | None, required: bool, local: set[str]) -> Finding:
+def judge_address(result: LookupResult, *, configured: str | None, required: bool, local: set[str]) -> Finding:
     name, rdtype = result.query.name, result.query.rdtype
     found = finder("dns", "domains")
     check = f"dns.{rdtype.lower()}"
     family = "IPv4" if rdtype == "A" else "IPv6"
     field = f"domains.{family.lower()}"
     record = f"{name}. 3600 IN {rdtype} {configured or f'<public {family} address of the server>'}"
-    if result.outcome is not Outcome.ANSWER:
+    if result.outcome is not LookupOutcome.ANSWER:
         if configured or required:
             return found(check, Severity.ERROR, name, result.explain(), record)
         return found(check, Severity.INFO, name, f"{result.explain()}; fine when the server has no {family} address",
@@ -121,7 +121,7 @@ def srv_check_id(owner: str) -> str:
     return f"dns.srv.{label}" if label.startswith("xmpp") else f"dns.srv.{label}-{proto.lstrip('_')}"
 
 
-def judge_srv(result: Result, *, expected: Expected, step: str) -> Finding:
+def judge_srv(result: LookupResult, *, expected: Expected, step: str) -> Finding:
     found = finder("dns", step)
     check, owner = srv_check_id(expected.owner), expected.owner
     want = expected.records[0]
@@ -135,7 +135,7 @@ def judge_srv(result: Result, *, expected: Expected, step: str) -> Finding:
                          f"{result.explain()}; it is required because port {port} is not the standard {standard}", fix)
         fallback = f"; without it the standard port {standard} is tried" if standard else ""
         return found(check, Severity.WARNING, owner, f"{result.explain()}{fallback}", fix)
-    if result.outcome is not Outcome.ANSWER:
+    if result.outcome is not LookupOutcome.ANSWER:
         return found(check, Severity.ERROR, owner, result.explain(), fix)
     targets = [r.target.to_text(omit_final_dot=True) for r in result.records]
     if any(r.target.to_text() == "." for r in result.records):
@@ -158,11 +158,11 @@ def judge_srv(result: Result, *, expected: Expected, step: str) -> Finding:
     return found(check, Severity.OK, owner, f"SRV → {target}:{port}")
 
 
-def judge_txt(result: Result, *, expected: Expected) -> Finding:
+def judge_txt(result: LookupResult, *, expected: Expected) -> Finding:
     found = finder("dns", "compliance")
     owner, fix = expected.owner, expected.lines
     wanted = [b"".join(r.strings).decode() for r in expected.records]
-    if result.outcome is not Outcome.ANSWER:
+    if result.outcome is not LookupOutcome.ANSWER:
         severity = Severity.WARNING if result.missing else Severity.ERROR
         return found("dns.txt.xmppconnect", severity, owner,
                      f"{result.explain()}; web clients that look for WebSocket/BOSH there will not find them", fix)

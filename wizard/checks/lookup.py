@@ -20,7 +20,7 @@ import dns.resolver
 from wizard.checks.core import Nameserver
 
 
-class Outcome(StrEnum):
+class LookupOutcome(StrEnum):
     ANSWER = "answer"
     NXDOMAIN = "NXDOMAIN"
     NODATA = "NODATA"
@@ -37,28 +37,28 @@ class Query:
 
 
 @dataclass(frozen=True)
-class Result:
+class LookupResult:
     query: Query
-    outcome: Outcome
+    outcome: LookupOutcome
     records: tuple[Any, ...] = ()  # dnspython rdata objects
     detail: str = ""
 
     @property
     def missing(self) -> bool:
         """The zone says there is no such record (as opposed to: the question went unanswered)."""
-        return self.outcome in (Outcome.NXDOMAIN, Outcome.NODATA)
+        return self.outcome in (LookupOutcome.NXDOMAIN, LookupOutcome.NODATA)
 
     def explain(self) -> str:
         """The outcome in words, without the name (findings name it as their subject)."""
         rdtype = self.query.rdtype
         return {
-            Outcome.ANSWER: f"{len(self.records)} {rdtype} record(s)",
-            Outcome.NXDOMAIN: "the name does not exist (NXDOMAIN)",
-            Outcome.NODATA: f"the name exists but has no {rdtype} record (NODATA)",
-            Outcome.TIMEOUT: f"no answer to the {rdtype} query within {self.detail} (timeout)",
-            Outcome.SERVFAIL: f"the name server failed to answer the {rdtype} query (SERVFAIL){self._suffix()}",
-            Outcome.REFUSED: f"the name server refused the {rdtype} query (REFUSED): it does not serve this zone",
-            Outcome.ERROR: f"the {rdtype} query failed: {self.detail}",
+            LookupOutcome.ANSWER: f"{len(self.records)} {rdtype} record(s)",
+            LookupOutcome.NXDOMAIN: "the name does not exist (NXDOMAIN)",
+            LookupOutcome.NODATA: f"the name exists but has no {rdtype} record (NODATA)",
+            LookupOutcome.TIMEOUT: f"no answer to the {rdtype} query within {self.detail} (timeout)",
+            LookupOutcome.SERVFAIL: f"the name server failed to answer the {rdtype} query (SERVFAIL){self._suffix()}",
+            LookupOutcome.REFUSED: f"the name server refused the {rdtype} query (REFUSED): it does not serve this zone",
+            LookupOutcome.ERROR: f"the {rdtype} query failed: {self.detail}",
         }[self.outcome]
 
     def _suffix(self) -> str:
@@ -80,40 +80,40 @@ def make_resolver(nameserver: Nameserver | None, timeout: float) -> dns.asyncres
     return resolver
 
 
-async def lookup(resolver: dns.asyncresolver.Resolver, query: Query) -> Result:
+async def lookup_one(resolver: dns.asyncresolver.Resolver, query: Query) -> LookupResult:
     try:
         answer = await resolver.resolve(query.name + ".", query.rdtype, search=False)
     except dns.resolver.NXDOMAIN:
-        return Result(query, Outcome.NXDOMAIN)
+        return LookupResult(query, LookupOutcome.NXDOMAIN)
     except dns.resolver.NoAnswer:
-        return Result(query, Outcome.NODATA)
+        return LookupResult(query, LookupOutcome.NODATA)
     except dns.exception.Timeout:
-        return Result(query, Outcome.TIMEOUT, detail=f"{resolver.lifetime:g} s")
+        return LookupResult(query, LookupOutcome.TIMEOUT, detail=f"{resolver.lifetime:g} s")
     except dns.resolver.NoNameservers as error:
         return _failed(query, error)
     except (dns.exception.DNSException, OSError) as error:
-        return Result(query, Outcome.ERROR, detail=str(error) or type(error).__name__)
-    return Result(query, Outcome.ANSWER, tuple(answer))
+        return LookupResult(query, LookupOutcome.ERROR, detail=str(error) or type(error).__name__)
+    return LookupResult(query, LookupOutcome.ANSWER, tuple(answer))
 
 
-def _failed(query: Query, error: dns.resolver.NoNameservers) -> Result:
+def _failed(query: Query, error: dns.resolver.NoNameservers) -> LookupResult:
     # Each entry: (server, tcp, port, error or rcode text, response).
     problems = [entry[3] for entry in error.kwargs.get("errors", [])]
     texts = [problem if isinstance(problem, str) else (str(problem) or type(problem).__name__) for problem in problems]
     if "SERVFAIL" in texts:
-        return Result(query, Outcome.SERVFAIL)
+        return LookupResult(query, LookupOutcome.SERVFAIL)
     if "REFUSED" in texts:
-        return Result(query, Outcome.REFUSED)
-    return Result(query, Outcome.ERROR, detail="; ".join(texts) or str(error))
+        return LookupResult(query, LookupOutcome.REFUSED)
+    return LookupResult(query, LookupOutcome.ERROR, detail="; ".join(texts) or str(error))
 
 
 async def lookup_all(resolver: dns.asyncresolver.Resolver, queries: Iterable[Query], *,
-                     concurrent: bool = True) -> dict[Query, Result]:
+                     concurrent: bool = True) -> dict[Query, LookupResult]:
     """Every query's result. Concurrently the whole batch takes about as long as its slowest
     query; ``concurrent=False`` asks one after another (for comparison in the benchmark)."""
     unique = list(dict.fromkeys(queries))
     if concurrent:
-        results = await asyncio.gather(*(lookup(resolver, query) for query in unique))
+        results = await asyncio.gather(*(lookup_one(resolver, query) for query in unique))
     else:
-        results = [await lookup(resolver, query) for query in unique]
+        results = [await lookup_one(resolver, query) for query in unique]
     return dict(zip(unique, results, strict=True))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.verify.outcome import Status
+from wizard.verify.outcome import ProbeStatus
 
 LISTING_EXTRA = "xep0077"  # informational, yet required for caas's list of compliant servers
 
@@ -74,7 +74,7 @@ CAAS_TESTS: tuple[CaasTest, ...] = (
 @dataclass(frozen=True)
 class Verdict:
     test: CaasTest
-    status: Status
+    status: ProbeStatus
     failing: tuple[str, ...]  # the items that failed (FAIL) or could not run (NOT TESTED)
 
 
@@ -86,18 +86,18 @@ class Score:
         return [v for v in self.verdicts if v.test.informational is informational]
 
     def passed(self, informational: bool = False) -> int:
-        return sum(1 for v in self._of(informational) if v.status is Status.PASS)
+        return sum(1 for v in self._of(informational) if v.status is ProbeStatus.PASS)
 
     def total(self, informational: bool = False) -> int:
         return len(self._of(informational))
 
     def untested(self, informational: bool = False) -> int:
-        return sum(1 for v in self._of(informational) if v.status is Status.NOT_TESTED)
+        return sum(1 for v in self._of(informational) if v.status is ProbeStatus.NOT_TESTED)
 
     @property
     def listed(self) -> bool:
         """caas's list of compliant servers: every counted test and xep0077 pass."""
-        return all(v.status is Status.PASS for v in self.verdicts
+        return all(v.status is ProbeStatus.PASS for v in self.verdicts
                    if not v.test.informational or v.test.name == LISTING_EXTRA)
 
     def summary(self) -> str:
@@ -109,19 +109,19 @@ class Score:
         if self.listed:
             listing = "listed as compliant"
         else:
-            missing = [v.test.name for v in self.verdicts if v.status is not Status.PASS
+            missing = [v.test.name for v in self.verdicts if v.status is not ProbeStatus.PASS
                        and (not v.test.informational or v.test.name == LISTING_EXTRA)]
             listing = f"not listed as compliant (needs {', '.join(missing)})"
         return f"{part(False)} counted, informational {part(True)}: {listing}"
 
 
-def score(statuses: dict[str, Status]) -> Score:
+def score(statuses: dict[str, ProbeStatus]) -> Score:
     """caas's verdicts from verify's item statuses (an item that did not run counts as not tested)."""
     verdicts = []
     for test in CAAS_TESTS:
-        mine = {item: statuses.get(item, Status.NOT_TESTED) for item in test.items}
-        failed = tuple(item for item, status in mine.items() if status is Status.FAIL)
-        untested = tuple(item for item, status in mine.items() if status is Status.NOT_TESTED)
-        status = Status.FAIL if failed else Status.NOT_TESTED if untested else Status.PASS
+        mine = {item: statuses.get(item, ProbeStatus.NOT_TESTED) for item in test.items}
+        failed = tuple(item for item, status in mine.items() if status is ProbeStatus.FAIL)
+        untested = tuple(item for item, status in mine.items() if status is ProbeStatus.NOT_TESTED)
+        status = ProbeStatus.FAIL if failed else ProbeStatus.NOT_TESTED if untested else ProbeStatus.PASS
         verdicts.append(Verdict(test, status, failed or untested))
     return Score(tuple(verdicts))

@@ -45,7 +45,7 @@ class IqFailure(Exception):
 
 
 @dataclass(frozen=True)
-class Tls:
+class TlsTrust:
     """How certificates are checked: against ``ca`` only, the system's CAs, or not at all."""
 
     ca: Path | None = None
@@ -63,8 +63,8 @@ class Tls:
 Predicate = Callable[[ET.Element], bool]
 
 
-class Session:
-    """A logged-in client. Create with ``await Session.open(...)``, end with ``close()``."""
+class ClientSession:
+    """A logged-in client. Create with ``await ClientSession.open(...)``, end with ``close()``."""
 
     def __init__(self, client: slixmpp.ClientXMPP, timeout: float) -> None:
         self.client = client
@@ -79,8 +79,8 @@ class Session:
 
     @classmethod
     async def open(
-        cls, jid: str, password: str, address: tuple[str, int], tls: Tls, timeout: float, *, register: bool = False
-    ) -> Session:
+        cls, jid: str, password: str, address: tuple[str, int], tls: TlsTrust, timeout: float, *, register: bool = False
+    ) -> ClientSession:
         """Log in as ``jid`` at ``address`` over STARTTLS (never in plain text).
 
         With ``register`` the account is first created by in-band registration

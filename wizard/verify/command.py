@@ -27,7 +27,7 @@ from wizard.checks.core import Nameserver
 from wizard.errors import InputError
 from wizard.secrets import read_secret_file
 from wizard.verify.report import as_json, text
-from wizard.verify.session import Settings, verify
+from wizard.verify.run import Settings, verify
 
 TIMEOUT = 10.0  # seconds, for every single network operation
 PROBE_LIMIT = 3 * TIMEOUT  # a whole test, which may take a few operations

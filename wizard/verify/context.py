@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from xml.etree import ElementTree as ET
 
-from wizard.verify.client import IqFailure, LoginError, Session, Tls
+from wizard.verify.client import ClientSession, IqFailure, LoginError, TlsTrust
 from wizard.verify.outcome import Failure, Untestable
 from wizard.verify.resolver import Resolver, system_address
 from wizard.verify.web import Web
@@ -59,7 +59,7 @@ class Connection:
     """Where and how sessions connect: the main one and the throwaway account's."""
 
     address: tuple[str, int]
-    tls: Tls
+    tls: TlsTrust
     timeout: float
 
 
@@ -69,13 +69,16 @@ class Account:
 
     jid: str
     password: str
-    session: Session
+    session: ClientSession
 
 
 @dataclass
-class Context:
+class ServerUnderTest:
+    """The server a verify run tests, as every probe sees it: the client session logged in to it,
+    its DNS and web, what was looked up once, and what the probes created there to clean up."""
+
     connection: Connection
-    session: Session
+    session: ClientSession
     resolver: Resolver
     web: Web
     server: str | None  # --server: where the domain's own services are reached
@@ -152,7 +155,7 @@ class Context:
 
     # -- throwaway account -----------------------------------------------------------
 
-    async def throwaway(self) -> Session:
+    async def throwaway(self) -> ClientSession:
         """The session of a fresh account for tests that leave data only removing the account removes."""
         return (await self.throwaway_account()).session
 
@@ -166,10 +169,10 @@ class Context:
         """
         return await self.once("throwaway", self._make_throwaway)
 
-    async def log_in(self, account: Account) -> Session:
+    async def log_in(self, account: Account) -> ClientSession:
         """A new session of ``account`` (the caller closed the last one), kept for the clean-up."""
         main = self.connection
-        account.session = await Session.open(account.jid, account.password, main.address, main.tls, main.timeout)
+        account.session = await ClientSession.open(account.jid, account.password, main.address, main.tls, main.timeout)
         return account.session
 
     async def _make_throwaway(self) -> Account:
@@ -177,7 +180,7 @@ class Context:
         password = secrets.token_urlsafe(24)
         main = self.connection
         try:
-            session = await Session.open(jid, password, main.address, main.tls, main.timeout, register=True)
+            session = await ClientSession.open(jid, password, main.address, main.tls, main.timeout, register=True)
         except LoginError as registration:
             try:
                 await self._admin_command("add-user", accountjid=jid, password=password,
@@ -189,7 +192,7 @@ class Context:
                     "with the add-user command"
                 ) from None
             try:
-                session = await Session.open(jid, password, main.address, main.tls, main.timeout)
+                session = await ClientSession.open(jid, password, main.address, main.tls, main.timeout)
             except LoginError as error:
                 await self._admin_command("delete-user", accountjids=jid)
                 raise Failure(f"the throwaway account {jid} made by add-user cannot log in: {error}") from None
@@ -212,7 +215,7 @@ class Context:
             raise IqFailure(name, f"the command ended '{done.get('status')}'")
 
 
-async def _cancel_account(session: Session) -> None:
+async def _cancel_account(session: ClientSession) -> None:
     try:
         await session.remove_account()
     finally:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Status(StrEnum):
+class ProbeStatus(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NOT_TESTED = "not-tested"
@@ -14,20 +14,20 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Status
+    status: ProbeStatus
     detail: str = ""
 
 
 def passed(detail: str = "") -> Outcome:
-    return Outcome(Status.PASS, detail)
+    return Outcome(ProbeStatus.PASS, detail)
 
 
 def failed(detail: str) -> Outcome:
-    return Outcome(Status.FAIL, detail)
+    return Outcome(ProbeStatus.FAIL, detail)
 
 
 def not_tested(reason: str) -> Outcome:
-    return Outcome(Status.NOT_TESTED, reason)
+    return Outcome(ProbeStatus.NOT_TESTED, reason)
 
 
 class Failure(Exception):

@@ -1,7 +1,7 @@
 """Probes of what the server does for the account: archive, carbons, PEP, push, storage, contacts.
 
 Queries only read; whatever a probe writes (a PEP node, a push registration)
-it removes again through ``Context.defer``.
+it removes again through ``ServerUnderTest.defer``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from wizard.verify.context import DATA_FORMS, Context, parse_forms
+from wizard.verify.context import DATA_FORMS, ServerUnderTest, parse_forms
 from wizard.verify.outcome import Failure, Outcome, passed
 
-Probe = Callable[[Context], Awaitable[Outcome]]
+Probe = Callable[[ServerUnderTest], Awaitable[Outcome]]
 
 PUBSUB = "http://jabber.org/protocol/pubsub"
 PUBSUB_OWNER = "http://jabber.org/protocol/pubsub#owner"
@@ -26,7 +26,7 @@ OMEMO_BUNDLES = "eu.siacs.conversations.axolotl.bundles"
 def announces(feature: str, *, on: str) -> Probe:
     """A probe that passes when ``on`` ('server' or 'account') announces ``feature`` in disco#info."""
 
-    async def probe(ctx: Context) -> Outcome:
+    async def probe(ctx: ServerUnderTest) -> Outcome:
         jid = ctx.domain if on == "server" else ctx.session.bare
         if feature not in (await ctx.info(jid)).features:
             raise Failure(f"{jid} does not announce {feature}")
@@ -35,11 +35,11 @@ def announces(feature: str, *, on: str) -> Probe:
     return probe
 
 
-async def _require(ctx: Context, feature: str, *, on: str) -> None:
+async def _require(ctx: ServerUnderTest, feature: str, *, on: str) -> None:
     await announces(feature, on=on)(ctx)
 
 
-async def contact_addresses(ctx: Context) -> Outcome:
+async def contact_addresses(ctx: ServerUnderTest) -> Outcome:
     form = (await ctx.info(ctx.domain)).forms.get("http://jabber.org/network/serverinfo", {})
     abuse = [value for value in form.get("abuse-addresses", []) if value]
     if not abuse:
@@ -48,20 +48,20 @@ async def contact_addresses(ctx: Context) -> Outcome:
     return passed(f"{', '.join(others)}: {', '.join(abuse)}")
 
 
-async def carbons(ctx: Context) -> Outcome:
+async def carbons(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, "urn:xmpp:carbons:2", on="server")
     await ctx.session.iq("set", None, ET.fromstring("<enable xmlns='urn:xmpp:carbons:2'/>"), "enabling carbons")
     await ctx.session.iq("set", None, ET.fromstring("<disable xmlns='urn:xmpp:carbons:2'/>"), "disabling carbons")
     return passed("enabled and disabled for this session")
 
 
-async def blocking(ctx: Context) -> Outcome:
+async def blocking(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, "urn:xmpp:blocking", on="server")
     blocklist = await ctx.session.iq("get", None, ET.fromstring("<blocklist xmlns='urn:xmpp:blocking'/>"), "blocklist")
     return passed(f"block list retrieved ({len(list(blocklist))} entries)")
 
 
-async def archive(ctx: Context) -> Outcome:
+async def archive(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, MAM, on="account")
     # Only the newest message is asked for: enough to prove the archive answers.
     query = ET.fromstring(
@@ -74,7 +74,7 @@ async def archive(ctx: Context) -> Outcome:
     return passed("the archive answered a query")
 
 
-async def push(ctx: Context) -> Outcome:
+async def push(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, "urn:xmpp:push:0", on="account")
     # An app server that does not exist: the registration only lives for this test.
     attrs = f"jid={quoteattr(f'push.{ctx.domain}.invalid')} node={quoteattr(secrets.token_hex(8))}"
@@ -88,7 +88,7 @@ async def push(ctx: Context) -> Outcome:
     return passed("push enabled (and removed again)")
 
 
-async def vcard(ctx: Context) -> Outcome:
+async def vcard(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, "vcard-temp", on="server")
     await ctx.session.iq("get", ctx.session.bare, ET.fromstring("<vCard xmlns='vcard-temp'/>"), "own vCard")
     return passed("own vCard retrieved")
@@ -97,7 +97,7 @@ async def vcard(ctx: Context) -> Outcome:
 def private_storage(element: str, namespace: str) -> Probe:
     """A probe that reads <element xmlns=namespace/> from private XML storage (XEP-0049)."""
 
-    async def probe(ctx: Context) -> Outcome:
+    async def probe(ctx: ServerUnderTest) -> Outcome:
         query = ET.fromstring(f"<query xmlns='jabber:iq:private'><{element} xmlns={quoteattr(namespace)}/></query>")
         await ctx.session.iq("get", None, query, f"private storage of {namespace}")
         return passed(f"{namespace} read from private XML storage")
@@ -105,7 +105,7 @@ def private_storage(element: str, namespace: str) -> Probe:
     return probe
 
 
-async def _publish(ctx: Context, node: str, payload: str, options: dict[str, str]) -> None:
+async def _publish(ctx: ServerUnderTest, node: str, payload: str, options: dict[str, str]) -> None:
     """Publish one item to a PEP node with publish-options (XEP-0223); deleted after the tests."""
     fields = "".join(f"<field var={quoteattr(name)}><value>{value}</value></field>" for name, value in options.items())
     publish = ET.fromstring(
@@ -123,7 +123,7 @@ async def _publish(ctx: Context, node: str, payload: str, options: dict[str, str
     ctx.defer(f"PEP node {node}", delete)
 
 
-async def _check_node(ctx: Context, node: str, access_model: str) -> None:
+async def _check_node(ctx: ServerUnderTest, node: str, access_model: str) -> None:
     """The node holds the item, and its configuration has ``access_model``."""
     items = await ctx.session.iq("get", None,
                                  ET.fromstring(f"<pubsub xmlns='{PUBSUB}'><items node={quoteattr(node)}/></pubsub>"),
@@ -139,7 +139,7 @@ async def _check_node(ctx: Context, node: str, access_model: str) -> None:
         raise Failure(f"{node} has access model {model!r}, expected {access_model!r}")
 
 
-async def pep(ctx: Context) -> Outcome:
+async def pep(ctx: ServerUnderTest) -> Outcome:
     if ("pubsub", "pep") not in (await ctx.info(ctx.session.bare)).identities:
         raise Failure(f"{ctx.session.bare} has no pubsub/pep identity")
     node = f"urn:example:verify:{secrets.token_hex(6)}"
@@ -148,7 +148,7 @@ async def pep(ctx: Context) -> Outcome:
     return passed("published to and read back from a PEP node (then deleted)")
 
 
-async def private_pep(ctx: Context) -> Outcome:
+async def private_pep(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, f"{PUBSUB}#publish-options", on="account")
     node = f"urn:example:verify:private:{secrets.token_hex(6)}"
     await _publish(ctx, node, "<verify xmlns='urn:example:verify'/>",
@@ -157,7 +157,7 @@ async def private_pep(ctx: Context) -> Outcome:
     return passed("private (whitelist) node published with publish-options, read back, deleted")
 
 
-async def omemo(ctx: Context) -> Outcome:
+async def omemo(ctx: ServerUnderTest) -> Outcome:
     await _require(ctx, f"{PUBSUB}#publish-options", on="account")
     # A bundle of a device id in no device list: no client will ever use it. The
     # device list itself is never touched, it belongs to the user's clients.
@@ -181,7 +181,7 @@ def usable(service: ET.Element, types: tuple[str, ...]) -> bool:
             and service.get("transport") in ("tcp", "udp"))
 
 
-async def external_services(ctx: Context) -> Outcome:
+async def external_services(ctx: ServerUnderTest) -> Outcome:
     """caas's 'stun': XEP-0215 announces a STUN service with host, port and transport."""
     services = [s for s in await announced_services(ctx) if usable(s, STUN_TYPES)]
     if not services:
@@ -189,7 +189,7 @@ async def external_services(ctx: Context) -> Outcome:
     return passed(", ".join(describe_service(s) for s in services))
 
 
-async def announced_services(ctx: Context) -> list[ET.Element]:
+async def announced_services(ctx: ServerUnderTest) -> list[ET.Element]:
     """Every external service announced by XEP-0215 (queried once)."""
 
     async def query() -> list[ET.Element]:
@@ -201,7 +201,7 @@ async def announced_services(ctx: Context) -> list[ET.Element]:
     return await ctx.once("external services", query)
 
 
-async def stun_services(ctx: Context) -> list[ET.Element]:
+async def stun_services(ctx: ServerUnderTest) -> list[ET.Element]:
     """The STUN services announced by XEP-0215."""
     found = [s for s in await announced_services(ctx) if s.get("type") in STUN_TYPES]
     if not found:

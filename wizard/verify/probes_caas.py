@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 from wizard.verify.client import REGISTER_FEATURE, IqFailure
-from wizard.verify.context import Context
+from wizard.verify.context import ServerUnderTest
 from wizard.verify.net import NetError, stream_features
 from wizard.verify.outcome import Failure, Outcome, passed
 from wizard.verify.probes_account import TURN_TYPES, announced_services, describe_service, usable
@@ -24,7 +24,7 @@ OFFLINE_FEATURE = "msgoffline"  # what caas's xep0160 looks for in the server's 
 DELAY = "urn:xmpp:delay"
 
 
-async def offline(ctx: Context) -> Outcome:
+async def offline(ctx: ServerUnderTest) -> Outcome:
     """xep0160: the server announces offline storage, and a message waits for the next login.
 
     The throwaway account writes to itself while none of its sessions is available
@@ -54,7 +54,7 @@ async def offline(ctx: Context) -> Outcome:
                   f"next login{stamp}")
 
 
-async def vcard_muc(ctx: Context) -> Outcome:
+async def vcard_muc(ctx: ServerUnderTest) -> Outcome:
     """vcard_muc: a new room announces vcard-temp (rooms with avatars)."""
     jid = await room(ctx)
     if "vcard-temp" not in (await ctx.info(jid)).features:
@@ -62,7 +62,7 @@ async def vcard_muc(ctx: Context) -> Outcome:
     return passed(f"room {jid} announces vcard-temp")
 
 
-async def in_band_registration(ctx: Context) -> Outcome:
+async def in_band_registration(ctx: ServerUnderTest) -> Outcome:
     """xep0077: a stream that has not logged in offers in-band registration in its features."""
     address, port = ctx.connection.address
     try:
@@ -82,7 +82,7 @@ def _closed(features: str) -> str:
     return features[start:] + "</stream:stream>"
 
 
-async def turn(ctx: Context) -> Outcome:
+async def turn(ctx: ServerUnderTest) -> Outcome:
     """turn: XEP-0215 announces TURN with credentials, and an allocation with them succeeds."""
     services = [s for s in await announced_services(ctx) if usable(s, TURN_TYPES)]
     with_credentials = [s for s in services if s.get("username") and s.get("password")]

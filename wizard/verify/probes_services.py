@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from wizard.verify.client import Session
-from wizard.verify.context import Context
+from wizard.verify.client import ClientSession
+from wizard.verify.context import ServerUnderTest
 from wizard.verify.net import NetError, socks5_greeting, stun_binding
 from wizard.verify.outcome import Failure, Outcome, Untestable, passed
 from wizard.verify.probes_account import MAM, stun_services
@@ -29,7 +29,7 @@ CORS_ORIGIN = "https://verify.invalid"  # any origin a web client could have
 # -- group chat ---------------------------------------------------------------------
 
 
-async def room(ctx: Context) -> str:
+async def room(ctx: ServerUnderTest) -> str:
     """A new room on the server's MUC service, destroyed after the last test."""
 
     async def create() -> str:
@@ -59,11 +59,11 @@ def _error(stanza: ET.Element) -> str:
     return next((child.tag.partition("}")[2] for child in error or []), "error") if error is not None else "error"
 
 
-async def muc(ctx: Context) -> Outcome:
+async def muc(ctx: ServerUnderTest) -> Outcome:
     return passed(f"created room {await room(ctx)} (destroyed after the tests)")
 
 
-async def muc_archive(ctx: Context) -> Outcome:
+async def muc_archive(ctx: ServerUnderTest) -> Outcome:
     jid = await room(ctx)
     if MAM not in (await ctx.info(jid)).features:
         raise Failure(f"room {jid} does not announce {MAM}")
@@ -83,7 +83,7 @@ async def muc_archive(ctx: Context) -> Outcome:
     return passed("message sent to a room found in the room's archive")
 
 
-async def muc_self_ping(ctx: Context) -> Outcome:
+async def muc_self_ping(ctx: ServerUnderTest) -> Outcome:
     jid = await room(ctx)
     await ctx.session.iq("get", f"{jid}/verify", ET.fromstring("<ping xmlns='urn:xmpp:ping'/>"), "self-ping")
     return passed("pinging our own occupant JID is answered: still joined")
@@ -100,7 +100,7 @@ class Slot:
     body: bytes
 
 
-async def _slot(ctx: Context, session: Session, service: str) -> Slot:
+async def _slot(ctx: ServerUnderTest, session: ClientSession, service: str) -> Slot:
     body = f"ejabberd-wizard verify {secrets.token_hex(8)}\n".encode()
     request = ET.fromstring(
         f"<request xmlns='{UPLOAD}' filename={quoteattr(f'verify-{secrets.token_hex(4)}.txt')} "
@@ -114,7 +114,7 @@ async def _slot(ctx: Context, session: Session, service: str) -> Slot:
     return Slot(put.get("url", ""), get.get("url", ""), headers, body)
 
 
-async def main_slot(ctx: Context) -> Slot:
+async def main_slot(ctx: ServerUnderTest) -> Slot:
     # A slot that is never used stores nothing, so the tester's own account may ask for it.
     async def request() -> Slot:
         return await _slot(ctx, ctx.session, await ctx.component(feature=UPLOAD))
@@ -122,12 +122,12 @@ async def main_slot(ctx: Context) -> Slot:
     return await ctx.once("slot", request)
 
 
-async def upload_slot(ctx: Context) -> Outcome:
+async def upload_slot(ctx: ServerUnderTest) -> Outcome:
     slot = await main_slot(ctx)
     return passed(f"slot granted: PUT {slot.put}")
 
 
-async def upload_transfer(ctx: Context) -> Outcome:
+async def upload_transfer(ctx: ServerUnderTest) -> Outcome:
     service = await ctx.component(feature=UPLOAD)  # before making an account it could not use
     slot = await _slot(ctx, await ctx.throwaway(), service)
     try:
@@ -143,7 +143,7 @@ async def upload_transfer(ctx: Context) -> Outcome:
     return passed("uploaded with PUT and read back with GET (removed with the throwaway account)")
 
 
-async def upload_cors(ctx: Context) -> Outcome:
+async def upload_cors(ctx: ServerUnderTest) -> Outcome:
     slot = await main_slot(ctx)
     try:
         answer = await ctx.web.request("OPTIONS", slot.put,
@@ -165,7 +165,7 @@ async def upload_cors(ctx: Context) -> Outcome:
 # -- file transfer proxy and STUN -------------------------------------------------------
 
 
-async def _streamhost(ctx: Context) -> ET.Element:
+async def _streamhost(ctx: ServerUnderTest) -> ET.Element:
     async def query() -> ET.Element:
         proxy = await ctx.component(feature=BYTESTREAMS)
         answer = await ctx.session.iq("get", proxy, ET.fromstring(f"<query xmlns='{BYTESTREAMS}'/>"),
@@ -178,12 +178,12 @@ async def _streamhost(ctx: Context) -> ET.Element:
     return await ctx.once("streamhost", query)
 
 
-async def proxy65(ctx: Context) -> Outcome:
+async def proxy65(ctx: ServerUnderTest) -> Outcome:
     host = await _streamhost(ctx)
     return passed(f"{host.get('jid')} at {host.get('host')}:{host.get('port')}")
 
 
-async def reach(ctx: Context, host: str) -> str:
+async def reach(ctx: ServerUnderTest, host: str) -> str:
     """The address of ``host``; a FAIL when DNS says it does not exist, NOT TESTED when DNS is silent."""
     try:
         return await ctx.address_of(host)
@@ -193,7 +193,7 @@ async def reach(ctx: Context, host: str) -> str:
         raise Untestable(str(error)) from None
 
 
-async def proxy65_reachable(ctx: Context) -> Outcome:
+async def proxy65_reachable(ctx: ServerUnderTest) -> Outcome:
     host = await _streamhost(ctx)
     address = await reach(ctx, host.get("host", ""))
     try:
@@ -203,7 +203,7 @@ async def proxy65_reachable(ctx: Context) -> Outcome:
     return passed(f"SOCKS5 answered at {host.get('host')}:{host.get('port')}")
 
 
-async def stun_answers(ctx: Context) -> Outcome:
+async def stun_answers(ctx: ServerUnderTest) -> Outcome:
     udp = [s for s in await stun_services(ctx) if s.get("type") == "stun" and s.get("transport", "udp") == "udp"]
     if not udp:
         raise Failure("no STUN service over UDP is announced")

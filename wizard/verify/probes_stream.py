@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from xml.etree import ElementTree as ET
 
-from wizard.verify.context import Context
+from wizard.verify.context import ServerUnderTest
 from wizard.verify.net import NetError, stream_features
 from wizard.verify.outcome import Failure, Outcome, Untestable, not_tested, passed
-from wizard.verify.resolver import Missing, Service, Unanswered
+from wizard.verify.resolver import Missing, SrvRecord, Unanswered
 
-Probe = Callable[[Context], Awaitable[Outcome]]
+Probe = Callable[[ServerUnderTest], Awaitable[Outcome]]
 
 ROSTER = "jabber:iq:roster"
 
 
-async def login(ctx: Context) -> Outcome:
+async def login(ctx: ServerUnderTest) -> Outcome:
     # Getting here at all means TCP, STARTTLS, SASL and resource binding worked.
     return passed(f"logged in as {ctx.session.full}")
 
 
-async def tls(ctx: Context) -> Outcome:
+async def tls(ctx: ServerUnderTest) -> Outcome:
     version = ctx.session.tls_version()
     if version not in ("TLSv1.2", "TLSv1.3"):
         raise Failure(f"the stream is encrypted with {version or 'nothing'}; RFC 7590 needs TLS 1.2 or later")
@@ -32,7 +32,7 @@ async def tls(ctx: Context) -> Outcome:
 def stream_feature(namespace: str, name: str, what: str) -> Probe:
     """A probe that passes when the stream features after login include <name xmlns=namespace>."""
 
-    async def probe(ctx: Context) -> Outcome:
+    async def probe(ctx: ServerUnderTest) -> Outcome:
         if ctx.session.stream_feature(namespace, name) is None:
             raise Failure(f"the server offers no {what} stream feature ({namespace})")
         return passed(f"stream feature <{name} xmlns='{namespace}'/>")
@@ -40,7 +40,7 @@ def stream_feature(namespace: str, name: str, what: str) -> Probe:
     return probe
 
 
-async def stream_management(ctx: Context) -> Outcome:
+async def stream_management(ctx: ServerUnderTest) -> Outcome:
     if ctx.session.stream_feature("urn:xmpp:sm:3", "sm") is None:
         raise Failure("the server offers no stream management (urn:xmpp:sm:3)")
     if not ctx.session.sm_enabled:
@@ -48,19 +48,19 @@ async def stream_management(ctx: Context) -> Outcome:
     return passed("offered, and enabled with resumption for this session")
 
 
-async def _roster(ctx: Context) -> ET.Element:
+async def _roster(ctx: ServerUnderTest) -> ET.Element:
     async def query() -> ET.Element:
         return await ctx.session.iq("get", None, ET.fromstring(f"<query xmlns='{ROSTER}' ver=''/>"), "roster")
 
     return await ctx.once("roster", query)
 
 
-async def roster(ctx: Context) -> Outcome:
+async def roster(ctx: ServerUnderTest) -> Outcome:
     items = list((await _roster(ctx)).iter(f"{{{ROSTER}}}item"))
     return passed(f"roster retrieved ({len(items)} contacts)")
 
 
-async def roster_versioning(ctx: Context) -> Outcome:
+async def roster_versioning(ctx: ServerUnderTest) -> Outcome:
     if ctx.session.stream_feature("urn:xmpp:features:rosterver", "ver") is None:
         raise Failure("the server offers no roster versioning stream feature")
     version = (await _roster(ctx)).get("ver")
@@ -69,7 +69,7 @@ async def roster_versioning(ctx: Context) -> Outcome:
     return passed(f"roster version {version!r}")
 
 
-async def disco(ctx: Context) -> Outcome:
+async def disco(ctx: ServerUnderTest) -> Outcome:
     """disco#info and #items of the server, disco#info of the account and of every service."""
     await ctx.info(ctx.domain)
     await ctx.info(ctx.session.bare)
@@ -79,7 +79,7 @@ async def disco(ctx: Context) -> Outcome:
     return passed(f"server, account and {len(services)} services answer: {', '.join(services)}")
 
 
-async def _srv(ctx: Context, name: str) -> list[Service]:
+async def _srv(ctx: ServerUnderTest, name: str) -> list[SrvRecord]:
     try:
         return await ctx.resolver.srv(name)
     except Missing as error:
@@ -88,7 +88,7 @@ async def _srv(ctx: Context, name: str) -> list[Service]:
         raise Untestable(str(error)) from None
 
 
-async def _stream_via_srv(ctx: Context, record: str, namespace: str, *, direct_tls: bool) -> Outcome:
+async def _stream_via_srv(ctx: ServerUnderTest, record: str, namespace: str, *, direct_tls: bool) -> Outcome:
     errors = []
     for service in await _srv(ctx, f"{record}.{ctx.domain}"):
         try:
@@ -102,19 +102,19 @@ async def _stream_via_srv(ctx: Context, record: str, namespace: str, *, direct_t
     raise Failure("; ".join(errors))
 
 
-async def direct_tls(ctx: Context) -> Outcome:
+async def direct_tls(ctx: ServerUnderTest) -> Outcome:
     return await _stream_via_srv(ctx, "_xmpps-client._tcp", "jabber:client", direct_tls=True)
 
 
-async def federation_inbound(ctx: Context) -> Outcome:
+async def federation_inbound(ctx: ServerUnderTest) -> Outcome:
     return await _stream_via_srv(ctx, "_xmpp-server._tcp", "jabber:server", direct_tls=False)
 
 
-async def federation_outbound(ctx: Context) -> Outcome:
+async def federation_outbound(ctx: ServerUnderTest) -> Outcome:
     raise Untestable("needs a second XMPP domain on another host; verify talks to this server only")
 
 
-async def component_protocol(ctx: Context) -> Outcome:
+async def component_protocol(ctx: ServerUnderTest) -> Outcome:
     raise Untestable(
         "a client cannot see the component protocol; ejabberd serves it on an ejabberd_service "
         "listener with a shared secret, which the wizard does not configure"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from wizard.verify.context import Context
+from wizard.verify.context import ServerUnderTest
 from wizard.verify.outcome import Failure, Outcome, Untestable, passed
 from wizard.verify.resolver import Missing, Unanswered
 from wizard.verify.web import HandshakeError, Unreachable
@@ -27,7 +27,7 @@ KINDS = {"urn:xmpp:alt-connections:websocket": "websocket", "urn:xmpp:alt-connec
 # -- DNS records -----------------------------------------------------------------------
 
 
-async def _records(ctx: Context, kind: str, name: str) -> list[str]:
+async def _records(ctx: ServerUnderTest, kind: str, name: str) -> list[str]:
     try:
         if kind == "TXT":
             return await ctx.resolver.txt(name)
@@ -38,12 +38,12 @@ async def _records(ctx: Context, kind: str, name: str) -> list[str]:
         raise Untestable(str(error)) from None
 
 
-async def client_srv(ctx: Context) -> Outcome:
+async def client_srv(ctx: ServerUnderTest) -> Outcome:
     found = await _records(ctx, "SRV", f"_xmpp-client._tcp.{ctx.domain}")
     return passed(f"_xmpp-client._tcp -> {', '.join(found)}")
 
 
-async def stun_srv(ctx: Context) -> Outcome:
+async def stun_srv(ctx: ServerUnderTest) -> Outcome:
     found = {name: await _records(ctx, "SRV", f"{name}.{ctx.domain}") for name in ("_stun._udp", "_stun._tcp")}
     return passed("; ".join(f"{name} -> {', '.join(targets)}" for name, targets in found.items()))
 
@@ -57,7 +57,7 @@ class HostMeta:
     cors: str | None  # the Access-Control-Allow-Origin header
 
 
-async def _host_meta(ctx: Context, suffix: str = "") -> HostMeta:
+async def _host_meta(ctx: ServerUnderTest, suffix: str = "") -> HostMeta:
     """host-meta (XRD) or, with ``suffix`` '.json', host-meta.json (JRD), fetched once each."""
 
     async def fetch() -> HostMeta:
@@ -81,7 +81,7 @@ async def _host_meta(ctx: Context, suffix: str = "") -> HostMeta:
     return await ctx.once(f"host-meta{suffix}", fetch)
 
 
-async def _xmppconnect(ctx: Context) -> dict[str, str]:
+async def _xmppconnect(ctx: ServerUnderTest) -> dict[str, str]:
     async def fetch() -> dict[str, str]:
         records = await _records(ctx, "TXT", f"_xmppconnect.{ctx.domain}")
         pairs = (record.partition("=") for record in records)
@@ -96,7 +96,7 @@ def _announced(links: dict[str, str], where: str) -> Outcome:
     return passed("; ".join(f"{kind}: {url}" for kind, url in sorted(links.items())))
 
 
-async def _host_meta_for_browsers(ctx: Context, suffix: str) -> Outcome:
+async def _host_meta_for_browsers(ctx: ServerUnderTest, suffix: str) -> Outcome:
     """caas's xep0156 rule for one document: HTTP 200, ``Access-Control-Allow-Origin: *``, links."""
     try:
         document = await _host_meta(ctx, suffix)
@@ -110,23 +110,23 @@ async def _host_meta_for_browsers(ctx: Context, suffix: str) -> Outcome:
     return outcome
 
 
-async def host_meta(ctx: Context) -> Outcome:
+async def host_meta(ctx: ServerUnderTest) -> Outcome:
     return await _host_meta_for_browsers(ctx, "")
 
 
-async def host_meta_json(ctx: Context) -> Outcome:
+async def host_meta_json(ctx: ServerUnderTest) -> Outcome:
     return await _host_meta_for_browsers(ctx, ".json")
 
 
-async def xmppconnect(ctx: Context) -> Outcome:
+async def xmppconnect(ctx: ServerUnderTest) -> Outcome:
     return _announced(await _xmppconnect(ctx), "_xmppconnect")
 
 
-async def _host_meta_links(ctx: Context) -> dict[str, str]:
+async def _host_meta_links(ctx: ServerUnderTest) -> dict[str, str]:
     return (await _host_meta(ctx)).links
 
 
-async def _endpoint(ctx: Context, kind: str) -> str:
+async def _endpoint(ctx: ServerUnderTest, kind: str) -> str:
     """The announced URL of ``kind`` ('websocket' or 'xbosh'), from host-meta or _xmppconnect."""
     unasked = []
     for source in (_host_meta_links, _xmppconnect):
@@ -144,7 +144,7 @@ async def _endpoint(ctx: Context, kind: str) -> str:
     raise Failure(f"no {kind} endpoint is announced (host-meta, _xmppconnect)")
 
 
-async def websocket(ctx: Context) -> Outcome:
+async def websocket(ctx: ServerUnderTest) -> Outcome:
     url = await _endpoint(ctx, "websocket")
     try:
         frames = await ctx.web.websocket_open(url, ctx.domain)
@@ -155,7 +155,7 @@ async def websocket(ctx: Context) -> Outcome:
     return passed(f"{url}: stream opened, SASL offered")
 
 
-async def bosh(ctx: Context) -> Outcome:
+async def bosh(ctx: ServerUnderTest) -> Outcome:
     url = await _endpoint(ctx, "xbosh")
     rid = secrets.randbelow(10**9) + 1
     start = (
@@ -182,7 +182,7 @@ async def bosh(ctx: Context) -> Outcome:
     return passed(f"{url}: session started, SASL offered, session ended; CORS for browser clients")
 
 
-async def _bosh_post(ctx: Context, url: str, body: str) -> ET.Element:
+async def _bosh_post(ctx: ServerUnderTest, url: str, body: str) -> ET.Element:
     try:
         answer = await ctx.web.request("POST", url, headers={"Content-Type": "text/xml; charset=utf-8"},
                                        body=body.encode())

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.verify.caas import Score, Verdict, score
-from wizard.verify.outcome import Outcome, Status
+from wizard.verify.outcome import Outcome, ProbeStatus
 from wizard.verify.suites import CONVERSATIONS, DEPLOYMENT, SUITES, Item, Suite, items_of
 
-LABELS = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_TESTED: "NOT TESTED HERE"}
+LABELS = {ProbeStatus.PASS: "PASS", ProbeStatus.FAIL: "FAIL", ProbeStatus.NOT_TESTED: "NOT TESTED HERE"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Report:
     def by_id(self) -> dict[str, Result]:
         return {result.item.id: result for result in self.results}
 
-    def count(self, results: list[Result], status: Status) -> int:
+    def count(self, results: list[Result], status: ProbeStatus) -> int:
         return sum(1 for result in results if result.outcome.status is status)
 
     def suite_results(self, suite: Suite, level: str | None = None) -> list[Result]:
@@ -39,26 +39,26 @@ class Report:
 
     def percent(self, results: list[Result]) -> int | None:
         """Passed share of the tests that ran; None when none could run here."""
-        ran = self.count(results, Status.PASS) + self.count(results, Status.FAIL)
-        return None if ran == 0 else 100 * self.count(results, Status.PASS) // ran
+        ran = self.count(results, ProbeStatus.PASS) + self.count(results, ProbeStatus.FAIL)
+        return None if ran == 0 else 100 * self.count(results, ProbeStatus.PASS) // ran
 
     def caas(self) -> Score:
         return score({result.item.id: result.outcome.status for result in self.results})
 
-    def missing(self, results: list[Result]) -> tuple[list[str], dict[str, dict[str, Status]]]:
+    def missing(self, results: list[Result]) -> tuple[list[str], dict[str, dict[str, ProbeStatus]]]:
         """The specifications a level requires, and for those not shown to work the tests that did not pass."""
         required: set[str] = set()
-        missing: dict[str, dict[str, Status]] = {}
+        missing: dict[str, dict[str, ProbeStatus]] = {}
         for result in results:
             for spec in result.item.spec.split(", "):
                 required.add(spec)
-                if result.outcome.status is not Status.PASS:
+                if result.outcome.status is not ProbeStatus.PASS:
                     missing.setdefault(spec, {})[result.item.id] = result.outcome.status
         return sorted(required), dict(sorted(missing.items()))
 
     @property
     def failed(self) -> bool:
-        return any(result.outcome.status is Status.FAIL for result in self.results)
+        return any(result.outcome.status is ProbeStatus.FAIL for result in self.results)
 
 
 def text(report: Report) -> str:
@@ -91,7 +91,8 @@ def text(report: Report) -> str:
                     listed.add(result.item.id)
                     shown.add(result.item.id)
         lines.append("")
-    passed, failed, untested = (report.count(report.results, s) for s in (Status.PASS, Status.FAIL, Status.NOT_TESTED))
+    passed, failed, untested = (report.count(report.results, status)
+                                for status in (ProbeStatus.PASS, ProbeStatus.FAIL, ProbeStatus.NOT_TESTED))
     lines.append(f"{len(report.results)} tests: {passed} passed, {failed} failed, {untested} not tested here")
     lines += [f"left behind, remove by hand: {what}" for what in report.left_behind]
     return "\n".join(lines) + "\n"
@@ -102,7 +103,7 @@ def _requirements(report: Report, results: list[Result]) -> str:
     text = f"requires {', '.join(required)}"
     if not missing:
         return text + ": all shown to work"
-    named = {Status.FAIL: "failed", Status.NOT_TESTED: "not tested here"}
+    named = {ProbeStatus.FAIL: "failed", ProbeStatus.NOT_TESTED: "not tested here"}
     return text + "; missing: " + ", ".join(
         f"{spec} ({', '.join(f'{item} {named[status]}' for item, status in tests.items())})"
         for spec, tests in missing.items())
@@ -125,7 +126,7 @@ def _caas_lines(report: Report, suite: Suite, shown: set[str]) -> list[str]:
 
 def _verdict_lines(verdict: Verdict, results: dict[str, Result], shown: set[str]) -> list[str]:
     line = f"    {LABELS[verdict.status]:<15} {verdict.test.name:<18} {verdict.test.title}"
-    if verdict.status is Status.PASS:
+    if verdict.status is ProbeStatus.PASS:
         return [line]
     lines = [line + f" (caas checks: {verdict.test.rule})"]
     for item in verdict.failing:
@@ -137,9 +138,9 @@ def _verdict_lines(verdict: Verdict, results: dict[str, Result], shown: set[str]
 
 def _share(report: Report, results: list[Result]) -> str:
     percent = report.percent(results)
-    passed = report.count(results, Status.PASS)
-    ran = passed + report.count(results, Status.FAIL)
-    untested = report.count(results, Status.NOT_TESTED)
+    passed = report.count(results, ProbeStatus.PASS)
+    ran = passed + report.count(results, ProbeStatus.FAIL)
+    untested = report.count(results, ProbeStatus.NOT_TESTED)
     share = "nothing testable here" if percent is None else f"{percent}% ({passed}/{ran} passed)"
     return share + (f", {untested} not tested here" if untested else "")
 
@@ -151,7 +152,7 @@ def _line(result: Result, *, brief: bool) -> str:
         return line + " (see above)"
     if outcome.detail:
         line += f": {outcome.detail}"
-    if outcome.status is Status.FAIL:
+    if outcome.status is ProbeStatus.FAIL:
         line += f"\n    {'':<15} {'':<18} fix: {item.fix}"
     return line
 
@@ -167,9 +168,9 @@ def as_json(report: Report) -> str:
             "name": suite.name,
             "title": suite.title,
             "percent": report.percent(results),
-            "passed": report.count(results, Status.PASS),
-            "failed": report.count(results, Status.FAIL),
-            "not_tested": report.count(results, Status.NOT_TESTED),
+            "passed": report.count(results, ProbeStatus.PASS),
+            "failed": report.count(results, ProbeStatus.FAIL),
+            "not_tested": report.count(results, ProbeStatus.NOT_TESTED),
             "levels": [
                 {"name": level, "percent": report.percent(report.suite_results(suite, level)),
                  "tests": [r.item.id for r in report.suite_results(suite, level)],

@@ -17,7 +17,7 @@ import dns.asyncresolver
 import dns.resolver
 
 from wizard.checks.core import Nameserver
-from wizard.checks.lookup import Outcome, Query, lookup, make_resolver
+from wizard.checks.lookup import LookupOutcome, Query, lookup_one, make_resolver
 
 
 class Missing(Exception):
@@ -29,7 +29,7 @@ class Unanswered(Exception):
 
 
 @dataclass(frozen=True, order=True)
-class Service:
+class SrvRecord:
     priority: int
     weight: int
     port: int
@@ -46,17 +46,17 @@ class Resolver:
     async def _records(self, name: str, kind: str) -> tuple[object, ...]:
         if self._resolver is None:
             raise Unanswered(f"{name} {kind}: no DNS resolver is configured on this machine")
-        result = await lookup(self._resolver, Query(name.rstrip("."), kind))
-        if result.outcome is Outcome.ANSWER:
+        result = await lookup_one(self._resolver, Query(name.rstrip("."), kind))
+        if result.outcome is LookupOutcome.ANSWER:
             return result.records
         if result.missing:
             raise Missing(f"{name}: {result.explain()}")
         raise Unanswered(f"{name}: {result.explain()}")
 
-    async def srv(self, name: str) -> list[Service]:
+    async def srv(self, name: str) -> list[SrvRecord]:
         """The SRV records of ``name``, best first; '.' (RFC 2782: no such service) counts as missing."""
         services = sorted(
-            Service(r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True))  # type: ignore[attr-defined]
+            SrvRecord(r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True))  # type: ignore[attr-defined]
             for r in await self._records(name, "SRV")
         )
         if all(s.target in ("", ".") for s in services):

@@ -17,7 +17,7 @@ from wizard.verify import probes_caas as caas
 from wizard.verify import probes_services as services
 from wizard.verify import probes_stream as stream
 from wizard.verify import probes_web as web
-from wizard.verify.context import Context
+from wizard.verify.context import ServerUnderTest
 from wizard.verify.outcome import Outcome
 
 CORE, WEB, IM, MOBILE, AV = "Core", "Web", "IM", "Mobile", "A/V"
@@ -72,7 +72,7 @@ class Item:
     id: str
     title: str
     spec: str  # the XEP or RFC
-    probe: Callable[[Context], Awaitable[Outcome]]
+    probe: Callable[[ServerUnderTest], Awaitable[Outcome]]
     fix: str
     levels: tuple[Level, ...]
 

@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from wizard.verify.client import Tls
+from wizard.verify.client import TlsTrust
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_BODY = 1 << 20  # host-meta, BOSH and test files are small; never read more
@@ -66,7 +66,7 @@ class WebMap:
 
 
 class Web:
-    def __init__(self, rewrites: WebMap, tls: Tls, timeout: float) -> None:
+    def __init__(self, rewrites: WebMap, tls: TlsTrust, timeout: float) -> None:
         self.rewrites = rewrites
         self.tls = tls
         self.timeout = timeout

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
-from wizard.verify.client import IqFailure, LoginError, Session, Tls
-from wizard.verify.context import Connection, Context
+from wizard.verify.client import ClientSession, IqFailure, LoginError, TlsTrust
+from wizard.verify.context import Connection, ServerUnderTest
 from wizard.verify.outcome import Failure, Outcome, Untestable, failed, not_tested
 from wizard.verify.report import Report, Result
 from wizard.verify.resolver import Missing, Resolver, Unanswered
@@ -40,14 +40,14 @@ async def verify(settings: Settings, items: tuple[Item, ...] = ITEMS) -> Report:
         web_map = WebMap(settings.http_base)
     except ValueError as error:
         raise InputError(f"EJABBERD_WIZARD_HTTP_BASE: {error}") from None
-    tls = Tls(settings.ca, settings.insecure)
+    tls = TlsTrust(settings.ca, settings.insecure)
     address = await _address(settings, resolver)
     try:
-        session = await Session.open(settings.jid, settings.password, address, tls, settings.timeout)
+        session = await ClientSession.open(settings.jid, settings.password, address, tls, settings.timeout)
     except LoginError as error:
         raise InputError(f"verify: {address[0]}:{address[1]}: {error}") from None
-    ctx = Context(Connection(address, tls, settings.timeout), session, resolver, Web(web_map, tls, settings.timeout),
-                  settings.server)
+    ctx = ServerUnderTest(Connection(address, tls, settings.timeout), session, resolver,
+                          Web(web_map, tls, settings.timeout), settings.server)
     try:
         results = [Result(item, await _run(ctx, item, settings.probe_limit)) for item in items]
     finally:
@@ -73,7 +73,7 @@ async def _address(settings: Settings, resolver: Resolver) -> tuple[str, int]:
         raise InputError(f"verify: cannot find the server of {domain}: {error}; give --server") from None
 
 
-async def _run(ctx: Context, item: Item, limit: float) -> Outcome:
+async def _run(ctx: ServerUnderTest, item: Item, limit: float) -> Outcome:
     if ctx.session.lost is not None:  # each IQ would only wait for its timeout
         return failed(f"the server ended the session before this test: {ctx.session.lost}")
     try:
