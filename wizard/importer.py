@@ -53,6 +53,7 @@ __all__ = ["KEPT", "LOOPBACK_REGISTRATION", "OUTSIDE_THE_CONFIG", "Imported", "R
 
 # Where each role's host comes from, with ejabberd's default when the module names none.
 SUBDOMAIN_MODULES = (("conference", "mod_muc"), ("pubsub", "mod_pubsub"), ("proxy", "mod_proxy65"))
+SUBDOMAIN_ROLES = ("conference", "proxy", "pubsub", "upload")
 # Modules whose presence is an answer.
 SWITCHES = (
     ("compliance.mam", "mod_mam"),
@@ -325,7 +326,10 @@ class _Reader(CallsReading, SecurityReading):
             self.keep("certfiles", f"the certificate of localhost, the one domain the file serves; {KEPT}", line,
                       ("domains.hosts", *CERTIFICATE_ANSWERS))
             return
-        templates = _certificate_templates([str(path) for path in files], self.hosts, self.labels)
+        # A subdomain whose module is off has the certificate of its answer's default label all the same
+        # (the wizard writes upload.<host>'s without mod_http_upload).
+        labels = {role: role for role in SUBDOMAIN_ROLES} | self.labels
+        templates = _certificate_templates([str(path) for path in files], self.hosts, labels)
         if templates is None:
             self.keep("certfiles", "the files follow no pattern of {name} (each domain and subdomain) or {host} "
                       f"(each domain) that the wizard can write; {KEPT}", line, CERTIFICATE_ANSWERS)
