@@ -3,6 +3,8 @@
 The order is the one the Uberspace guide's "Updates" section follows by hand, with the
 config merge done by the wizard: back up, install the new release, stop, bring the
 database along, start with the config written for the new release, then check and verify.
+The script's body is ``sh/upgrade.sh``, with the stop and install commands the answers choose
+(``sh/upgrade-stop-*.sh``, ``sh/upgrade-install-*.sh``) in its places.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 
 from wizard.model import Answers
 from wizard.releases import UPDATES_SQL_SCHEMA, UPDATES_SQL_SCHEMA_BY_DEFAULT, Release, capabilities
-from wizard.render.scripts import CTL_FUNCTION, control_variables, script
+from wizard.render.scripts import body, compose, control_variables, script
 from wizard.render.service import by_apt
 
 # A top-level `update_sql_schema: false` (a hand edit the re-run kept): ejabberd then leaves its tables as they are.
@@ -19,23 +21,24 @@ SCHEMA_UPDATES_OFF = re.compile(r"^update_sql_schema:\s*false\b", re.MULTILINE |
 
 
 def _install_step(answers: Answers) -> tuple[str, str]:
-    """What installs the new release, as a README line and as shell."""
+    """What installs the new release, as a README line and as the piece of upgrade.sh (``sh/NAME.sh``)."""
     if answers.install.method == "source":
         return (f"Build and install ejabberd {answers.install.version} below `{answers.install.prefix}`.",
-                'sh "$here/scripts/install.sh"')
+                "upgrade-install-source")
     if by_apt(answers):
-        # Noninteractive: ucf then keeps the live ejabberd.yml, the wizard's, as the README's answer does.
         return (f"Upgrade the package: apt installs the release of the suites it reads, so ejabberd "
                 f"{answers.install.version} must be in one of them (`apt-cache policy ejabberd` shows which).",
-                "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --only-upgrade ejabberd")
-    return ("Upgrade the package (`pacman -Si ejabberd` shows the release it installs).",
-            "pacman -Syu --needed --noconfirm ejabberd")
+                "upgrade-install-apt")
+    return ("Upgrade the package (`pacman -Si ejabberd` shows the release it installs).", "upgrade-install-pacman")
+
+
+def _stop_piece(answers: Answers) -> str:
+    return "upgrade-stop-systemd" if answers.service.manager == "systemd" else "upgrade-stop-supervisord"
 
 
 def _stop(answers: Answers) -> str:
-    if answers.service.manager == "systemd":
-        return "systemctl stop ejabberd"
-    return "supervisorctl stop ejabberd"
+    """The command that stops ejabberd, as UPGRADE.md shows it (upgrade.sh runs the same piece)."""
+    return body(_stop_piece(answers)).strip("\n")
 
 
 def schema_steps(answers: Answers, old: str, config: str = "") -> list[str]:
@@ -82,33 +85,12 @@ def script_text(answers: Answers, old: str) -> str:
     Before anything, it refuses to go on when the schema needs changes and the config (as it is
     when the script runs) turns update_sql_schema off: the new release would run on the old tables.
     """
-    _, install_command = _install_step(answers)
+    _, install_piece = _install_step(answers)
     return script(
         f"Upgrade ejabberd from {old} to {answers.install.version}: back up, install, stop, start the new config.",
         {**control_variables(answers), "old_release": old, "new_release": answers.install.version,
          "schema_changes": " ".join(_changes_ejabberd_makes(answers, old))},
-        CTL_FUNCTION + f"""
-here=$(cd "$(dirname "$0")/.." && pwd)
-
-if [ -n "$schema_changes" ] && grep -Eqi '^update_sql_schema:[[:space:]]*false([^[:alnum:]_]|$)' \\
-        "$here/config/ejabberd.yml"; then
-    echo "the MySQL schema changes of $schema_changes are needed, and config/ejabberd.yml turns" \\
-         "update_sql_schema off: nothing was done (see UPGRADE.md, step 4)" >&2
-    exit 1
-fi
-
-echo "1. backup of ejabberd $old_release"
-sh "$here/scripts/backup.sh"
-echo "2. stop ejabberd $old_release"
-{_stop(answers)}
-echo "3. install ejabberd $new_release"
-{install_command}
-echo "4. start ejabberd $new_release with the config written for it"
-sh "$here/scripts/deploy.sh"
-echo "5. check"
-ctl status
-echo "upgraded to ejabberd $new_release; now run: ejabberd-wizard check --out $here"
-""",
+        compose("ctl", "upgrade", stop=_stop_piece(answers), install=install_piece),
     )
 
 

@@ -1,0 +1,3 @@
+# upgrade.sh's install: pacman.
+
+pacman -Syu --needed --noconfirm ejabberd

@@ -1,0 +1,3 @@
+# upgrade.sh's install: the source build of install.sh.
+
+sh "$here/scripts/install.sh"

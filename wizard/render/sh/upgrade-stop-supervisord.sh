@@ -1,0 +1,3 @@
+# upgrade.sh's stop: under supervisord (Uberspace).
+
+supervisorctl stop ejabberd

@@ -1,0 +1,3 @@
+# upgrade.sh's stop: under systemd.
+
+systemctl stop ejabberd
