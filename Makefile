@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= ejabberd-deploy
 # The real programs the tests judge the generated files with (Debian 12 package names).
-SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick curl debootstrap
+SYSTEM_PACKAGES := ejabberd erlang-p1-mysql mariadb-server caddy nsd tmux xz-utils imagemagick curl debootstrap shellcheck
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test test-fast lint stress-ui setup system-packages bench clean
