@@ -17,11 +17,11 @@ import presets
 from wizard.catalogue import Question, labelled, questions_of, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.generate import Proposal, proposal_for
 from wizard.given import Given, saved_answers
 from wizard.importer import read as read_import
 from wizard.machine import detect_platform
 from wizard.plan import BACKUP_DIR, check_output_dir
+from wizard.proposal import Proposal, proposal_for
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import STEPS
 

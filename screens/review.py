@@ -14,8 +14,8 @@ from screens.base import WizardScreen
 from screens.work import FilesWritten, ProposalReady, WorkFailed, post_unless_cancelled
 from wizard.catalogue import by_path, labelled, question_path, questions_of, step_of
 from wizard.errors import InputError
-from wizard.generate import Proposal
 from wizard.plan import Change, Status
+from wizard.proposal import Proposal
 from wizard.session import Session
 from wizard.steps import STEPS
 from wizard.upgrade import GUIDE, SCRIPT

@@ -150,7 +150,7 @@ def test_an_answer_that_changes_what_the_file_says_is_named_too(tmp_path: Path,
 def test_the_wizards_answers_reach_the_config_as_the_answers_files_do(tmp_path: Path) -> None:
     """The TUI and plain mode give their answers to ``Imported.start`` as one layer, as propose() does."""
     from wizard.answers import build_from
-    from wizard.generate import proposal_for
+    from wizard.proposal import proposal_for
 
     imported = import_config(DEBIAN)
     given = imported.under(Given({"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": [HOST]}}))

@@ -1,3 +1,5 @@
+"""``python -m wizard``: runs the command line (wizard.cli), the one importer of it."""
+
 import sys
 
 from wizard.cli import main

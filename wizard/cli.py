@@ -3,6 +3,9 @@
 Exit codes, for every subcommand: 0 success, no difference, all checks pass; 1
 ``diff`` found differences or ``check``/``verify`` found errors; 2 bad input or
 usage, told in one line naming the file, field or line, with nothing written.
+
+With wizard.cli_commands (what the commands that show and write print and ask), the only
+place that prints and parses flags: the core returns data and messages.
 """
 
 from __future__ import annotations
@@ -157,29 +160,22 @@ def _run(args: argparse.Namespace) -> int:
 
         print(json.dumps(Answers.model_json_schema(), indent=2))
         return EXIT_OK
-    if command in ("generate", "diff"):
-        from wizard.generate import diff, generate
+    if command in ("generate", "diff", "upgrade", "rollback", "check", "verify"):
+        from wizard import cli_commands
 
         if command == "diff":
-            return diff(args.out, args.preset, args.answers, args.import_from)
-        return generate(args.out, args.preset, args.answers, dry_run=args.dry_run, assume_yes=args.yes,
-                        overwrite_local_edits=args.overwrite_local_edits, take=args.take, import_from=args.import_from)
-    if command == "upgrade":
-        from wizard.upgrade import upgrade
-
-        return upgrade(args.out, args.to, dry_run=args.dry_run, assume_yes=args.yes)
-    if command == "rollback":
-        from wizard.generate import rollback
-
-        return rollback(args.out)
-    if command == "check":
-        from wizard.checks.command import run_check
-
-        return run_check(args)
-    if command == "verify":
-        from wizard.verify.command import run_verify
-
-        return run_verify(args)
+            return cli_commands.diff(args.out, args.preset, args.answers, args.import_from)
+        if command == "generate":
+            return cli_commands.generate(args.out, args.preset, args.answers, dry_run=args.dry_run,
+                                         assume_yes=args.yes, overwrite_local_edits=args.overwrite_local_edits,
+                                         take=args.take, import_from=args.import_from)
+        if command == "upgrade":
+            return cli_commands.upgrade(args.out, args.to, dry_run=args.dry_run, assume_yes=args.yes)
+        if command == "rollback":
+            return cli_commands.rollback(args.out)
+        if command == "check":
+            return cli_commands.check(args)
+        return cli_commands.verify(args)
     if command in ("plain", "tui"):
         _front_end_can_start(args)
     if command == "plain":

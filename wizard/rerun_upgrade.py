@@ -13,8 +13,8 @@ from pathlib import Path
 
 from wizard.answers import build_from
 from wizard.errors import InputError
-from wizard.generate import Proposal
 from wizard.given import ANSWERS_FILE, read_answers_file
+from wizard.proposal import Proposal
 from wizard.upgrade import target_release, with_steps
 
 

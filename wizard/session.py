@@ -18,8 +18,8 @@ from wizard.given import Given
 from wizard.steps import StepState
 
 if TYPE_CHECKING:
-    from wizard.generate import Proposal
     from wizard.importer import Imported
+    from wizard.proposal import Proposal
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Session:
         holds the upgrade's steps too, as ``ejabberd-wizard upgrade`` writes them.
         """
         # The renderers and the diff are the review's, not needed to show the questions.
-        from wizard.generate import proposal_for
+        from wizard.proposal import proposal_for
         from wizard.rerun_upgrade import with_upgrade_steps
 
         if self.writing:

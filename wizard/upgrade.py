@@ -12,10 +12,10 @@ from pathlib import Path
 
 from wizard.answers import build_from, plain
 from wizard.errors import InputError
-from wizard.generate import Proposal, offer, proposal_for
 from wizard.given import ANSWERS_FILE, Given, read_answers_file
 from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile, check_output_dir
+from wizard.proposal import Proposal, proposal_for
 from wizard.releases import Release, capabilities
 from wizard.render import CONFIG, EXECUTABLE
 from wizard.render import upgrade as steps
@@ -67,13 +67,3 @@ def with_steps(plan: Plan, answers: Answers, current: str) -> Plan:
                  SCRIPT: PlannedFile(steps.script_text(answers, current), EXECUTABLE),
                  GUIDE: PlannedFile(steps.guide(answers, current, plan.files[CONFIG].content))})
 
-
-def upgrade(out: Path, to: str, *, dry_run: bool, assume_yes: bool) -> int:
-    """The command: show the diff and the steps, write when confirmed."""
-    current, proposal = propose_upgrade(out, to, preview=dry_run)
-    if to == current:
-        print(f"{out}: already written for ejabberd {to}; nothing to upgrade.")
-        return 0
-    print(f"# ejabberd {current} -> {to}")
-    return offer(proposal, dry_run=dry_run, assume_yes=assume_yes,
-                 then=f"Next: the steps in {out / GUIDE} (sh {out / SCRIPT} runs them)")

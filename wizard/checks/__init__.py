@@ -2,7 +2,7 @@
 
 Every check reads the same ``Answers`` the renderers use and returns ``Finding`` objects;
 each finding says what is wrong and exactly what to do about it (a command, a config line,
-a DNS record). The command line is ``ejabberd-wizard check`` (see ``command``); the TUI runs
+a DNS record). The command line is ``ejabberd-wizard check`` (wizard.cli_commands); the TUI runs
 the checks of one step at a time in a worker.
 
 API::
@@ -39,7 +39,7 @@ Finding fields (all strings in ``to_dict()``, the JSON output's stable keys):
 
 Modules: ``core`` (Finding, Severity, Context, Checker), ``runner``, one module per group
 (``ports``, ``certificates``, ``dns`` with ``lookup``, ``environment`` with ``installation``,
-``config`` with ``beam``), ``report`` (text and JSON) and ``command`` (the CLI).
+``config`` with ``beam``), ``report`` (text and JSON) and ``command`` (what the check command reads).
 """
 
 from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Finding, Nameserver, Severity

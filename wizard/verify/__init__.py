@@ -2,5 +2,6 @@
 
 One test per suite item (``suites.ITEMS``), run against the live server with a
 real XMPP session (``client``), real HTTP requests (``web``) and real DNS
-lookups (``resolver``); ``command.run_verify`` is the command line's entry.
+lookups (``resolver``), on the server under test (``context.ServerUnderTest``); ``run.verify``
+runs them, with the settings ``command.settings_for`` checks (the command line: wizard.cli_commands).
 """

@@ -1,8 +1,9 @@
-"""``ejabberd-wizard verify``: log in as a real client and run every suite's tests.
+"""What ``ejabberd-wizard verify`` reads: its settings, checked, from any front end.
 
 Exit codes: 0 every test passed (or could not be run here), 1 a test failed,
 2 bad input or no session at all (server down, wrong password, untrusted
-certificate), told in one line.
+certificate), told in one line. The command line asks the password, runs the tests and
+prints the report (wizard.cli_commands).
 
 Two environment variables serve tests and set-ups without the usual front (a
 ``--nameserver`` / ``--http-base`` option, when the command line has one, wins):
@@ -16,18 +17,13 @@ Two environment variables serve tests and set-ups without the usual front (a
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import getpass
 import os
-import sys
 from pathlib import Path
 
 from wizard.checks.core import Nameserver
 from wizard.errors import InputError
 from wizard.secrets import read_secret_file
-from wizard.verify.report import as_json, text
-from wizard.verify.run import Settings, verify
+from wizard.verify.run import Settings
 
 TIMEOUT = 10.0  # seconds, for every single network operation
 PROBE_LIMIT = 3 * TIMEOUT  # a whole test, which may take a few operations
@@ -49,17 +45,6 @@ def settings_for(jid: str, password: str, *, server: str | None = None, port: in
     )
 
 
-def run_verify(args: argparse.Namespace) -> int:
-    if args.ca is not None:
-        check_ca(args.ca)
-    password = read_password(args.password_file) if args.password_file else ask_password(args.jid)
-    settings = settings_for(args.jid, password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
-                            nameserver=_nameserver(args), http_base=getattr(args, "http_base", None))
-    report = asyncio.run(verify(settings))
-    sys.stdout.write(as_json(report) if args.format == "json" else text(report))
-    return 1 if report.failed else 0
-
-
 def check_ca(path: Path) -> None:
     """--ca: a regular file of PEM certificates, read once here so a wrong one is named before connecting."""
     import ssl
@@ -78,21 +63,6 @@ def check_ca(path: Path) -> None:
 def read_password(path: Path) -> str:
     """The first line of --password-file, which only its owner may read."""
     return read_secret_file(path, f"--password-file {path}", "the account's password")
-
-
-def ask_password(jid: str) -> str:
-    """The password typed on the terminal, not echoed (nothing else sees it: no file, no argument)."""
-    if not sys.stdin.isatty():
-        raise InputError("--password-file: no terminal to ask the password on; give a file holding it")
-    password = getpass.getpass(f"Password for {jid}: ")
-    if not password:
-        raise InputError("no password given")
-    return password
-
-
-def _nameserver(args: argparse.Namespace) -> Nameserver | None:
-    """--nameserver when the command line has it (the environment's otherwise, see settings_for)."""
-    return Nameserver.parse(args.nameserver) if getattr(args, "nameserver", None) else None
 
 
 def _bare_jid(text: str) -> str:

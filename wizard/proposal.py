@@ -1,9 +1,12 @@
-"""``generate`` and ``diff``: answers in, a reviewed and atomically written deployment out."""
+"""The proposal: what a run would write from the answers, how it differs from the deployment directory, and writing it.
+
+The core of ``generate``, ``diff``, ``upgrade`` and the front ends' review; it shows and asks
+nothing (the command line prints a proposal and asks before writing it: wizard.cli_commands).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -69,6 +72,16 @@ class Proposal:
 
     def summary(self) -> str:
         return "\n".join(f"{change.status.value:>9}  {change.path}" for change in self.changes)
+
+    def notes(self) -> list[str]:
+        """What to tell before any diff, one ``# ...`` line each: what reading the answers changed,
+        what an imported config keeps, the release's warning, and a secret a preview could not read."""
+        lines = [f"# {line}" for line in (*self.migrated, *self.imported)]
+        if release_note := capabilities(self.answers.install.version).note:
+            lines.append(f"# warning: {release_note}")
+        if self.unread_secret:
+            lines.append(f"# {self.unread_secret}; the preview shows it as {MASK}")
+        return lines
 
     def notice(self) -> str | None:
         """What the user should know before writing: an interrupted earlier run."""
@@ -167,82 +180,8 @@ def _recorded_config(out: Path) -> str | None:
         return None  # unreadable: the merge base is rendered again instead
 
 
-def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
-    proposal = propose(out, preset, answers_path, import_from=import_from, preview=True)
-    _print_notes(proposal)
-    sys.stdout.write(proposal.diff_text())
-    return 1 if proposal.pending else 0
-
-
-def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
-             overwrite_local_edits: bool = False, take: Collection[str] = (),
-             import_from: Path | bool | None = None) -> int:
-    check_output_dir(out)
-    # Lock, then read, plan, confirm and write: another run cannot change the files between the
-    # diff shown and the write (apply checks them again, for a directory without a lock yet).
-    with contextlib.nullcontext() if dry_run or not out.is_dir() else applying.locked(out, create=False):
-        proposal = propose(out, preset, answers_path, overwrite_local_edits=overwrite_local_edits,
-                           import_from=import_from, preview=dry_run)
-        if take:
-            proposal = proposal.taking(take)
-        return offer(proposal, dry_run=dry_run, assume_yes=assume_yes, then=f"Next steps: {out / 'README.md'}")
-
-
-def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> int:
-    """Show a proposal's notes, diff and files; write them when the user agrees (``then``: what to do next)."""
-    out = proposal.out
-    _print_notes(proposal)
-    if notice := proposal.notice():
-        print(notice)
-    pending = proposal.pending
-    if not pending and proposal.interrupted and not dry_run:
-        # The interrupted write had written every file but not its records: finish those.
-        proposal.write()
-        print(f"{out}: completed the interrupted write; nothing else to write.")
-        return 0
-    if not pending:
-        kept = f" ({len(proposal.local_edits)} file(s) with local edits kept)" if proposal.local_edits else ""
-        print(f"{out}: up to date, nothing to write{kept}.")
-        return 0
-    sys.stdout.write(proposal.diff_text())
-    print(proposal.summary())
-    if dry_run:
-        print(f"dry run: {len(pending)} file(s) would be written to {out}; nothing was written.")
-        return 0
-    if not assume_yes and not _confirmed(f"Write {len(pending)} file(s) to {out}? [y/N] "):
-        print("Nothing was written.")
-        return 0
-    written = proposal.write()
-    print(f"Wrote {len(written)} file(s) to {out}. {then}")
-    return 0
-
-
-def _print_notes(proposal: Proposal) -> None:
-    """What reading the answers changed, what an imported config keeps, and a secret a preview
-    could not read, before any diff."""
-    for line in (*proposal.migrated, *proposal.imported):
-        print(f"# {line}")
-    if release_note := capabilities(proposal.answers.install.version).note:
-        print(f"# warning: {release_note}")
-    if proposal.unread_secret:
-        print(f"# {proposal.unread_secret}; the preview shows it as {MASK}")
-
-
-def rollback(out: Path) -> int:
-    check_output_dir(out)
-    undone = applying.rollback(out)
-    for path in undone["restored"]:
-        print(f" restored  {path}")
-    for path in undone["removed"]:
-        print(f"  removed  {path}")
-    print(f"Rolled back the last write to {out}.")
-    return 0
-
-
-def _confirmed(question: str) -> bool:
-    if not sys.stdin.isatty():
-        raise InputError("generate: no terminal to confirm on; pass --yes to write, or --dry-run to only look")
-    try:
-        return input(question).strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
+def held_while_writing(out: Path, *, preview: bool) -> contextlib.AbstractContextManager[object]:
+    """The lock a run holds from reading the files to writing them: another run cannot change them
+    between the diff shown and the write (apply checks them again, for a directory without a lock
+    yet). A preview writes nothing and takes none."""
+    return contextlib.nullcontext() if preview or not out.is_dir() else applying.locked(out, create=False)
