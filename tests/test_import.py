@@ -534,7 +534,7 @@ def test_registration_from_loopback_is_read_as_it_is_said_to_weaken_and_closed_w
 @pytest.mark.parametrize("registration", ["closed", "loopback", "open"])
 def test_each_registration_the_wizard_writes_is_read_back_as_its_answer(tmp_path: Path, registration: str) -> None:
     from wizard.answers import build_from
-    from wizard.render.ejabberd_config import render
+    from wizard.ejabberd_yml.render import render
 
     answers = build_from(None, Given({"preset": "arch", "install": dict(ACCOUNT),
                                       "domains": {"hosts": ["example.test"]},
@@ -815,9 +815,9 @@ OUTSIDE: dict[str, dict[str, Any]] = {
 
 def test_the_answers_the_report_leaves_out_change_nothing_ejabberd_reads() -> None:
     from wizard.answers import build_from
+    from wizard.ejabberd_yml.macros import plain
+    from wizard.ejabberd_yml.render import document
     from wizard.importer import OUTSIDE_THE_CONFIG
-    from wizard.render.ejabberd_config import document
-    from wizard.render.macros import plain
 
     assert {f"{section}.{name}" for section, names in OUTSIDE.items() for name in names} == OUTSIDE_THE_CONFIG - {
         "install.version"}

@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from tests.answers_helpers import ACCOUNT
 from wizard.answers import build_from, merge
 from wizard.catalogue import by_path
+from wizard.certificates import certfiles
+from wizard.ejabberd_yml.parts import ABSENT, lookup
+from wizard.ejabberd_yml.render import render
+from wizard.ejabberd_yml.start import CONFIG_ANSWERS
 from wizard.errors import InputError
 from wizard.given import Given
-from wizard.import_parts import ABSENT, lookup
-from wizard.import_start import CONFIG_ANSWERS
 from wizard.importer import Imported, import_config
 from wizard.machine import Machine
 from wizard.model import Answers
 from wizard.releases import VERSIONS
-from wizard.render.certificates import certfiles
-from wizard.render.ejabberd_config import render
 
 PRESETS = ("uberspace", "arch", "debian")
 MACHINE = Machine(login="isabell", home_dir="/home/isabell")  # nothing installed, no platform recognised
@@ -46,6 +46,9 @@ NOT_SAID = {
     "compliance.turn": lambda a: not a.compliance.stun,
     # Without upload, its subdomain is only in certfiles (and the CAPTCHA's address), which say no label.
     "domains.upload": lambda a: not a.upload.enabled,
+    # ... and so is an upload label of one's own: the certificates' pattern cannot be told (see _may_be_kept).
+    "tls.cert_file": lambda a: _label_unsaid(a),
+    "tls.key_file": lambda a: _label_unsaid(a),
     # The CAPTCHA program is written only with registration behind a CAPTCHA.
     "security.captcha_cmd": lambda a: a.security.registration != "captcha",
 }
@@ -105,6 +108,19 @@ def _built(preset: str, values: dict[str, Any]) -> Answers | None:
         return None  # answers that do not hold together (a port shared, say): no config to render
 
 
+def _may_be_kept(answers: Answers, key: str) -> bool:
+    """The parts of a rendered config that stay as they are on import."""
+    if key == "sql_password":
+        return True  # a secret is never an answer
+    return key == "certfiles" and _label_unsaid(answers)
+
+
+def _label_unsaid(answers: Answers) -> bool:
+    """Without upload, an upload label of one's own is in the certificates' names alone: their pattern
+    cannot be told (the default label, "upload", is assumed, and read back)."""
+    return not answers.upload.enabled and answers.domains.upload != "upload"
+
+
 def _with(answers: Answers, imported: Imported) -> Answers:
     tls = {name: imported.given.values["tls"][name] for name in ("cert_file", "key_file")
            if name in imported.given.values["tls"]}
@@ -129,8 +145,7 @@ def test_importing_a_rendered_config_gives_back_every_answer_it_says(case: tuple
     path = tmp_path / "ejabberd.yml"
     path.write_text(render(answers, "a-password"), encoding="utf-8")
     imported = import_config(path)
-    # The password is the one part kept: a secret is never an answer.
-    assert [str(note) for note in imported.unmapped if note.key != "sql_password"] == []
+    assert [str(note) for note in imported.unmapped if not _may_be_kept(answers, note.key)] == []
     rendered = answers.model_dump(mode="json")
     read_back = imported.given.values
     for key in CONFIG_ANSWERS:

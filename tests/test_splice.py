@@ -12,8 +12,8 @@ import difflib
 import pytest
 from ruamel.yaml import YAML
 
-from wizard.render.merge import merge_onto
-from wizard.render.yamltext import yaml_emitter
+from wizard.ejabberd_yml.merge import merge_onto
+from wizard.ejabberd_yml.yamltext import yaml_emitter
 
 MINE = """\
 # my server

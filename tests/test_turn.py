@@ -27,11 +27,11 @@ from wizard.checks.relay import (
     local_firewalls,
 )
 from wizard.cli import main
+from wizard.ejabberd_yml.macros import plain
+from wizard.ejabberd_yml.render import document
 from wizard.given import Given
 from wizard.model import Answers
 from wizard.render import dns_zone
-from wizard.render.ejabberd_config import document
-from wizard.render.macros import plain
 
 ADDRESSES = {"ipv4": "192.0.2.10", "ipv6": "2001:db8::10"}
 

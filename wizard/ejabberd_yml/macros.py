@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.render.yamltext import quoted
+from wizard.ejabberd_yml.yamltext import quoted
 
 SECTION = "define_macro"
 

@@ -2,8 +2,8 @@
 
 ``put`` takes a value of the file as an answer when the answers model accepts it, with the
 line it came from; ``keep`` reports a part that stays in the file as it is. The walk itself
-is ``wizard.importer``'s, with the calls (``wizard.import_calls``) and the accounts and
-database (``wizard.import_security``) read in modules of their own.
+is ``wizard.ejabberd_yml.read``'s, with the calls (``wizard.ejabberd_yml.read_calls``) and the accounts and
+database (``wizard.ejabberd_yml.read_security``) read in modules of their own.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from wizard.import_parts import KEPT, Unmapped
-from wizard.import_parts import line_of as _line
-from wizard.import_parts import plain_value as _value
+from wizard.ejabberd_yml.parts import KEPT, Unmapped
+from wizard.ejabberd_yml.parts import line_of as _line
+from wizard.ejabberd_yml.parts import plain_value as _value
 from wizard.model import Answers
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
+from wizard.ejabberd_yml.yamltext import mapping, quoted, sequence
 from wizard.model import Answers
 from wizard.releases import capabilities
-from wizard.render.yamltext import mapping, quoted, sequence
 
 
 def calls_served(answers: Answers) -> str:

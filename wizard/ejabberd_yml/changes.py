@@ -1,6 +1,6 @@
 """Where the answers win over an imported file: the base of the merge, and the lines naming each change.
 
-The merge (``wizard.render.merge``) changes an option of the file only where its base and
+The merge (``wizard.ejabberd_yml.merge``) changes an option of the file only where its base and
 the new rendering differ. An answer that the file says in a way the wizard cannot read
 (``hosts: [localhost]``) is in both the base and the new rendering, so nothing would write
 it. ``Overlay`` puts the file's own value into the base there: the answer then reads as a
@@ -20,9 +20,9 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from wizard.config_file import load_config
-from wizard.import_parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value
-from wizard.render.merge import merge_onto
-from wizard.render.yamltext import dump
+from wizard.ejabberd_yml.merge import merge_onto
+from wizard.ejabberd_yml.parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value
+from wizard.ejabberd_yml.yamltext import dump
 from wizard.secrets import MASK
 
 FROM_YOUR_ANSWERS = "from your answers"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wizard.import_parts import line_of as _line
-from wizard.import_parts import options_of as _options
-from wizard.import_reader import Reader
+from wizard.ejabberd_yml.parts import line_of as _line
+from wizard.ejabberd_yml.parts import options_of as _options
+from wizard.ejabberd_yml.reader import Reader
 
 
 class CallsReading(Reader):
@@ -17,7 +17,7 @@ class CallsReading(Reader):
 
         A service on another host (a TURN server on another machine, such as a coturn) is not
         this ejabberd's: its ports are no answer, and it stays in the file as it is, reported in
-        one line. The merge keeps such items too (``wizard.render.merge``): a changed STUN answer
+        one line. The merge keeps such items too (``wizard.ejabberd_yml.merge``): a changed STUN answer
         changes only the server's own services.
         """
         options = _options(modules.get("mod_stun_disco"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wizard.import_parts import KEPT
-from wizard.import_parts import line_of as _line
-from wizard.import_parts import options_of as _options
-from wizard.import_parts import plain_value as _value
-from wizard.import_reader import Reader
+from wizard.ejabberd_yml.parts import KEPT
+from wizard.ejabberd_yml.parts import line_of as _line
+from wizard.ejabberd_yml.parts import options_of as _options
+from wizard.ejabberd_yml.parts import plain_value as _value
+from wizard.ejabberd_yml.reader import Reader
 
 SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", "name"),
                ("sql_username", "user"), ("sql_pool_size", "pool_size"))

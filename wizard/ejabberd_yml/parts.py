@@ -1,8 +1,8 @@
 """The parts of an imported ejabberd.yml, as the import's modules share them.
 
-The reader (``wizard.importer``), the start of the merge (``wizard.import_start``), the
-lines on what the answers change (``wizard.import_changes``) and the agreement with the
-web front (``wizard.web_front``) all speak of places in one file: what is kept there
+The reader (``wizard.ejabberd_yml.read``), the start of the merge (``wizard.ejabberd_yml.start``), the
+lines on what the answers change (``wizard.ejabberd_yml.changes``) and the agreement with the
+web front (``wizard.ejabberd_yml.web_front``) all speak of places in one file: what is kept there
 (``Unmapped``), one line of the report (``ReportLine``), and the file's values as plain
 Python, with their lines.
 """

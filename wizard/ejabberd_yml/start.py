@@ -1,6 +1,6 @@
 """An imported ejabberd.yml as answers, and where the merge of the new config starts from it.
 
-``wizard.importer`` reads the file into an ``Imported``; here are the answers it gives
+``wizard.ejabberd_yml.read`` reads the file into an ``Imported``; here are the answers it gives
 under the answers file's (``Imported.answers``) and the start of the merge (``Imported.start``):
 the file, the answers it is taken to be rendered from, and the import report.
 
@@ -8,7 +8,7 @@ What the file says is the base of the merge, so an answer equal to it changes no
 an answer given otherwise wins, for every answer: one the file reads back as (``loglevel``),
 one it does not set (taken to be the preset's in the base, so the user's own is a change),
 and one it says in a way the wizard cannot read (``hosts: [localhost]``: the base takes the
-file's own value there, ``wizard.import_changes``). Each change the answers make is named in
+file's own value there, ``wizard.ejabberd_yml.changes``). Each change the answers make is named in
 the report; the parts that stay are named as kept.
 """
 
@@ -21,14 +21,12 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from wizard import web_front
 from wizard.answers import build_from, fill_preset, load_preset, merge, plain
 from wizard.catalogue import QUESTIONS, by_path, model_defaults
-from wizard.errors import InputError
-from wizard.given import Given
-from wizard.import_changes import Overlay, changed_lines, differing_paths
-from wizard.import_changes import merged as merged_file
-from wizard.import_parts import (
+from wizard.ejabberd_yml import web_front
+from wizard.ejabberd_yml.changes import Overlay, changed_lines, differing_paths
+from wizard.ejabberd_yml.changes import merged as merged_file
+from wizard.ejabberd_yml.parts import (
     ABSENT,
     KEPT,
     ReportLine,
@@ -41,6 +39,8 @@ from wizard.import_parts import (
     plain_value,
     reading,
 )
+from wizard.errors import InputError
+from wizard.given import Given
 from wizard.machine import Machine
 from wizard.model import Answers
 
@@ -116,7 +116,7 @@ class Imported:
         without listeners to be none (``_stun``): the merge then writes the user's own answers for
         them, shown in the diff, while the preset's stay out of the file, as the report says.
         """
-        from wizard.render.ejabberd_config import document
+        from wizard.ejabberd_yml.render import document
 
         machine = machine or Machine.current()
         unset = self._unset()
@@ -208,7 +208,7 @@ class Imported:
                      machine: Machine) -> list[str]:
         """Put the preset's rendering of each of ``own`` into a base that holds the user's answers,
         one answer at a time; returns the answers that cannot be (no preset's value holds with the others)."""
-        from wizard.render.ejabberd_config import document
+        from wizard.ejabberd_yml.render import document
 
         full = plain_value(overlay.base)
         left = []

@@ -10,10 +10,10 @@ A key whose rendered value did not change keeps the file's node untouched
 (comments, quoting, macros, anchors and all); a changed key takes the new value;
 a key the new answers no longer produce is removed; everything the wizard never
 wrote stays. When nothing changes, the file's own text is returned byte for byte;
-otherwise each change is spliced into the file's own text (``wizard.render.splice``),
+otherwise each change is spliced into the file's own text (``wizard.ejabberd_yml.splice``),
 so the lines of every option the answers did not change stay as they were.
 
-Macros (``define_macro``) are followed by meaning (``wizard.render.macros``): an answer
+Macros (``define_macro``) are followed by meaning (``wizard.ejabberd_yml.macros``): an answer
 whose macro's value changed counts as changed, the file's own macro names are used
 (or the values themselves in a file without macros), and an option that shared a
 changed macro with another but whose answer did not change keeps its old value.
@@ -33,11 +33,11 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.config_file import check_expansion
+from wizard.ejabberd_yml import macros
+from wizard.ejabberd_yml.macros import plain
+from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
+from wizard.ejabberd_yml.yamltext import dump, yaml_emitter
 from wizard.errors import FileError
-from wizard.render import macros
-from wizard.render.macros import plain
-from wizard.render.splice import TextEdits, Unspliceable
-from wizard.render.yamltext import dump, yaml_emitter
 
 _MISSING = object()
 

@@ -26,7 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tokens import CommentToken
 
-from wizard.render.yamltext import dump
+from wizard.ejabberd_yml.yamltext import dump
 
 _COMMENT_AFTER = re.compile(r"( +)#")
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]+\s*")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from wizard.import_parts import listener_role, options_of, reading
+from wizard.ejabberd_yml.parts import listener_role, options_of, reading
 from wizard.model import Answers
 
 # Caddy forwards to loopback where ejabberd listens on every address (wizard.render.web).
