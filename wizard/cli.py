@@ -164,18 +164,18 @@ def _run(args: argparse.Namespace) -> int:
         from wizard import cli_commands
 
         if command == "diff":
-            return cli_commands.diff(args.out, args.preset, args.answers, args.import_from)
+            return cli_commands.run_diff(args.out, args.preset, args.answers, args.import_from)
         if command == "generate":
-            return cli_commands.generate(args.out, args.preset, args.answers, dry_run=args.dry_run,
-                                         assume_yes=args.yes, overwrite_local_edits=args.overwrite_local_edits,
-                                         take=args.take, import_from=args.import_from)
+            return cli_commands.run_generate(args.out, args.preset, args.answers, dry_run=args.dry_run,
+                                             assume_yes=args.yes, overwrite_local_edits=args.overwrite_local_edits,
+                                             take=args.take, import_from=args.import_from)
         if command == "upgrade":
-            return cli_commands.upgrade(args.out, args.to, dry_run=args.dry_run, assume_yes=args.yes)
+            return cli_commands.run_upgrade(args.out, args.to, dry_run=args.dry_run, assume_yes=args.yes)
         if command == "rollback":
-            return cli_commands.rollback(args.out)
+            return cli_commands.run_rollback(args.out)
         if command == "check":
-            return cli_commands.check(args)
-        return cli_commands.verify(args)
+            return cli_commands.run_check(args)
+        return cli_commands.run_verify(args)
     if command in ("plain", "tui"):
         _front_end_can_start(args)
     if command == "plain":

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from wizard.proposal import Proposal
 
 
-def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
+def run_diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
     """``diff``: the notes and the diff of what generate would write; 1 when anything would change."""
     from wizard.proposal import propose
 
@@ -31,7 +31,7 @@ def diff(out: Path, preset: str | None, answers_path: Path | None, import_from: 
     return 1 if proposal.pending else 0
 
 
-def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
+def run_generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_run: bool, assume_yes: bool,
              overwrite_local_edits: bool = False, take: Collection[str] = (),
              import_from: Path | bool | None = None) -> int:
     """``generate``: lock, then read, plan, confirm and write, so that nothing changes the files between
@@ -48,7 +48,7 @@ def generate(out: Path, preset: str | None, answers_path: Path | None, *, dry_ru
         return offer(proposal, dry_run=dry_run, assume_yes=assume_yes, then=f"Next steps: {out / 'README.md'}")
 
 
-def upgrade(out: Path, to: str, *, dry_run: bool, assume_yes: bool) -> int:
+def run_upgrade(out: Path, to: str, *, dry_run: bool, assume_yes: bool) -> int:
     """``upgrade``: show the diff and the steps, write when confirmed."""
     from wizard.upgrade import GUIDE, SCRIPT, propose_upgrade
 
@@ -90,7 +90,7 @@ def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> 
     return 0
 
 
-def rollback(out: Path) -> int:
+def run_rollback(out: Path) -> int:
     """``rollback``: undo the last write, naming each file restored or removed."""
     from wizard import apply
     from wizard.plan import check_output_dir
@@ -105,7 +105,7 @@ def rollback(out: Path) -> int:
     return 0
 
 
-def check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace) -> int:
     """``check``: the report of every check of the groups asked for; its exit code (1 on any error)."""
     from wizard.checks import report
     from wizard.checks.command import deployment_answers, parse_only
@@ -123,14 +123,14 @@ def check(args: argparse.Namespace) -> int:
     return report.exit_code(findings)
 
 
-def verify(args: argparse.Namespace) -> int:
+def run_verify(args: argparse.Namespace) -> int:
     """``verify``: log in (the password from --password-file, else asked), run every test, print the report."""
     import asyncio
 
     from wizard.checks.core import Nameserver
     from wizard.verify.command import check_ca, read_password, settings_for
     from wizard.verify.report import as_json, text
-    from wizard.verify.run import verify as run_verify
+    from wizard.verify.run import verify
 
     if args.ca is not None:
         check_ca(args.ca)
@@ -139,7 +139,7 @@ def verify(args: argparse.Namespace) -> int:
     nameserver = Nameserver.parse(args.nameserver) if getattr(args, "nameserver", None) else None
     settings = settings_for(args.jid, password, server=args.server, port=args.port, ca=args.ca, insecure=args.insecure,
                             nameserver=nameserver, http_base=getattr(args, "http_base", None))
-    report = asyncio.run(run_verify(settings))
+    report = asyncio.run(verify(settings))
     sys.stdout.write(as_json(report) if args.format == "json" else text(report))
     return 1 if report.failed else 0
 

@@ -110,11 +110,11 @@ async def _host_meta_for_browsers(ctx: ServerUnderTest, suffix: str) -> Outcome:
     return outcome
 
 
-async def host_meta(ctx: ServerUnderTest) -> Outcome:
+async def host_meta_served(ctx: ServerUnderTest) -> Outcome:
     return await _host_meta_for_browsers(ctx, "")
 
 
-async def host_meta_json(ctx: ServerUnderTest) -> Outcome:
+async def host_meta_json_served(ctx: ServerUnderTest) -> Outcome:
     return await _host_meta_for_browsers(ctx, ".json")
 
 
