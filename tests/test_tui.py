@@ -6,12 +6,12 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, ListView, Static
 
 import presets
 from screens.app import WizardApp
 from screens.fields import QuestionField
-from screens.review import ReviewScreen
+from screens.review import ANSWERS, IMPORTED, ReviewScreen, ShownEntry
 from screens.work import ChecksFinished, FilesWritten, ProposalReady, ServerVerified, WorkFailed
 from tests.answers_helpers import ACCOUNT, deployment_files, installed_ejabberd_version, snapshot
 from tests.support.waiting import Posted, focus, until
@@ -332,11 +332,18 @@ async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchang
         proposal = (await posted.next(pilot, ProposalReady)).proposal
         config = next(change for change in proposal.changes if change.path == "config/ejabberd.yml")
         assert config.planned.content == imported_file.read_text()
-        # The import report, as generate and plain mode print it, is on the review too: the
-        # file named once above it, each line of it a bullet.
-        shown = str(app.screen.query_one("#imported", Static).render()).splitlines()
-        heading = app.screen.query(".imported").first(Static)
-        assert str(imported_file) in str(heading.render()) and app.screen.query_one("#imported").display
+        # The import report, as generate and plain mode print it, is on the review too, an entry of its
+        # list: the file named once in the title of the region showing it, each line of it a bullet.
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        files = review.query_one("#files", ListView)
+        names = [item.name for item in files.children]
+        assert names[:2] == [ANSWERS, IMPORTED]
+        files.index = names.index(IMPORTED)
+        await until(pilot, lambda: review.entry == IMPORTED, "the import report shown")
+        region = review.query_one(ShownEntry)
+        assert str(imported_file) in str(region.border_title)
+        shown = str(review.query_one("#diff", Static).render()).splitlines()
         assert len(shown) == len(proposal.imported) == 4
         lines = imported_file.read_text().splitlines()
         for shown_line, option in zip(shown, ("normal", "fast"), strict=False):
