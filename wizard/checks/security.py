@@ -25,9 +25,13 @@ from typing import Any
 from wizard.checks.config import config_files, located
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.config_file import load_config, read_config_text
+from wizard.ejabberd_yml.audit import Rule, Seen
+from wizard.ejabberd_yml.options import OPTIONS
+from wizard.ejabberd_yml.parts import ABSENT, value_at
 from wizard.errors import FileError
 
 found = finder("config", "install")
+SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING}
 
 # The protocol options that switch off what is older than TLS 1.2.
 OLD_PROTOCOLS = {"no_sslv3": "SSLv3", "no_tlsv1": "TLS 1.0", "no_tlsv1_1": "TLS 1.1"}
@@ -100,7 +104,7 @@ def check_file(path: Path, forwarded: frozenset[int] = frozenset()) -> list[Find
     except FileError:
         return []  # reported by the config check
     document = Document(path, options, forwarded)
-    for judge in (_protocols, _ciphers, _starttls, _admin_listeners, _logging, _modules):
+    for judge in (_protocols, _ciphers, _starttls, _admin_listeners, _option_rules, _mqtt):
         judge(document)
     if not document.findings:
         document.add("defaults", Severity.OK, str(path),
@@ -178,13 +182,6 @@ def _starttls(document: Document) -> None:
                          f"clients on port {listener.get('port')} may log in without encryption, "
                          "their passwords readable on the network",
                          "starttls_required: true on this ejabberd_c2s listener (answers: tls.starttls_required: true)")
-    policy = document.get(document.options, "s2s_use_starttls")
-    if policy not in ("required", "required_trusted"):
-        shown = "not set (false)" if policy is None else repr(policy)
-        document.add("s2s_starttls", Severity.WARNING,
-                     document.where(document.options, "s2s_use_starttls", "s2s_use_starttls"),
-                     f"{shown}: other servers may deliver messages unencrypted",
-                     "s2s_use_starttls: required (answers: tls.s2s_use_starttls: required)")
 
 
 def _admin_listeners(document: Document) -> None:
@@ -222,25 +219,31 @@ def _loopback(ip: str) -> bool:
         return False  # a name or a malformed address: not provably private
 
 
-def _logging(document: Document) -> None:
-    if document.get(document.options, "hide_sensitive_log_data") is not True:
-        document.add("logs", Severity.WARNING,
-                     document.where(document.options, "hide_sensitive_log_data", "hide_sensitive_log_data"),
-                     "users' IP addresses are written to the logs",
-                     "hide_sensitive_log_data: true (answers: security.hide_sensitive_log_data: true)")
+def _option_rules(document: Document) -> None:
+    """The option map's rules: each option the wizard owns keeps its secure value. A module's options
+    are judged in every ``modules:`` section that has the module, and told at the module."""
+    for option in OPTIONS:
+        if not option.rules:
+            continue
+        if not option.path.startswith("modules."):
+            _judge(document, option.rules, value_at(document.options, option.path), document.options, option.path,
+                   option.path)
+            continue
+        module, _, inside = option.path.removeprefix("modules.").partition(".")
+        for dotted, modules in document.module_sections():
+            if module in modules:
+                _judge(document, option.rules, value_at(modules, f"{module}.{inside}" if inside else module), modules,
+                       module, f"{dotted}.{module}")
 
 
-def _modules(document: Document) -> None:
-    for dotted, modules in document.module_sections():
-        version = modules.get("mod_version")
-        if "mod_version" in modules \
-                and not (isinstance(version, Mapping) and document.get(version, "show_os") is False):
-            document.add("show_os", Severity.WARNING, document.where(modules, "mod_version", f"{dotted}.mod_version"),
-                         "tells anyone who asks which operating system the server runs (show_os defaults to true)",
-                         "mod_version: {show_os: false} (answers: security.show_os: false)")
-        if "mod_register" in modules:
-            _registration(document, modules, dotted)
-    _mqtt(document)
+def _judge(document: Document, rules: tuple[Rule, ...], value: Any, node: Mapping[str, Any], key: str,
+           dotted: str) -> None:
+    """A finding for each of ``rules`` that ``value`` (at ``key`` of ``node``; ABSENT: not set) breaks."""
+    seen = Seen(None if value is ABSENT else value, document.options, document.value)
+    for rule in rules:
+        if not rule.keeps(seen):
+            document.add(rule.check, SEVERITIES[rule.severity], document.where(node, key, dotted), rule.message(seen),
+                         rule.fix)
 
 
 def _mqtt(document: Document) -> None:
@@ -257,77 +260,6 @@ def _mqtt(document: Document) -> None:
         document.add("mqtt", Severity.WARNING, places[0],
                      f"the MQTT broker is on{on}: one more service open to the network",
                      "remove mod_mqtt and its listener unless you use MQTT (answers: security.mqtt: false)")
-
-
-def _registration(document: Document, modules: Mapping[str, Any], dotted: str) -> None:
-    options = modules.get("mod_register")
-    options = options if isinstance(options, Mapping) else {}
-    subject = document.where(modules, "mod_register", f"{dotted}.mod_register")
-    # Without its own access rules, mod_register lets everyone register from everywhere.
-    if not _allows_everyone(document, document.get(options, "access")):
-        return  # who may register is restricted ('none': nobody)
-    ip_access = document.get(options, "ip_access")
-    if not _allows_everyone(document, ip_access):
-        if _loopback_only(document, ip_access):
-            document.add("registration_loopback", Severity.WARNING, subject,
-                         "anyone who can reach this machine's loopback may register accounts: every program on it, "
-                         "and on shared hosting every user of the host",
-                         "mod_register: {access: none}; the admin creates accounts with ejabberdctl "
-                         "(answers: security.registration: closed)")
-        return
-    if document.get(options, "captcha_protected") is not True:
-        document.add("registration", Severity.WARNING, subject,
-                     "anyone may register accounts, without a CAPTCHA: spammers will",
-                     "mod_register: {access: none} to close it, or captcha_protected: true with "
-                     "captcha_cmd (answers: security.registration: closed or captcha)")
-    strength = document.get(options, "password_strength")
-    if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength <= 0:
-        document.add("password_strength", Severity.WARNING, subject,
-                     "registration takes any password, however weak",
-                     "mod_register: {password_strength: 32} (answers: security.password_strength)")
-
-
-def _loopback_only(document: Document, rule: Any) -> bool:
-    """Whether an access rule (by name) lets in only addresses of this machine, as upstream's
-    'trusted_network' does: 'allow' of one acl whose networks are all loopback."""
-    rules, acls = document.options.get("access_rules"), document.options.get("acl")
-    body = rules.get(rule) if isinstance(rules, Mapping) and isinstance(rule, str) else None
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    if not isinstance(body, Mapping) or list(body) != ["allow"] or not isinstance(acls, Mapping):
-        return False
-    acl = acls.get(document.value(body["allow"]))
-    networks = acl.get("ip") if isinstance(acl, Mapping) and list(acl) == ["ip"] else None
-    networks = [networks] if isinstance(networks, str) else networks
-    return isinstance(networks, list) and bool(networks) and all(_is_loopback_network(net) for net in networks)
-
-
-def _is_loopback_network(network: Any) -> bool:
-    try:
-        parsed = ipaddress.ip_network(str(network), strict=False)
-    except ValueError:
-        return False
-    return all(_is_loopback_address(address) for address in (parsed.network_address, parsed.broadcast_address))
-
-
-def _is_loopback_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as upstream's acl lists it
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def _allows_everyone(document: Document, rule: Any) -> bool:
-    """Whether an access rule (by name) lets everyone through: 'all', or a rule that is only 'allow: all'."""
-    if rule is None or rule in ("all", "allow"):
-        return True
-    if not isinstance(rule, str):
-        return False
-    rules = document.options.get("access_rules")
-    body = rules.get(rule) if isinstance(rules, Mapping) else None
-    if isinstance(body, Mapping):
-        return list(body.items()) == [("allow", "all")]
-    if isinstance(body, list):
-        return body == ["allow"] or body == [{"allow": "all"}]
-    return False
 
 
 CHECKERS = (Checker("config", frozenset({"install"}), check),)

@@ -21,7 +21,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from wizard.config_file import load_config
 from wizard.ejabberd_yml.merge import merge_onto
-from wizard.ejabberd_yml.parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value
+from wizard.ejabberd_yml.parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value, value_at
 from wizard.ejabberd_yml.yamltext import dump
 from wizard.secrets import MASK
 
@@ -92,10 +92,7 @@ def _new_or_found(document: Any, dotted: str) -> tuple[Any, Any] | None:
     if found is not None:
         return found
     parent, _, name = dotted.rpartition(".")
-    container = document
-    if parent:
-        place = found_at(document, parent)
-        container = place[0][place[1]] if place else None
+    container = value_at(document, parent)
     return (container, name) if isinstance(container, Mapping) else None
 
 
@@ -129,9 +126,8 @@ def changed_lines(path: Path, config: Mapping[str, Any], changed: list[str], mer
     for key in changed:
         if merged is None or any(key == other or key.startswith(other + ".") for other in skipped):
             continue
-        old, now = found_at(config, key), found_at(merged, key)
-        before = plain_value(old[0][old[1]]) if old else ABSENT
-        after = plain_value(now[0][now[1]]) if now else ABSENT
+        old = found_at(config, key)
+        before, after = plain_value(value_at(config, key)), plain_value(value_at(merged, key))
         # sql_password, ldap_password, mod_stun_disco's secret, ...: never shown, as in the diff.
         secret = key.rsplit(".", 1)[-1].endswith(("password", "secret"))
         why = next((reason for prefix, reason in reasons.items() if key == prefix or key.startswith(prefix + ".")),

@@ -103,10 +103,8 @@ def options_of(node: Any) -> Mapping[str, Any]:
 
 
 def lookup(values: Mapping[str, Any], dotted: str) -> Any:
-    """The answer at ``section.name``, or ``ABSENT`` (an answer may be given as None)."""
-    section, name = dotted.split(".")
-    inside = values.get(section)
-    return plain_value(inside[name]) if isinstance(inside, Mapping) and name in inside else ABSENT
+    """The answer at ``section.name`` as plain Python, or ``ABSENT`` (an answer may be given as None)."""
+    return plain_value(value_at(values, dotted))
 
 
 def reading(document: Mapping[str, Any]) -> Callable[[Mapping[str, Any], str], Any]:
@@ -162,6 +160,14 @@ def found_at(document: Any, dotted: str) -> tuple[Any, Any] | None:
         else:
             return None
     return None
+
+
+def value_at(document: Any, dotted: str) -> Any:
+    """The value at ``dotted`` in ``document`` (see ``found_at``), or ``ABSENT``; "" is the document itself."""
+    if not dotted:
+        return document
+    place = found_at(document, dotted)
+    return place[0][place[1]] if place else ABSENT
 
 
 def lowercase_hosts(hosts: Any) -> Any:

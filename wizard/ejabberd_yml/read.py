@@ -29,14 +29,24 @@ they share are ``wizard.ejabberd_yml.parts``'.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from wizard.answers import fill_preset, load_preset, merge, plain
 from wizard.config_file import load_config, read_config_text
-from wizard.ejabberd_yml.parts import KEPT, ReportLine, Unmapped, UnservedStun, listener_role, lowercase_hosts
+from wizard.ejabberd_yml.blocks import parsed_put_url
+from wizard.ejabberd_yml.options import OPTIONS, Presence, Read
+from wizard.ejabberd_yml.parts import (
+    ABSENT,
+    KEPT,
+    ReportLine,
+    Unmapped,
+    UnservedStun,
+    listener_role,
+    lowercase_hosts,
+    value_at,
+)
 from wizard.ejabberd_yml.parts import line_of as _line
 from wizard.ejabberd_yml.parts import options_of as _options
 from wizard.ejabberd_yml.parts import plain_value as _value
@@ -54,17 +64,6 @@ __all__ = ["KEPT", "LOOPBACK_REGISTRATION", "OUTSIDE_THE_CONFIG", "Imported", "R
 # Where each role's host comes from, with ejabberd's default when the module names none.
 SUBDOMAIN_MODULES = (("conference", "mod_muc"), ("pubsub", "mod_pubsub"), ("proxy", "mod_proxy65"))
 SUBDOMAIN_ROLES = ("conference", "proxy", "pubsub", "upload")
-# Modules whose presence is an answer.
-SWITCHES = (
-    ("compliance.mam", "mod_mam"),
-    ("compliance.stream_management", "mod_stream_mgmt"),
-    ("compliance.push", "mod_push"),
-    ("compliance.carbons", "mod_carboncopy"),
-    ("compliance.client_state_indication", "mod_client_state"),
-    ("compliance.stun", "mod_stun_disco"),
-    ("security.mqtt", "mod_mqtt"),
-)
-UPLOAD_OPTIONS = ("docroot", "file_mode", "dir_mode", "max_size", "thumbnail", "secret_length")
 CONTACTS = {"abuse-addresses": "abuse", "admin-addresses": "admin", "security-addresses": "security",
             "support-addresses": "support"}
 CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
@@ -98,19 +97,13 @@ def import_config(path: Path) -> Imported:
                     frozenset(reader.mapped), unserved, tuple(reader.cautions), reader.roles)
 
 
-# -- reading -----------------------------------------------------------------------
-
-
-# -- mapping -----------------------------------------------------------------------
-
-
-    # -- the config
 
 class _Reader(CallsReading, SecurityReading):
     """Walks one config and collects the answers it implies and the parts it cannot map."""
 
     def read(self) -> None:
         self.read_hosts()
+        self.read_owned()
         modules = self.config.get("modules")
         if isinstance(modules, Mapping):
             self.read_modules(modules)
@@ -128,6 +121,19 @@ class _Reader(CallsReading, SecurityReading):
         if self.put("domains.hosts", lowercase_hosts(hosts), self.config, "hosts", "hosts"):
             self.hosts = [str(host) for host in lowercase_hosts(hosts)]
 
+    def read_owned(self) -> None:
+        """The options whose value, or presence, is an answer: the option map's ``Read`` and ``Presence``."""
+        for option in OPTIONS:
+            *parents, name = option.path.split(".")
+            parent = value_at(self.config, ".".join(parents))
+            if isinstance(option.read, Presence) and isinstance(parent, Mapping):
+                self.put(option.read.answer, name in parent, parent, name if name in parent else None)
+            elif isinstance(option.read, Read) and parent is not ABSENT:
+                options = _options(parent)
+                value = self.get(options, name, option.read.default)
+                if value is not ABSENT:
+                    self.put(option.read.answer, value, options, name, option.path)
+
     def label(self, host_option: Any) -> str | None:
         """'conference' from 'conference.@HOST@' (or from 'conference.<main domain>')."""
         value = host_option[0] if isinstance(host_option, list) and len(host_option) == 1 else host_option
@@ -140,23 +146,12 @@ class _Reader(CallsReading, SecurityReading):
         return None
 
     def read_modules(self, modules: Mapping[str, Any]) -> None:
-        for answer, module in SWITCHES:
-            self.put(answer, module in modules, modules, module if module in modules else None)
         for role, module in SUBDOMAIN_MODULES:
             if module in modules:
                 self.read_subdomain(role, modules, module)
-        if "mod_proxy65" in modules:
-            options = _options(modules["mod_proxy65"])
-            # ejabberd's default port is 7777.
-            self.put("ports.proxy65", self.get(options, "port", 7777), options, "port", "modules.mod_proxy65.port")
         self.read_upload(modules)
         self.read_disco(modules)
         self.read_stun_services(modules)
-        if "mod_version" in modules:
-            options = _options(modules["mod_version"])
-            # ejabberd tells the OS unless show_os is false.
-            self.put("security.show_os", self.get(options, "show_os", True), options, "show_os",
-                     "modules.mod_version.show_os")
         self.read_registration(modules)
 
     def read_subdomain(self, role: str, modules: Mapping[str, Any], module: str) -> None:
@@ -182,23 +177,20 @@ class _Reader(CallsReading, SecurityReading):
         options = _options(modules["mod_http_upload"])
         self.put("upload.enabled", True, modules, "mod_http_upload")
         url = self.get(options, "put_url")
-        match = re.fullmatch(r"https://([^./]+)\.(?:@HOST@|([^/]+))(/.*)", url) if isinstance(url, str) else None
-        if match and match.group(2) in (None, *self.hosts[:1]):
-            if self.put("domains.upload", match.group(1), options, "put_url", "modules.mod_http_upload.put_url"):
-                self.labels["upload"] = match.group(1)
-                self.put("upload.path", match.group(3), options, "put_url", "modules.mod_http_upload.put_url")
+        service = parsed_put_url(url, next(iter(self.hosts), None))
+        if service is not None:
+            label, path = service
+            if self.put("domains.upload", label, options, "put_url", "modules.mod_http_upload.put_url"):
+                self.labels["upload"] = label
+                self.put("upload.path", path, options, "put_url", "modules.mod_http_upload.put_url")
                 for key in ("host", "hosts"):
                     # The service's own name, when it is the one the wizard writes.
-                    if key in options and self.label(self.get(options, key)) == match.group(1):
+                    if key in options and self.label(self.get(options, key)) == label:
                         self.mapped.add(f"modules.mod_http_upload.{key}")
         elif url is not None:
             self.keep("modules.mod_http_upload.put_url",
                       f"{url!r} is not https://<subdomain>.@HOST@/<path> as the wizard writes it; {KEPT}",
                       _line(options, "put_url"), ("domains.upload", "upload.path"))
-        for option in UPLOAD_OPTIONS:
-            if option in options:
-                self.put(f"upload.{option}", self.get(options, option), options, option,
-                         f"modules.mod_http_upload.{option}")
         headers = _options(self.get(options, "custom_headers"))
         origin = self.get(headers, "Access-Control-Allow-Origin")
         if origin is None:
@@ -304,9 +296,6 @@ class _Reader(CallsReading, SecurityReading):
         for macro in self.macros:
             if any(_value(node.get(key)) == macro for node, key in options):
                 self.mapped.add(f"define_macro.{macro}")
-        if "s2s_use_starttls" in self.config:
-            self.put("tls.s2s_use_starttls", self.get(self.config, "s2s_use_starttls"), self.config, "s2s_use_starttls",
-                     "s2s_use_starttls")
         acme = self.get(self.config, "acme")
         # ejabberd's ACME client requests missing certificates unless auto is false.
         self.put("tls.acme", self.get(_options(acme), "auto", True) is not False, self.config, "acme",

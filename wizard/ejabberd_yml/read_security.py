@@ -10,6 +10,7 @@ from wizard.ejabberd_yml.parts import line_of as _line
 from wizard.ejabberd_yml.parts import options_of as _options
 from wizard.ejabberd_yml.parts import plain_value as _value
 from wizard.ejabberd_yml.reader import Reader
+from wizard.ejabberd_yml.registration import who_may_register
 
 SQL_OPTIONS = (("sql_server", "server"), ("sql_port", "port"), ("sql_database", "name"),
                ("sql_username", "user"), ("sql_pool_size", "pool_size"))
@@ -20,6 +21,11 @@ LOOPBACK_REGISTRATION = ("modules.mod_register.ip_access: trusted_network lets e
                          "loopback, answer closed to close it")
 
 
+def _said_at(registration: str, modules: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[Any, str]:
+    """Where the file says the answer: behind a CAPTCHA, at captcha_protected; else at the module."""
+    return (options, "captcha_protected") if registration == "captcha" else (modules, "mod_register")
+
+
 class SecurityReading(Reader):
     def read_registration(self, modules: Mapping[str, Any]) -> None:
         if "mod_register" not in modules:
@@ -27,34 +33,22 @@ class SecurityReading(Reader):
             self.put("security.registration", "closed", modules, None)
             return
         options = _options(modules["mod_register"])
-        self.put("security.password_strength", self.get(options, "password_strength", 0), options, "password_strength",
-                 "modules.mod_register.password_strength")
-        access, ip_access = self.get(options, "access", "all"), self.get(options, "ip_access")
-        if self.get(options, "captcha_protected") is True:
-            if "captcha_cmd" in self.config:
-                self.put("security.registration", "captcha", options, "captcha_protected", "modules.mod_register")
-            else:
-                self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
-                          _line(options, "captcha_protected"), ("security.registration",))
-        elif access in ("none", "deny"):
-            self.put("security.registration", "closed", modules, "mod_register", "modules.mod_register")
-        elif access == "all" and ip_access == "trusted_network":
-            if self.put("security.registration", "loopback", modules, "mod_register", "modules.mod_register"):
-                self.cautions.append((_line(options, "ip_access"), LOOPBACK_REGISTRATION))
-        elif access == "all" and ip_access in (None, "all"):
-            self.put("security.registration", "open", modules, "mod_register", "modules.mod_register")
-        else:
+        registration = who_may_register(options, self.config, lambda value: self.macros.get(value, value)
+                                        if isinstance(value, str) else value)
+        if registration == "captcha" and "captcha_cmd" not in self.config:
+            self.keep("modules.mod_register.captcha_protected", f"a CAPTCHA without captcha_cmd; {KEPT}",
+                      _line(options, "captcha_protected"), ("security.registration",))
+        elif registration is None:
             self.keep("modules.mod_register",
                       f"who may register depends on access rules the wizard does not write; {KEPT}",
                       _line(modules, "mod_register"), ("security.registration",))
+        elif self.put("security.registration", registration, *_said_at(registration, modules, options),
+                      "modules.mod_register") and registration == "loopback":
+            self.cautions.append((_line(options, "ip_access"), LOOPBACK_REGISTRATION))
 
     def read_security(self) -> None:
         config = self.config
-        if "loglevel" in config:
-            self.put("security.loglevel", self.get(config, "loglevel"), config, "loglevel", "loglevel")
-        # Absent options are ejabberd's defaults: IP addresses are logged, passwords kept in plain text.
-        self.put("security.hide_sensitive_log_data", self.get(config, "hide_sensitive_log_data", False), config,
-                 "hide_sensitive_log_data", "hide_sensitive_log_data")
+        # Absent, ejabberd keeps passwords in plain text.
         password_format = self.get(config, "auth_password_format", "plain")
         if password_format in ("scram", "plain"):
             self.put("security.scram", password_format == "scram", config, "auth_password_format",
@@ -62,8 +56,6 @@ class SecurityReading(Reader):
         else:
             self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
                       _line(config, "auth_password_format"), ("security.scram",))
-        if "captcha_cmd" in config:
-            self.put("security.captcha_cmd", self.get(config, "captcha_cmd"), config, "captcha_cmd", "captcha_cmd")
         self.read_admin()
 
     def read_admin(self) -> None:

@@ -38,6 +38,7 @@ from wizard.ejabberd_yml.parts import (
     options_of,
     plain_value,
     reading,
+    value_at,
 )
 from wizard.errors import InputError
 from wizard.given import Given
@@ -220,7 +221,7 @@ class Imported:
                 continue
             other = plain_value(document(alone, None))
             for dotted in differing_paths(full, other):
-                overlay.take(dotted, _at(other, dotted))
+                overlay.take(dotted, value_at(other, dotted))
         return left
 
     def _front(self, overlay: Overlay, answers: Answers) -> dict[str, str]:
@@ -323,11 +324,6 @@ def _covered(key: str, changes: list[ReportLine]) -> bool:
     """Whether one of the change lines is about the option ``key`` or a part of it."""
     changed = [line.text.split(": ", 1)[0] for line in changes]
     return any(other == key or other.startswith(key + ".") or key.startswith(other + ".") for other in changed)
-
-
-def _at(document: Mapping[str, Any], dotted: str) -> Any:
-    place = found_at(document, dotted)
-    return place[0][place[1]] if place else ABSENT
 
 
 def _preset_values(preset_name: str | None, answered: Given, machine: Machine) -> dict[str, Any]:
