@@ -17,6 +17,7 @@ import presets
 from wizard.catalogue import Question, labelled, questions_of, step_of
 from wizard.draft import Draft
 from wizard.errors import InputError
+from wizard.field_messages import without_own_path
 from wizard.given import Given, saved_answers
 from wizard.importer import read as read_import
 from wizard.machine import detect_platform
@@ -41,8 +42,13 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
     while True:
         for step, title in steps:
             print(f"\n== {title} ==")
-            for question in questions_of(step):
+            # A question the answers say is wrong comes first: the ones after it may follow it (the
+            # prefix and the paths follow the Uberspace login, asked for off the Uberspace host).
+            at_fault = [question for question in questions_of(step) if _why_asked(draft, question)]
+            for question in at_fault + [question for question in questions_of(step) if question not in at_fault]:
                 if question.applies(draft.values()):
+                    if why := _why_asked(draft, question):
+                        print(wrapped(why))
                     draft.set(question, _ask(question, draft.value(question)))
             _show_findings(draft, step, out)
         try:
@@ -78,6 +84,17 @@ def run_plain(out: Path, preset_name: str | None, answers_path: Path | None,
     print(f"Wrote {len(pending)} file(s) to {out}. Next steps:\n")
     print((out / "README.md").read_text(encoding="utf-8"))
     return 0
+
+
+def _why_asked(draft: Draft, question: Question) -> str | None:
+    """What the answers say is wrong with ``question`` before it is asked (the Uberspace login, off the
+    Uberspace host, which only the user can name), or None."""
+    try:
+        draft.answers()
+    except InputError as error:
+        if error.field == question.path:
+            return labelled(without_own_path(str(error), question.path))
+    return None
 
 
 def _steps_about(field: str | None) -> tuple[tuple[str, str], ...]:

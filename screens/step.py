@@ -127,7 +127,10 @@ class StepScreen(WizardScreen):
 
     def on_mount(self) -> None:
         # The errors and the rest are shown on resume, which follows.
-        first = next((field for field in self.query(QuestionField) if field.display), None)
+        # The first question with an error (the Uberspace login off its host: asked for), else the first.
+        shown = [field for field in self.query(QuestionField) if field.display]
+        first = next((field for field in shown if self.session.error_of(field.question.path)), None) or next(
+            iter(shown), None)
         if first:
             # Not focus(), which waits for the pending messages: by then the screen's
             # AUTO_FOCUS has given the step list the focus, and the screen and its

@@ -161,18 +161,13 @@ def test_mnesia_needs_no_database_check(tmp_path: Path) -> None:
     assert check_database(Context(answers_with(), tmp_path)) == []
 
 
-def test_off_the_uberspace_host_the_local_login_is_not_taken_for_the_uberspace_account() -> None:
+def test_root_is_no_uberspace_account() -> None:
     from wizard.checks.environment import check_uberspace_account
 
-    answers = answers_with("uberspace")  # install.user: isabell
-    ctx = Context(answers, Path("out"))
-    [elsewhere] = check_uberspace_account(ctx, login="isabell", on_uberspace=False)
-    assert elsewhere.severity is Severity.WARNING and "not the Uberspace host" in elsewhere.message
-    assert elsewhere.fix.startswith("install.user: your Uberspace login")
-    assert check_uberspace_account(ctx, login="isabell", on_uberspace=True) == []  # there, it is the account
-    assert check_uberspace_account(ctx, login="someone", on_uberspace=False) == []  # given otherwise: an answer
+    # Off the host the login is asked for, not taken from this machine (tests/test_uberspace_account.py).
+    assert check_uberspace_account(Context(answers_with("uberspace"), Path("out"))) == []  # install.user: isabell
     [root] = check_uberspace_account(Context(answers_with("uberspace", install={"user": "root", "home": "/root"}),
-                                             Path("out")), login="root", on_uberspace=True)
+                                             Path("out")))
     assert root.severity is Severity.ERROR and "root is no Uberspace account" in root.message
-    assert check_uberspace_account(Context(answers_with("arch"), Path("out")), login="isabell",
-                                   on_uberspace=False) == []
+    assert root.fix.startswith("install.user: your Uberspace login")
+    assert check_uberspace_account(Context(answers_with("arch", install={"user": "root"}), Path("out"))) == []

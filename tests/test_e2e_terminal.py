@@ -118,6 +118,10 @@ def test_each_preset_in_tmux_at_80x24_from_the_first_screen_to_a_written_deploym
         # From the first: the one this machine's platform preselects may be another.
         terminal.send("Home", *["Down"] * order.index(preset), "Enter")
         terminal.wait_for("Installation method")
+        if preset == "uberspace":  # not the Uberspace host: the login is asked for, its field has the focus
+            terminal.wait_for("type your Uberspace login")
+            terminal.send(*"isabell")
+            terminal.wait_for("/home/isabell/etc/ejabberd")  # the home and the paths follow it
         review = _walk_to_review(terminal, HOST)
         assert "^w Write" in review, review
         terminal.send("C-w")
@@ -126,6 +130,7 @@ def test_each_preset_in_tmux_at_80x24_from_the_first_screen_to_a_written_deploym
         terminal.wait_for("TERMINAL-EXIT=0")
     written = (out / "wizard.yml").read_text()
     assert f"preset: {preset}" in written and HOST in written
+    assert preset != "uberspace" or "user: isabell" in written
     assert (out / "config" / "ejabberd.yml").is_file()
 
 
@@ -228,10 +233,11 @@ def test_plain_mode_goes_back_to_the_question_at_fault_and_keeps_every_answer(tm
     out = tmp_path / "out"
     command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]
     with Terminal(command, tmp_path / "tmux.sock", width=160, height=50, env={**ENV, "HOME": str(home)}) as terminal:
-        terminal.wait_for("Installation method")
+        terminal.wait_for("? System user")  # the login first: the paths after it follow it
         question = terminal.questions()[-1]
         while "Back to Database" not in terminal.history():
-            question = terminal.answer("Enter")
+            # Not the Uberspace host: the login is asked for, and why is said first.
+            question = terminal.answer(*(["isabell"] if question.startswith("? System user") else []), "Enter")
             assert question, terminal.history()  # asked again, not ended
         told = " ".join(terminal.history().split())
         assert "“Where the password comes from” (database.password_source) (my_print_defaults)" in told
@@ -249,6 +255,7 @@ def test_plain_mode_goes_back_to_the_question_at_fault_and_keeps_every_answer(tm
     assert "TERMINAL-EXIT=0" in screen, shown
     assert asked_again[0].startswith("? Database ("), asked_again  # the database step, not the first one
     assert not any(question.startswith("? Installation method") for question in asked_again)
+    assert "type your Uberspace login: this machine is not the Uberspace host" in " ".join(shown.split())
     assert (out / "db-password").read_text() == "typed-secret\n"
     saved = (out / "wizard.yml").read_text()
     assert "password_source: file" in saved and HOST in saved and "typed-secret" not in saved

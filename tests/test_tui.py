@@ -82,6 +82,9 @@ async def go_to(pilot, app: WizardApp, step: str) -> None:
 async def walk_to_review(pilot, app: WizardApp, posted: Posted) -> list[str]:
     """Press Next through every step, typing the domain on the way; returns the steps seen."""
     seen = [app.current]
+    if app.current == "install" and field(app, "install.user").editor.value == "":
+        # Uberspace off its host: the login is asked for (tests/test_uberspace_account.py).
+        await type_into(pilot, app, "install.user", ACCOUNT["user"])
     while app.current != "review" and len(seen) <= len(STEPS):
         await pilot.press("ctrl+n")
         await until(pilot, lambda: app.current != seen[-1] and showing(app, app.current), f"the step after {seen[-1]}")

@@ -128,7 +128,7 @@ async def test_the_ports_step_on_uberspace_says_to_open_them_first_and_takes_the
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = [41001, 41002, 41003, 41004, 41005, 41006, 41007, 41008]
     _fake_uberspace(tmp_path, monkeypatch, opened)
-    app = app_for(tmp_path, "uberspace")
+    app = app_for(tmp_path, "uberspace", install=dict(ACCOUNT))  # the account, as on the host
     async with app.run_test(size=(80, 24)) as pilot:
         app.go_to("ports")
         await on_step(pilot, app, "ports")

@@ -7,7 +7,7 @@ from typing import Any
 import presets
 from wizard.answers import build
 from wizard.given import Given
-from wizard.machine import Machine
+from wizard.machine import Machine, Platform
 from wizard.model import Answers
 from wizard.uberspace_ports import assign, note, opened_needed
 
@@ -16,7 +16,9 @@ NEEDED = ["c2s", "s2s", "proxy65", "c2s_tls", "s2s_tls", "stun", "stuns", "turn_
 
 def _answers(**given: Any) -> Answers:
     values = {"domains": {"hosts": ["isabell.example"]}, **given}
-    return build(presets.load("uberspace"), Given(values), Machine(login="isabell", home_dir="/home/isabell"))
+    # On the host, as the Ports step there: the account is the login running the wizard.
+    host = Machine(login="isabell", home_dir="/home/isabell", platform=Platform("uberspace", "the uberspace command"))
+    return build(presets.load("uberspace"), Given(values), host)
 
 
 def test_the_ports_uberspace_opens_are_the_public_ones_not_the_web_ports() -> None:

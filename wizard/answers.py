@@ -39,7 +39,11 @@ def load_preset(name: str) -> Preset:
 
 def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any]:
     """The preset's answers with its placeholders filled in."""
-    context = {"login": machine.login, "home_dir": machine.home_dir}
+    # Off the preset's own host its account is not this machine's: unknown (None) until the user
+    # names it, and so is every default built from it.
+    account = machine.account(preset.name)
+    context: dict[str, str | None] = {"login": account[0] if account else None,
+                                      "home_dir": account[1] if account else None}
     install = preset.answers.get("install", {})
     for key in ("user", "home"):
         value = given.get(f"install.{key}")
@@ -49,7 +53,7 @@ def fill_preset(preset: Preset, given: Given, machine: Machine) -> dict[str, Any
         context["domain"] = hosts[0]
 
     def substitute(text: str) -> str:
-        return _substitute(text, context, preset)
+        return _substitute(text, context, preset) or ""
 
     filled = {key: _walk(value, substitute) for key, value in preset.answers.items()}
     if release := packaged_release(preset, given, machine):
@@ -77,7 +81,12 @@ def packaged_release(preset: Preset, given: Given, machine: Machine) -> str | No
 
 def build(preset: Preset, given: Given, machine: Machine | None = None) -> Answers:
     """Validated answers, or an ``InputError`` naming the first wrong field."""
-    merged = merge(fill_preset(preset, given, machine or Machine.current()), plain(given.values))
+    machine = machine or Machine.current()
+    merged = merge(fill_preset(preset, given, machine), plain(given.values))
+    why = machine.account_unknown(preset.name)
+    if why and given.get("install.user") is None and not merged.get("install", {}).get("user"):
+        where = f"{given.source}: " if given.source else ""
+        raise InputError(f"{where}install.user: {why}", field="install.user")
     merged["preset"] = preset.name
     merged.setdefault("version", SCHEMA_VERSION)
     try:
@@ -165,11 +174,15 @@ def _allowed_keys(path: tuple[str | int, ...]) -> list[str]:
     return list(model.model_fields)
 
 
-def _substitute(text: str, context: Mapping[str, str], preset: Preset) -> str:
-    # Until the user has named a domain, defaults built from it keep the placeholder.
+def _substitute(text: str, context: Mapping[str, str | None], preset: Preset) -> str | None:
+    # Until the user has named a domain, defaults built from it keep the placeholder; one built
+    # from an unknown value (the account, off its host) is unknown (None) too.
     values = {"domain": "${domain}", **context}
+    template = Template(text)
+    if any(name in values and values[name] is None for name in template.get_identifiers()):
+        return None
     try:
-        return Template(text).substitute(values)
+        return template.substitute(values)
     except (KeyError, ValueError) as error:
         raise InputError(f"presets/{preset.name}.yaml: bad placeholder in {text!r}: {error}") from None
 

@@ -39,6 +39,22 @@ class Machine:
     # What the distribution would install, before it is installed (Debian's release of its suite).
     ejabberd_offered: InstalledPackage | None = None
 
+    def account(self, preset: str) -> tuple[str, str] | None:
+        """The login and home a preset's ``${login}`` and ``${home_dir}`` stand for: this machine's
+        where the machine is the preset's own platform (on the Uberspace host the deployment runs as
+        the login running the wizard); None elsewhere, where only the user can name that account."""
+        if self.platform is not None and self.platform.preset == preset:
+            return self.login, self.home_dir
+        return None
+
+    def account_unknown(self, preset: str) -> str | None:
+        """Why the account is asked for (None when ``account`` knows it): one line, for the field."""
+        if self.account(preset) is not None:
+            return None
+        host = preset.capitalize()
+        return (f"type your {host} login: this machine is not the {host} host, so the account ejabberd runs as "
+                f"there cannot be taken from the login here; the home directory and the paths follow it")
+
     @classmethod
     def current(cls) -> Machine:
         return cls(login=getpass.getuser(), home_dir=str(Path.home()), ejabberd_package=installed_ejabberd(),

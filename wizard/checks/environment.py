@@ -4,7 +4,6 @@ is the one the config is written for, the upload directory has room, the databas
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import shutil
@@ -70,24 +69,15 @@ def check_target(ctx: Context) -> list[Finding]:
                                      "release that runs")]
 
 
-def check_uberspace_account(ctx: Context, login: str | None = None, on_uberspace: bool | None = None) -> list[Finding]:
-    """Off the Uberspace host the account's defaults are this machine's login, not the Uberspace one."""
+def check_uberspace_account(ctx: Context) -> list[Finding]:
+    """root is never the Uberspace account. (Off the Uberspace host the login is not taken from this
+    machine at all: the preset asks for it, see Machine.account.)"""
     answers = ctx.answers
-    if answers.service.web_server != "uberspace":
+    if answers.service.web_server != "uberspace" or answers.install.user != "root":
         return []
-    on_uberspace = shutil.which("uberspace") is not None if on_uberspace is None else on_uberspace
-    login = getpass.getuser() if login is None else login
-    user = answers.install.user
-    found = finder("env", "install")
-    fix = "install.user: your Uberspace login, and install.home: /home/LOGIN"
-    if user == "root":
-        return [found("env.account", Severity.ERROR, "install.user", "root is no Uberspace account: ejabberd runs "
-                      "as your own Uberspace login there, in its home", fix)]
-    if not on_uberspace and user == login:
-        return [found("env.account", Severity.WARNING, "install.user",
-                      f"{user} is your login on this machine, which is not the Uberspace host: the deployment "
-                      "runs as your Uberspace account, so its paths are built from that login", fix)]
-    return []
+    return [finder("env", "install")("env.account", Severity.ERROR, "install.user", "root is no Uberspace "
+                                      "account: ejabberd runs as your own Uberspace login there, in its home",
+                                      "install.user: your Uberspace login, and install.home: /home/LOGIN")]
 
 
 def _release(answers: Answers) -> Finding:
