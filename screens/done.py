@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -20,7 +21,8 @@ class DoneScreen(Screen[None]):
         self.written = written
 
     def compose(self) -> ComposeResult:
-        yield Static(f"[b green]✓ Wrote {self.written} file(s) to {self.out}[/]", id="done-status")
+        # Plain text: the directory's name may hold brackets, which are no markup.
+        yield Static(Text(f"✓ Wrote {self.written} file(s) to {self.out}", style="bold green"), id="done-status")
         with VerticalScroll(id="next-steps"):
             yield Markdown((self.out / "README.md").read_text(encoding="utf-8"))
         yield Footer()

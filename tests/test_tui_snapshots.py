@@ -129,3 +129,48 @@ def test_review_that_cannot_write_yet_snapshot(snap_compare, size: tuple[int, in
     given = Given({"domains": {"hosts": ["example.test"]}, "ports": {"c2s": 5269}})
     app = WizardApp(Path("snapshot-deploy"), "arch", given, MACHINE, checks=False)
     assert snap_compare(app, terminal_size=size, run_before=open_review)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_quit_with_answers_not_written_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch,
+                                               size: tuple[int, int]) -> None:
+    """^q with answers not written: the question, over the step."""
+    from screens.dialogs import Choice
+
+    # The draft's path as the relative directory gives it: the absolute one differs between machines.
+    monkeypatch.setattr("wizard.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
+
+    async def quit_half_way(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.name == "install", "the first step")
+        app.session.unsaved = True  # as after an edit
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, Choice) and app.screen.focused is not None, "the question")
+
+    app = WizardApp(Path("snapshot-deploy"), "arch", Given({"domains": {"hosts": ["example.test"]}}), MACHINE,
+                    checks=False, offer_draft=False)
+    assert snap_compare(app, terminal_size=size, run_before=quit_half_way)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_written_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          size: tuple[int, int]) -> None:
+    """After Write: what was written, and the next steps."""
+    from screens.done import DoneScreen
+
+    monkeypatch.chdir(tmp_path)  # the screens show the relative directory: the same everywhere
+
+    async def write(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.name == "install", "the first step")
+        app.go_to("review")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal is not None
+                    and not app.screen.query_one("#write").disabled, "the review's proposal")
+        await pilot.press("ctrl+w")
+        await until(pilot, lambda: isinstance(app.screen, DoneScreen) and app.screen.query("Markdown *"),
+                    "the screen after the write")
+        await pilot.pause()
+
+    answers = {"install": {**ACCOUNT, "version": "26.07"}, "domains": {"hosts": ["example.test"]}}
+    app = WizardApp(Path("snapshot-written"), "arch", Given(answers), MACHINE, checks=False, offer_draft=False)
+    assert snap_compare(app, terminal_size=size, run_before=write)
