@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from functools import partial
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from textual.widgets import Button, Input, ListView, Static
 
 import presets
@@ -370,7 +372,9 @@ async def test_what_was_typed_is_shown_as_typed_in_errors_never_read_as_markup(t
 
 
 async def test_choosing_another_preset_shows_its_answers_on_the_step_that_had_the_focus(tmp_path: Path) -> None:
-    app = WizardApp(tmp_path / "out", None, Given({"domains": {"hosts": [HOST]}}), MACHINE, checks=False)
+    # The login given: off the Uberspace host the field asking for it would have the focus.
+    given = Given({"domains": {"hosts": [HOST]}, "install": {"user": ACCOUNT["user"]}})
+    app = WizardApp(tmp_path / "out", None, given, MACHINE, checks=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: showing(app, "preset"), "the preset screen")
         await pilot.press(*["down"] * presets.names().index("uberspace"), "enter")  # built from source
@@ -383,6 +387,18 @@ async def test_choosing_another_preset_shows_its_answers_on_the_step_that_had_th
         await until(pilot, lambda: showing(app, "install") and app.preset_name == "arch", "the installation step")
         assert app.session is not None and app.session.draft.value(method.question) == "package"
         await until(pilot, lambda: method.editor.value == "package", "the method of the arch preset on its field")
+        # The review says the same (it said source while the step said package).
+        await pilot.press("ctrl+r")
+        review = await until(pilot, lambda: app.screen if isinstance(app.screen, ReviewScreen)
+                             and app.screen.entry is not None else None, "the review")
+        files = review.query_one("#files", ListView)
+        files.index = [item.name for item in files.children].index(ANSWERS)
+        await until(pilot, lambda: review.entry == ANSWERS, "the answers shown")
+        shown = review.query_one("#diff", Static).content
+        written = io.StringIO()
+        Console(width=200, file=written, color_system=None).print(shown)
+        summary = written.getvalue()
+        assert "Installation method: package" in summary and "Installation method: source" not in summary
 
 
 async def test_a_value_changed_elsewhere_never_replaces_what_was_typed_and_not_yet_taken(tmp_path: Path) -> None:
