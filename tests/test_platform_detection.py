@@ -91,7 +91,7 @@ def test_the_preset_screen_preselects_the_machine_s_preset_and_says_why(tmp_path
 
 @pytest.mark.parametrize(("os_release", "offered"), [
     (DEBIAN, "24.12"), (DEBIAN.replace('"13"', '"12"').replace("13 (trixie)", "12 (bookworm)"), "23.01"),
-    (UBUNTU, None), (ARCH, None)], ids=["debian-13", "debian-12", "ubuntu", "arch"])
+    (UBUNTU, "23.10"), (ARCH, None)], ids=["debian-13", "debian-12", "ubuntu-24.04", "arch"])
 def test_before_ejabberd_is_installed_debian_targets_the_release_its_apt_will_install(
         tmp_path: Path, os_release: str, offered: str | None) -> None:
     from wizard.answers import build_from
@@ -108,3 +108,39 @@ def test_before_ejabberd_is_installed_debian_targets_the_release_its_apt_will_in
     # Another preset on this machine keeps its own release: it is not what this machine's apt installs.
     arch = build_from("arch", Given(answers), machine)
     assert arch.install.version == presets.load("arch").answers["install"]["version"]
+
+
+def ubuntu(version: str) -> str:
+    return UBUNTU.replace("24.04.1 LTS", f"{version} LTS").replace('"24.04"', f'"{version}"')
+
+
+@pytest.mark.parametrize(("version", "offered", "said"), [
+    ("22.04", "21.12", "Ubuntu 22.04's ejabberd package (21.12)"),
+    ("24.04", "23.10", "Ubuntu 24.04's ejabberd package (23.10)"),
+    ("26.04", "24.12", "Ubuntu 26.04's ejabberd package (24.12)"),
+    # Not known: the release of the Ubuntu before it, never a newer one (its config could fail to start).
+    ("24.10", "23.10", "the ejabberd package of Ubuntu 24.04 (23.10)"),
+    ("25.04", "23.10", "the ejabberd package of Ubuntu 24.04 (23.10)"),
+    ("28.04", "24.12", "the ejabberd package of Ubuntu 26.04 (24.12)"),
+    ("20.04", None, None), ("noble", None, None)])
+def test_ubuntu_targets_its_packaged_release_or_the_older_one_before_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, offered: str | None, said: str | None) -> None:
+    from wizard.answers import build_from
+    from wizard.given import Given
+    from wizard.machine import offered_ejabberd
+
+    # As the wizard reads it on start: the root from the environment, /etc/os-release being a link.
+    root = fake_root(tmp_path, {"usr/lib/os-release": ubuntu(version)})
+    monkeypatch.setenv("EJABBERD_WIZARD_PLATFORM_ROOT", str(root))
+    package = offered_ejabberd()
+    assert (package.release if package else None) == offered
+    assert (package.source if package else None) == (said and said + (", which apt installs" if "'s" in said else
+                                                                       ": Ubuntu " + version + "'s is not known to the "
+                                                                       "wizard, and a config for an older release "
+                                                                       "runs on a newer one"))
+    # (Not Machine.current(): it also reads the ejabberd installed on the machine running the tests.)
+    machine = Machine("isabell", "/home/isabell", platform=detect_platform(), ejabberd_offered=package)
+    assert machine.platform == Platform("debian", "/etc/os-release says ID=ubuntu")
+    answers = {"domains": {"hosts": ["example.test"]}, "install": {"user": "isabell", "home": "/home/isabell"}}
+    version_written = build_from("debian", Given(answers), machine).install.version
+    assert version_written == (offered or presets.load("debian").answers["install"]["version"])

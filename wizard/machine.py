@@ -138,18 +138,40 @@ def detect_platform(root: Path | None = None) -> Platform | None:
 
 
 # The ejabberd each Debian release packages (its suite's, without backports): what `apt-get install
-# ejabberd` gives before anything is installed. Ubuntu's are not known to the wizard yet.
+# ejabberd` gives before anything is installed.
 DEBIAN_SUITE_RELEASES = {"12": "23.01", "13": "24.12"}
+# Ubuntu's (universe), as packages.ubuntu.com lists them (ejabberd-contrib's modules depend on exactly that
+# ejabberd): 22.04 21.12-1, 24.04 23.10-1, 25.10 24.12-3, 26.04 24.12-4. Not checked here: no Ubuntu archive
+# is reachable from where the wizard is tested, so none of it is rehearsed. A config written for an older
+# release runs on a newer one, the reverse fails: a release not listed takes the one of the Ubuntu before it.
+UBUNTU_RELEASES = {"22.04": "21.12", "24.04": "23.10", "25.10": "24.12", "26.04": "24.12"}
 
 
 def offered_ejabberd(root: Path | None = None) -> InstalledPackage | None:
-    """The ejabberd release this machine's distribution installs, from its os-release (Debian)."""
+    """The ejabberd release this machine's distribution installs, from its os-release (Debian, Ubuntu)."""
     fields = _os_release(root or Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/"))
     version = fields.get("VERSION_ID", "")
     if fields.get("ID") == "debian" and version in DEBIAN_SUITE_RELEASES:
         release = DEBIAN_SUITE_RELEASES[version]
         return InstalledPackage(release, f"Debian {version}'s ejabberd package ({release}), which apt installs")
+    if fields.get("ID") == "ubuntu" and (known := _ubuntu_at_or_before(version)):
+        release = UBUNTU_RELEASES[known]
+        if known == version:
+            return InstalledPackage(release, f"Ubuntu {version}'s ejabberd package ({release}), which apt installs")
+        return InstalledPackage(release, f"the ejabberd package of Ubuntu {known} ({release}): Ubuntu {version}'s "
+                                         "is not known to the wizard, and a config for an older release runs on a "
+                                         "newer one")
     return None
+
+
+def _ubuntu_at_or_before(version: str) -> str | None:
+    """The newest Ubuntu of ``UBUNTU_RELEASES`` that is ``version`` or older ("24.10" -> "24.04")."""
+    def number(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in text.split("."))
+    if not re.fullmatch(r"\d+\.\d+", version):
+        return None
+    older = [known for known in UBUNTU_RELEASES if number(known) <= number(version)]
+    return max(older, key=number) if older else None
 
 
 def _os_release(root: Path) -> dict[str, str]:
