@@ -100,10 +100,16 @@ def dropin(answers: Answers) -> str | None:
     if any((path.rstrip("/") + "/").startswith(HIDDEN_BY_THE_UNIT) for path in used):
         changes += ["# A directory ejabberd uses is below /home, /root or /run/user, which the unit hides.",
                     "ProtectHome=false"]
-    if not changes:
+    unit = []
+    if answers.database.backend == "mysql" and answers.database.server in ("localhost", "127.0.0.1", "::1"):
+        # Debian's MariaDB on this machine (scripts/install.sh installs it): ejabberd starts after it,
+        # rather than retrying its SQL connection while MariaDB starts at boot.
+        unit = ["[Unit]", "# ejabberd keeps its data in MariaDB on this machine: started with it, after it.",
+                "Wants=mariadb.service", "After=mariadb.service"]
+    if not changes and not unit:
         return None
-    return "# Drop-in for the ejabberd package's unit, written by ejabberd-wizard.\n[Service]\n" + "\n".join(
-        changes) + "\n"
+    service = ["[Service]", *changes] if changes else []
+    return "\n".join(["# Drop-in for the ejabberd package's unit, written by ejabberd-wizard.", *unit, *service]) + "\n"
 
 
 def files(answers: Answers) -> dict[str, str]:
