@@ -6,7 +6,7 @@ from wizard import answers as answers_file
 from wizard.given import ANSWERS_FILE
 from wizard.model import Answers
 from wizard.plan import Plan, PlannedFile
-from wizard.render import database_scripts, dns_zone, ejabberd_config, platform, readme, scripts, service, web
+from wizard.render import database_scripts, dns_zone, ejabberd_config, firewall, platform, readme, scripts, service, web
 from wizard.secrets import Secrets
 
 EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600
@@ -45,6 +45,7 @@ def deployment(answers: Answers, secrets: Secrets, *, config_on_disk: str | None
         files["scripts/open-ports.sh"] = PlannedFile(platform.open_ports(answers), EXECUTABLE)
     if answers.service.web_server == "caddy":
         files["scripts/certbot-hook.sh"] = PlannedFile(platform.certbot_hook(answers), EXECUTABLE)
+        files["scripts/firewall.sh"] = PlannedFile(firewall.firewall(answers), EXECUTABLE)
     if answers.database.backend == "mysql":
         files["scripts/database.sh"] = PlannedFile(database_scripts.database(answers), EXECUTABLE)
     files["scripts/deploy.sh"] = PlannedFile(scripts.deploy(answers), EXECUTABLE)

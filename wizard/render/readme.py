@@ -6,6 +6,7 @@ import shlex
 
 from wizard.model import Answers
 from wizard.render.endpoints import Endpoints
+from wizard.render.firewall import NFT_CONF, NFT_FILE, openings
 from wizard.render.platform import public_ports
 from wizard.render.service import by_apt, files
 
@@ -148,19 +149,20 @@ def _unit_placed(answers: Answers) -> str:
 
 
 def _firewall_step(answers: Answers) -> tuple[str, list[str]]:
-    tcp = sorted({80, 443, *(port for field, port in public_ports(answers).items() if field != "turn_relay")})
-    udp = [str(answers.ports.stun)] if answers.compliance.stun else []
-    if answers.compliance.relays:
-        relay = answers.ports.relay
-        udp.append(f"{relay.start}-{relay.stop - 1}" if len(relay) > 1 else str(relay.start))
+    tcp, udp = openings(answers)
     lines = [
-        "If a firewall runs on this machine (nftables, ufw, iptables), let in TCP "
-        f"{', '.join(map(str, tcp))}" + (f" and UDP {', '.join(udp)}" if udp else "") + ".",
+        "Where ufw is active, or an nftables input chain drops by default, this lets in TCP "
+        f"{', '.join(tcp)}" + (f" and UDP {', '.join(udp)}" if udp else "") + ", nothing else:",
+        "`ufw allow` rules (comment `ejabberd-wizard`), or rules in the nftables chain that drops (an accept",
+        "in a table of its own would not get past that drop), kept for the next boot in",
+        f"`{NFT_FILE}`, which a line at the end of `{NFT_CONF}` includes (the file the",
+        "nftables service loads at boot; `nft -c` checks it first). With neither active it says so and changes",
+        "nothing. Run again it changes nothing; after a change of ports it removes the old ones' rules.",
     ]
     if answers.compliance.relays:
         lines.append("Calls relayed by TURN fail without the UDP range, and nothing in ejabberd's log says why; "
                      "`ejabberd-wizard check` reads the saved rules and says what they drop.")
-    return ("Let the ports through the firewall", lines)
+    return ("Let the ports through the firewall", [*lines, *_code("sudo sh scripts/firewall.sh")])
 
 
 def _dns_step() -> tuple[str, list[str]]:
