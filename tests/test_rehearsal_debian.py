@@ -10,11 +10,11 @@ Debian's MariaDB, run by its own unit. See tests/test_rehearsal.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from tests.support.rehearsal import Rehearsal, Step, Typed, readme_steps
+from tests.support.rehearsal import Rehearsal, Typed, readme_steps
 from tests.support.sandbox import Sandbox
 from tests.test_rehearsal import (
     ADMIN_PASSWORD,
@@ -29,6 +29,7 @@ from tests.test_rehearsal import (
     host_meta_allows_other_origins,
     judge_check,
     judge_verify,
+    no_firewall_to_open,
     tunnel_target,
 )
 
@@ -43,13 +44,6 @@ def debian_sandbox() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def no_firewall_here(sandbox: Sandbox) -> Callable[[Step], None]:
-    def check(step: Step) -> None:
-        """The step is for a machine with a firewall: the sandbox has none that could drop anything."""
-        assert sandbox.run("command -v nft || command -v ufw || command -v iptables").returncode != 0, step
-    return check
-
-
 def person(sandbox: Sandbox) -> Rehearsal:
     """Who follows the README on the server, and does at the provider what the README says."""
     return Rehearsal(
@@ -57,9 +51,9 @@ def person(sandbox: Sandbox) -> Rehearsal:
         answers=[Typed("Enter email address", f"admin@{DOMAIN}"), Typed("(Y)es/(N)o:", "Y"),
                  Typed(f"Password for admin@{DOMAIN}:", ADMIN_PASSWORD)],
         elsewhere={"Add the DNS records": Provider(sandbox).publish,
-                   "Let the ports through the firewall": no_firewall_here(sandbox),
                    "Reach the web admin through an SSH tunnel": tunnel_target(sandbox)},
-        judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify},
+        judges={"ejabberd-wizard check": judge_check, "ejabberd-wizard verify": judge_verify,
+                "sudo sh scripts/firewall.sh": no_firewall_to_open},
     )
 
 
@@ -145,6 +139,16 @@ def test_the_debian_readme_on_mysql_ends_with_ejabberd_on_debians_mariadb(debian
         steps += rehearsal.follow(readme)[len(steps):]
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
+
+        # The deploy step put the drop-in beside the package's unit, which stays the package's own:
+        # ejabberd starts with MariaDB and after it (what the stand-in of systemctl reads, systemd-analyze
+        # judges in tests/test_service_dropin.py).
+        assert not sandbox.inside("/etc/systemd/system/ejabberd.service").exists()
+        dropin = sandbox.inside("/etc/systemd/system/ejabberd.service.d/ejabberd-wizard.conf").read_text()
+        assert "Wants=mariadb.service\nAfter=mariadb.service\n" in dropin, dropin
+        loaded = sandbox.inside("/run/standin-systemd/units/ejabberd.service").read_text()  # unit and drop-ins
+        assert loaded.startswith(sandbox.inside("/lib/systemd/system/ejabberd.service").read_text()), loaded
+        assert "After=mariadb.service" in loaded, loaded
 
         # ejabberd keeps its accounts in MariaDB: the admin registered through it is a row there.
         live = sandbox.inside(CONFIG).read_text()

@@ -83,7 +83,7 @@ def root(purpose: str = PURPOSE) -> Path:
 FRESH_SERVER = ("sudo", "curl", "openssl", "python3", "python3-venv", "ca-certificates", "procps", "iproute2",
                 "diffutils", "xz-utils")
 FETCHED = ("ejabberd", "erlang-p1-mysql", "caddy", "certbot", "acl", "imagemagick", "mariadb-server",
-           "mariadb-client")
+           "mariadb-client", "ufw", "nftables")  # the firewalls scripts/firewall.sh is rehearsed with
 APT_ROOT = f"{SUITE}-apt"
 
 
