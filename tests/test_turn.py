@@ -245,6 +245,23 @@ def test_an_nftables_ruleset_that_drops_the_relay_is_found_and_one_that_lets_it_
     assert fine.severity is Severity.OK
 
 
+def test_nftables_rules_in_an_included_file_are_read_as_nft_reads_them(tmp_path: Path) -> None:
+    """scripts/firewall.sh keeps its rules in a file of its own, which one line of /etc/nftables.conf includes."""
+    answers = answers_with()
+    _write(tmp_path, "etc/nftables.conf", NFT_DROP % "" + 'include "/etc/nftables.d/ejabberd-wizard.nft" # ...\n')
+    _enable(tmp_path, "nftables.service")
+    [blocked] = check_relay_firewall(Context(answers, Path("out")), tmp_path)  # the file is not there (yet)
+    assert blocked.severity is Severity.WARNING
+    rule = 'insert rule inet filter input udp dport { 443, 3478, 49152-65535 } accept comment "ejabberd-wizard"\n'
+    _write(tmp_path, "etc/nftables.d/ejabberd-wizard.nft", rule)
+    [fine] = check_relay_firewall(Context(answers, Path("out")), tmp_path)
+    assert fine.severity is Severity.OK
+    # A pattern, as nft takes it.
+    _write(tmp_path, "etc/nftables.conf", NFT_DROP % "" + 'include "/etc/nftables.d/*.nft"\n')
+    [fine] = check_relay_firewall(Context(answers, Path("out")), tmp_path)
+    assert fine.severity is Severity.OK
+
+
 def test_ufw_and_iptables_rules_are_read_as_they_are_saved(tmp_path: Path) -> None:
     answers = answers_with(ports={"turn_relay": "50000-50010"})
     _write(tmp_path, "etc/ufw/ufw.conf", "ENABLED=yes\n")

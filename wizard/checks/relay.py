@@ -180,6 +180,7 @@ def _nftables(root: Path) -> Firewall | None:
     text = _read(path)
     if text is None or not _enabled(root, "nftables.service"):
         return None
+    text = _with_includes(root, text)
     drops = bool(re.search(r"hook\s+input[^;}\n]*;\s*policy\s+drop", text))
     accepted: list[range] = []
     for rule in _rules(text.splitlines()):
@@ -190,6 +191,18 @@ def _nftables(root: Path) -> Firewall | None:
         if match := re.search(r"udp dport (\{[^}]*\}|\S+)", rule):
             accepted += _ports(match.group(1), "-")
     return Firewall(path, drops, tuple(accepted))
+
+
+def _with_includes(root: Path, text: str, depth: int = 0) -> str:
+    """nft's ``include "FILE"`` lines (a pattern: "/etc/nftables.d/*.nft") replaced by what they include,
+    as nft reads them: scripts/firewall.sh keeps its rules in a file that /etc/nftables.conf includes."""
+    def included(match: re.Match[str]) -> str:
+        pattern = match.group(1)
+        if depth >= 4 or not pattern.startswith("/"):
+            return ""
+        files = sorted(root.glob(pattern.lstrip("/"))) if any(c in pattern for c in "*?[") else [root / pattern[1:]]
+        return "\n".join(_with_includes(root, _read(file) or "", depth + 1) for file in files)
+    return re.sub(r'^\s*include\s+"([^"]+)".*$', included, text, flags=re.MULTILINE)
 
 
 def _iptables(root: Path) -> Firewall | None:
