@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.outside import SERVER, Outside, probe
 from tests.support.rehearsal import Rehearsal, Typed, readme_steps
 from tests.support.sandbox import Sandbox
 from tests.test_rehearsal import (
@@ -32,6 +33,7 @@ from tests.test_rehearsal import (
     no_firewall_to_open,
     tunnel_target,
 )
+from tests.test_rehearsal_firewall import nftables_dropping_by_default, nftables_opened
 
 pytestmark = pytest.mark.slow
 
@@ -64,16 +66,24 @@ def own_processes(sandbox: Sandbox) -> str:
     return ",".join(map(str, sandbox.processes()))
 
 def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debian_sandbox: Sandbox) -> None:
+    """On a server whose firewall (nftables) drops what it does not let in: clients elsewhere reach it."""
     sandbox = debian_sandbox
     assert sandbox.run("dpkg-query -W ejabberd caddy").returncode != 0, "the server is not fresh"
     sandbox.inside("/root/answers.yml").write_text(answers_for("debian", DOMAIN))
     rehearsal = person(sandbox)
-    with rehearsal.reported():
+    rehearsal.judges = {**rehearsal.judges, "sudo sh scripts/firewall.sh": nftables_opened}
+    with rehearsal.reported(), Outside(sandbox) as outside:
+        nftables_dropping_by_default(rehearsal)
         rehearsal.run(f"ejabberd-wizard generate --answers answers.yml --out {DEPLOYMENT} --yes")
         rehearsal.directory = DEPLOYMENT
         readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
         assert not sandbox.inside(f"{DEPLOYMENT}/service").exists(), "a unit where the package's would do"
+        rehearsal.follow(readme, until="Let the ports through the firewall")
+        # ejabberd runs (apt started it, with the package's config), behind the firewall.
+        assert probe(sandbox.name, "xmpp", SERVER, 5222) == "open"
+        assert outside.probe("xmpp", 5222) == "dropped"
         steps = rehearsal.follow(readme, until="Get the certificates")
+        assert outside.probe("xmpp", 5222) == "open"
         # apt installed the packages, and their scripts started both services as on a Debian server.
         installed = rehearsal.run("dpkg-query -W -f '${Package} ${Status}\\n' ejabberd erlang-p1-mysql caddy acl")
         assert installed.count("install ok installed") == 4, installed
@@ -89,6 +99,16 @@ def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debia
         live = sandbox.inside(CONFIG).read_text()
         assert "ejabberd-wizard" in live and f'  - "{DOMAIN}"' in live and "localhost\"\n" not in live
         host_meta_allows_other_origins(rehearsal, DOMAIN)
+        # From elsewhere: the clients' ports and Caddy's HTTPS; not another server that listens here.
+        assert outside.probe("xmpp", 5222, name=DOMAIN) == "open"
+        assert outside.probe("https", 443, name=f"file.{DOMAIN}") == "open"
+        sandbox.spawn("python3 -m http.server --bind :: 8080", log=str(sandbox.base / "other.log"))
+        sandbox.wait_until("python3 -c 'import socket; socket.create_connection((\"::1\", 8080), 1)'",
+                           "another server on this machine", timeout=30)
+        assert probe(sandbox.name, "http", SERVER, 8080) == "open" and outside.probe("http", 8080) == "dropped"
+        # check reads the rules as nft does (the included file too): the relay's range is let in.
+        checked = next(entry for entry in rehearsal.transcript if entry.startswith("$ ejabberd-wizard check"))
+        assert "/etc/nftables.conf lets UDP in on the relay" in checked, checked
 
         # A renewal reaches ejabberd and Caddy (certbot's hooks, as on Arch).
         both_serve(sandbox, force_renewal(rehearsal, sandbox))

@@ -17,11 +17,11 @@ from typing import Literal
 from .sandbox import Sandbox
 
 SERVER, CLIENT = "10.203.0.1", "10.203.0.2"  # the link's two ends, alone on it
-Kind = Literal["xmpp", "http", "stun", "tcp"]
+Kind = Literal["xmpp", "http", "https", "stun", "tcp"]
 
 # Run with the host's Python inside the other namespace: prints what the client got.
 PROBE = r"""
-import os, socket, sys
+import os, socket, ssl, sys
 kind, host, port, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 try:
     if kind == "stun":
@@ -34,15 +34,20 @@ try:
     else:
         with socket.create_connection((host, port), timeout=deadline) as tcp:
             tcp.settimeout(deadline)
+            if kind == "https":  # TLS first (any certificate: what answers is the question), then HTTP
+                context = ssl.create_default_context()
+                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+                tcp = context.wrap_socket(tcp, server_hostname=sys.argv[5])
+                kind = "http"
             if kind == "tcp":  # connected: something listens there
                 print("open")
                 sys.exit(0)
             if kind == "xmpp":
-                tcp.sendall(b"<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-                            b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+                tcp.sendall(b"<?xml version='1.0'?><stream:stream to='" + sys.argv[5].encode() + b"' "
+                            b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
                 expected = b"stream:features"
             else:
-                tcp.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                tcp.sendall(b"GET / HTTP/1.0\r\nHost: " + sys.argv[5].encode() + b"\r\n\r\n")
                 expected = b"HTTP/"
             seen = b""
             while expected not in seen:
@@ -87,9 +92,10 @@ class Outside:
     def _here(self, *command: str) -> None:
         subprocess.run(["ip", "netns", "exec", self.name, *command], check=True, capture_output=True, timeout=60)
 
-    def probe(self, kind: Kind, port: int, deadline: float = 3.0) -> str:
-        """What a client outside gets from the server's ``port``: open, refused or dropped."""
-        return probe(self.name, kind, SERVER, port, deadline)
+    def probe(self, kind: Kind, port: int, deadline: float = 3.0, name: str = "localhost") -> str:
+        """What a client outside gets from the server's ``port``: open, refused or dropped (``name``: the
+        server's name, for TLS and HTTP)."""
+        return probe(self.name, kind, SERVER, port, deadline, name)
 
     def close(self) -> None:
         if self._made:  # the veth pair goes with the namespace
@@ -97,9 +103,9 @@ class Outside:
             self._made = False
 
 
-def probe(namespace: str, kind: Kind, host: str, port: int, deadline: float = 3.0) -> str:
+def probe(namespace: str, kind: Kind, host: str, port: int, deadline: float = 3.0, name: str = "localhost") -> str:
     """What a client in the network namespace ``namespace`` gets from ``host``'s ``port``."""
     result = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", PROBE, kind, host, str(port),
-                             str(deadline)], capture_output=True, text=True, timeout=deadline + 30)
+                             str(deadline), name], capture_output=True, text=True, timeout=deadline + 30)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
