@@ -239,7 +239,8 @@ def test_an_nftables_ruleset_that_drops_the_relay_is_found_and_one_that_lets_it_
     _enable(tmp_path, "nftables.service")
     [blocked] = check_relay_firewall(Context(answers, Path("out")), tmp_path)
     assert blocked.severity is Severity.WARNING and "49152-65535" in blocked.message
-    assert blocked.fix == f"add `udp dport 49152-65535 accept` to the input chain of {tmp_path}/etc/nftables.conf"
+    assert blocked.fix == ("sudo sh scripts/firewall.sh (README.md, step 'Let the ports through the firewall'), or "
+                           f"add `udp dport 49152-65535 accept` to the input chain of {tmp_path}/etc/nftables.conf")
     _write(tmp_path, "etc/nftables.conf", NFT_DROP % "    udp dport 49152-65535 accept  # TURN relay\n")
     [fine] = check_relay_firewall(Context(answers, Path("out")), tmp_path)
     assert fine.severity is Severity.OK
@@ -273,7 +274,7 @@ def test_ufw_and_iptables_rules_are_read_as_they_are_saved(tmp_path: Path) -> No
     assert [firewall.file.name for firewall in local_firewalls(tmp_path)] == ["user.rules", "rules.v4"]
     ufw, iptables = check_relay_firewall(Context(answers, Path("out")), tmp_path)
     assert ufw.severity is Severity.WARNING and "5 of the relay's ports (50006-50010)" in ufw.message
-    assert ufw.fix == "ufw allow 50000:50010/udp"
+    assert ufw.fix.startswith("sudo sh scripts/firewall.sh") and ufw.fix.endswith(", or ufw allow 50000:50010/udp")
     assert iptables.severity is Severity.OK
 
 

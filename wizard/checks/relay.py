@@ -122,12 +122,16 @@ def check_relay_firewall(ctx: Context, root: Path = Path("/")) -> list[Finding]:
     return findings
 
 
+# ufw and nftables: the deployment's own script lets every port of it in (README.md says when).
+BY_THE_SCRIPT = "sudo sh scripts/firewall.sh (README.md, step 'Let the ports through the firewall'), or "
+
+
 def _fix(file: Path, relay: range) -> str:
     first, last = relay.start, relay.stop - 1
     if file.name.startswith("user"):
-        return f"ufw allow {first}:{last}/udp" if last > first else f"ufw allow {first}/udp"
+        return BY_THE_SCRIPT + (f"ufw allow {first}:{last}/udp" if last > first else f"ufw allow {first}/udp")
     if "nftables" in file.name:
-        return f"add `udp dport {first}-{last} accept` to the input chain of {file}"
+        return BY_THE_SCRIPT + f"add `udp dport {first}-{last} accept` to the input chain of {file}"
     return f"add `-A INPUT -p udp --dport {first}:{last} -j ACCEPT` to {file}"
 
 
