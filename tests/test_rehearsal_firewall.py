@@ -136,6 +136,12 @@ def test_nftables_dropping_by_default_lets_in_exactly_the_deployment_s_ports(
         boot = nftables_dropping_by_default(rehearsal)
         assert set(seen_from_outside(outside).values()) == {"dropped"}
         listening(sandbox)
+        # Why the rules go into the chain that drops: an accept in a table of its own does not get past it.
+        rehearsal.run("nft add table inet elsewhere && nft add chain inet elsewhere input "
+                      "'{ type filter hook input priority filter - 10; policy accept; }' && "
+                      "nft add rule inet elsewhere input tcp dport 5222 accept")
+        assert outside.probe("xmpp", 5222) == "dropped"
+        rehearsal.run("nft delete table inet elsewhere")
 
         step = firewall_step(rehearsal)
         nftables_opened(0, follow(rehearsal, step))
@@ -186,6 +192,8 @@ def test_ufw_lets_in_exactly_the_deployment_s_ports(server: tuple[Sandbox, Outsi
         added = rehearsal.run("ufw show added")
         assert "ufw allow 5222/tcp comment 'ejabberd-wizard'" in added, added
         assert "ufw allow 49152:65535/udp comment 'ejabberd-wizard'" in added, added
+        checked = rehearsal.run("ejabberd-wizard check --out . --only ports || true")
+        assert "/etc/ufw/user.rules lets UDP in on the relay" in checked, checked
 
         # A reboot: ufw's unit loads the rules ufw keeps.
         boot = boot_command(sandbox, "ufw.service")
@@ -219,3 +227,26 @@ def test_without_an_active_firewall_the_step_says_so_and_changes_nothing(server:
     assert "no active firewall here" in said, said
     assert rehearsal.run("nft list ruleset") == ruleset and sandbox.inside("/etc/nftables.conf").read_text() == conf
     assert not sandbox.inside("/etc/nftables.d").exists() and "Status: inactive" in rehearsal.run("ufw status")
+
+
+def test_a_dropping_chain_that_etc_nftables_conf_does_not_load_is_opened_until_the_reboot_and_said(
+        server: tuple[Sandbox, Outside]) -> None:
+    """The drop policy was set by hand (or by another tool), not by /etc/nftables.conf: the rules cannot be
+    kept there. They are in place now; the step says so and fails, and /etc/nftables.conf is as it was."""
+    sandbox, outside = server
+    rehearsal = install(sandbox, "nftables")
+    with rehearsal.reported():
+        rehearsal.run(boot_command(sandbox, "nftables.service"))  # Debian's own /etc/nftables.conf: accepts all
+        conf = sandbox.inside("/etc/nftables.conf").read_text()
+        rehearsal.run("nft add table inet by_hand && nft add chain inet by_hand input "
+                      "'{ type filter hook input priority filter; policy drop; }' && "
+                      "nft add rule inet by_hand input ct state established,related accept")
+        assert outside.probe("xmpp", 5222) == "dropped"
+        (command,) = firewall_step(rehearsal).commands
+        done = sandbox.run(command, cwd=DEPLOYMENT)
+        assert done.returncode == 1, done
+        assert "in place until the next reboot only" in done.stderr and "insert rule inet by_hand input" in done.stderr
+        open_exactly_the_deployment_s(outside)
+        assert sandbox.inside("/etc/nftables.conf").read_text() == conf
+        assert not sandbox.inside("/etc/nftables.d/ejabberd-wizard.nft").exists()
+        assert not list(sandbox.inside("/etc").glob("nftables.conf.*")), "a backup or a new version left behind"
