@@ -1,3 +1,5 @@
+# scripts/firewall.sh: the active firewall (ufw or nftables) lets exactly the deployment's ports in.
+
 # Lets exactly this deployment's ports through the firewall that is active here, and keeps them open
 # after a reboot: ufw (its own rules, which it loads at boot), or nftables where an input chain drops by
 # default (the rules go into that chain: an accept in a table of its own would not override its drop).
