@@ -103,7 +103,7 @@ def _walk_to_review(terminal: Terminal, host: str) -> str:
     raise AssertionError(f"no review after 12 steps; the screen shows:\n{screen}")
 
 
-@pytest.mark.parametrize("preset", ["arch", "uberspace"])
+@pytest.mark.parametrize("preset", ["arch", "debian", "uberspace"])
 def test_each_preset_in_tmux_at_80x24_from_the_first_screen_to_a_written_deployment(tmp_path: Path,
                                                                                   preset: str) -> None:
     home, out = tmp_path / "home", tmp_path / "out"

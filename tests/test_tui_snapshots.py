@@ -174,3 +174,32 @@ def test_written_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.Monk
     answers = {"install": {**ACCOUNT, "version": "26.07"}, "domains": {"hosts": ["example.test"]}}
     app = WizardApp(Path("snapshot-written"), "arch", Given(answers), MACHINE, checks=False, offer_draft=False)
     assert snap_compare(app, terminal_size=size, run_before=write)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_resume_a_draft_snapshot(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 size: tuple[int, int]) -> None:
+    """The start after quitting half-way: the draft offered."""
+    import os
+    import time
+
+    from screens.dialogs import Choice
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("wizard.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    draft = write_answers(tmp_path / "snapshot-deploy.draft.yml",
+                          {"preset": "arch", "domains": {"hosts": ["resumed.example"]}})
+    os.utime(draft, (1_800_000_000, 1_800_000_000))  # its time is shown: always the same one
+
+    async def offered(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, Choice) and app.screen.focused is not None, "the offer")
+
+    try:
+        assert snap_compare(WizardApp(Path("snapshot-deploy"), None, Given(), MACHINE, checks=False),
+                            terminal_size=size, run_before=offered)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
