@@ -203,3 +203,23 @@ def test_resume_a_draft_snapshot(snap_compare, tmp_path: Path, monkeypatch: pyte
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_verify_the_live_server_snapshot(snap_compare, size: tuple[int, int]) -> None:
+    """The compliance step's dialog that tests the live server, before it runs."""
+    from screens.verify_dialog import VerifyDialog
+
+    async def open_dialog(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.name == "install", "the first step")
+        app.go_to("compliance")
+        await until(pilot, lambda: app.screen.name == "compliance" and app.screen.query("#verify-open"),
+                    "the compliance step")
+        await pilot.click("#verify-open")
+        await until(pilot, lambda: isinstance(app.screen, VerifyDialog), "the dialog")
+        await steady(pilot)
+
+    app = WizardApp(Path("snapshot-deploy"), "arch", Given({"domains": {"hosts": ["example.test"]}}), MACHINE,
+                    checks=False, offer_draft=False)
+    assert snap_compare(app, terminal_size=size, run_before=open_dialog)
