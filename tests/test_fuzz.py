@@ -53,7 +53,7 @@ from tests.answers_helpers import defaults
 from tests.support.components import free_port, require
 from tests.support.slow import starting
 from wizard import validators
-from wizard.answers import build, build_from, dump, plain
+from wizard.answers import build, build_from, dump, plain_copy
 from wizard.errors import InputError
 from wizard.given import Given, read_answers_file
 from wizard.importer import import_config
@@ -506,7 +506,7 @@ def test_wizard_yml_keeps_a_value_with_a_next_line_character(web_root: str, tmp_
     answers = valid.model_copy(update={"service": valid.service.model_copy(update={"web_root": web_root})})
     saved = tmp_path / "wizard.yml"
     saved.write_text(dump(answers), encoding="utf-8")
-    assert plain(read_answers_file(saved).values) == answers.model_dump(mode="json")
+    assert plain_copy(read_answers_file(saved).values) == answers.model_dump(mode="json")
     with pytest.raises(InputError, match=r"wizard\.yml:\d+: service\.web_root: .* control character"):
         build_from(None, read_answers_file(saved))
 

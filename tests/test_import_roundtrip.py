@@ -18,7 +18,7 @@ from tests.answers_helpers import ACCOUNT
 from wizard.answers import build_from, merge
 from wizard.catalogue import by_path
 from wizard.certificates import certfiles
-from wizard.ejabberd_yml.parts import ABSENT, lookup
+from wizard.ejabberd_yml.parts import ABSENT, answer_at
 from wizard.ejabberd_yml.render import render
 from wizard.ejabberd_yml.start import CONFIG_ANSWERS
 from wizard.errors import InputError
@@ -149,11 +149,12 @@ def test_importing_a_rendered_config_gives_back_every_answer_it_says(case: tuple
     rendered = answers.model_dump(mode="json")
     read_back = imported.given.values
     for key in CONFIG_ANSWERS:
-        got = lookup(read_back, key)
+        got = answer_at(read_back, key)
         if key in CERTIFICATES and got is not ABSENT:
             # One domain: a path template and the path it gives are the same file; compared as files.
             assert certfiles(_with(answers, imported)) == certfiles(answers), key
         elif got is ABSENT:
-            assert _not_said(answers, key), f"{key}: said by the config ({lookup(rendered, key)!r}) but not read back"
+            said = answer_at(rendered, key)
+            assert _not_said(answers, key), f"{key}: said by the config ({said!r}) but not read back"
         else:
-            assert got == lookup(rendered, key), f"{key}: rendered {lookup(rendered, key)!r}, read back {got!r}"
+            assert got == answer_at(rendered, key), f"{key}: rendered {answer_at(rendered, key)!r}, read back {got!r}"

@@ -82,7 +82,7 @@ def packaged_release(preset: Preset, given: Given, machine: Machine) -> str | No
 def build(preset: Preset, given: Given, machine: Machine | None = None) -> Answers:
     """Validated answers, or an ``InputError`` naming the first wrong field."""
     machine = machine or Machine.current()
-    merged = merge(fill_preset(preset, given, machine), plain(given.values))
+    merged = merge(fill_preset(preset, given, machine), plain_copy(given.values))
     why = machine.account_unknown(preset.name)
     if why and given.get("install.user") is None and not merged.get("install", {}).get("user"):
         where = f"{given.source}: " if given.source else ""
@@ -197,12 +197,12 @@ def _walk(node: Any, on_string: Callable[[str], str]) -> Any:
     return node
 
 
-def plain(node: Any) -> Any:
+def plain_copy(node: Any) -> Any:
     """ruamel's commented containers as plain dicts and lists (a deep copy)."""
     if isinstance(node, Mapping):
-        return {key: plain(value) for key, value in node.items()}
+        return {key: plain_copy(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [plain(item) for item in node]
+        return [plain_copy(item) for item in node]
     if isinstance(node, str):
         return str(node)
     return copy.copy(node)

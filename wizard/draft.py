@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from presets import Preset
-from wizard.answers import build, fill_preset, merge, plain
+from wizard.answers import build, fill_preset, merge, plain_copy
 from wizard.catalogue import Question, model_defaults
 from wizard.errors import InputError
 from wizard.given import Given
@@ -36,7 +36,7 @@ class Draft:
     @classmethod
     def start(cls, preset: Preset, saved: Given | None = None, machine: Machine | None = None) -> Draft:
         """A draft from a preset and, on a re-run, the saved answers (which then win)."""
-        given = plain(saved.values) if saved else {}
+        given = plain_copy(saved.values) if saved else {}
         given.pop("preset", None)
         given.pop("version", None)
         return cls(preset=preset, given=given, machine=machine or Machine.current())

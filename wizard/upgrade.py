@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from wizard.answers import build_from, plain
+from wizard.answers import build_from, plain_copy
 from wizard.errors import InputError
 from wizard.given import ANSWERS_FILE, Given, read_answers_file
 from wizard.model import Answers
@@ -47,7 +47,7 @@ def propose_upgrade(out: Path, to: str, *, preview: bool = False) -> tuple[str, 
     saved = read_answers_file(saved_file)
     current = build_from(None, saved).install.version
     target_release(to, current)
-    values = plain(saved.values)
+    values = plain_copy(saved.values)
     values.setdefault("install", {})["version"] = to
     answers = build_from(None, Given(values, source=saved.source))
     proposal = proposal_for(answers, out, preview=preview)

@@ -20,7 +20,7 @@ CORS_METHODS = "GET, HEAD, PUT, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type"
 
 
-def listeners(answers: Answers) -> list[CommentedMap]:
+def listener_blocks(answers: Answers) -> list[CommentedMap]:
     ports, ip = answers.ports, quoted(answers.ports.listen_ip)
     c2s_common = {"max_stanza_size": 262144, "shaper": "c2s_shaper", "access": "c2s"}
     listeners: list[tuple[str, CommentedMap]] = [

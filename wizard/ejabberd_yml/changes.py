@@ -22,7 +22,7 @@ from ruamel.yaml.comments import CommentedMap
 from wizard.config_file import load_config
 from wizard.ejabberd_yml.merge import merge_onto
 from wizard.ejabberd_yml.parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value, value_at
-from wizard.ejabberd_yml.yamltext import dump
+from wizard.ejabberd_yml.yamltext import yaml_text
 from wizard.secrets import MASK
 
 FROM_YOUR_ANSWERS = "from your answers"
@@ -67,7 +67,7 @@ class Overlay:
         return True
 
     def text(self) -> str:
-        return dump(self.base)
+        return yaml_text(self.base)
 
     def _place(self, key: str) -> tuple[Any, Any] | None:
         """Where the file's ``key`` is in the base: its container and key there (it may be a new key).

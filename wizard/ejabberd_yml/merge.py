@@ -36,7 +36,7 @@ from wizard.config_file import check_expansion
 from wizard.ejabberd_yml import macros
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
-from wizard.ejabberd_yml.yamltext import dump, yaml_emitter
+from wizard.ejabberd_yml.yamltext import yaml_emitter, yaml_text
 from wizard.errors import FileError
 
 _MISSING = object()
@@ -125,10 +125,10 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     if not isinstance(mine, CommentedMap):
         # Not a mapping we can edit in place: the new rendering replaces it (the
         # caller shows it as a change and backs up the old file).
-        return MergeResult(dump(theirs), ["(whole file)"])
+        return MergeResult(yaml_text(theirs), ["(whole file)"])
     # Merge what the new rendering reads back as, so its comments sit where they
     # would in a file (ruamel attaches them differently to built and to read nodes).
-    theirs = yaml.load(dump(theirs))
+    theirs = yaml.load(yaml_text(theirs))
     know_base, base = base is not None, base if base is not None else {}
     merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=know_base,
                    base_macros=macros.Macros.of(base), theirs_macros=macros.Macros.of(theirs),
@@ -138,7 +138,7 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     if merge.result.changed and merge.know_base:
         _keep_what_did_not_change(mine, nodes, base, theirs, meant, macros.Macros.of(mine), (), merge)
     if merge.result.changed:
-        merge.result.text = _spliced(merge.edits, mine) or dump(mine)
+        merge.result.text = _spliced(merge.edits, mine) or yaml_text(mine)
     return merge.result
 
 

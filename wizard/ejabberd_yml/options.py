@@ -210,7 +210,7 @@ OPTIONS: tuple[Option, ...] = (
            constant(lambda a: quoted(f"https://{a.domains.subdomains(a.domains.main)['upload']}/captcha")),
            when=_captcha),
     Option("listen", ("ports.*", "tls.starttls_required", "compliance.stun", "compliance.turn"),
-           constant(lambda a: sequence(blocks.listeners(a))), comment="Ports and what answers on them"),
+           constant(lambda a: sequence(blocks.listener_blocks(a))), comment="Ports and what answers on them"),
     Option("acl", ("service.admin_user",), constant(blocks.acl), comment="Who is who, and what they may do"),
     Option("access_rules", (), constant(blocks.access_rules)),
     Option("api_permissions", (), constant(blocks.api_permissions)),

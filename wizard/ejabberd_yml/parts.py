@@ -102,7 +102,7 @@ def options_of(node: Any) -> Mapping[str, Any]:
     return node if isinstance(node, Mapping) else {}
 
 
-def lookup(values: Mapping[str, Any], dotted: str) -> Any:
+def answer_at(values: Mapping[str, Any], dotted: str) -> Any:
     """The answer at ``section.name`` as plain Python, or ``ABSENT`` (an answer may be given as None)."""
     return plain_value(value_at(values, dotted))
 

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wizard.answers import fill_preset, load_preset, merge, plain
+from wizard.answers import fill_preset, load_preset, merge, plain_copy
 from wizard.config_file import load_config, read_config_text
 from wizard.ejabberd_yml.blocks import parsed_put_url
 from wizard.ejabberd_yml.options import OPTIONS, Presence, Read
@@ -80,7 +80,7 @@ def live_config(preset_name: str | None, saved: Given, machine: Machine | None =
     if not isinstance(name, str):
         raise InputError("--import: without a file it imports the preset's live config; "
                          "pass --preset NAME or --import FILE")
-    values = merge(fill_preset(load_preset(name), saved, machine or Machine.current()), plain(saved.values))
+    values = merge(fill_preset(load_preset(name), saved, machine or Machine.current()), plain_copy(saved.values))
     return Path(values["install"]["config_dir"]) / "ejabberd.yml"
 
 

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 from wizard.config_file import load_config
 from wizard.ejabberd_yml.merge import merge_onto
 from wizard.ejabberd_yml.options import OPTIONS, Rendering
-from wizard.ejabberd_yml.yamltext import dump
+from wizard.ejabberd_yml.yamltext import yaml_text
 from wizard.errors import FileError
 from wizard.model import Answers
 from wizard.releases import capabilities
@@ -41,7 +41,7 @@ def render(answers: Answers, sql_password: str | None, *, onto: str | None = Non
     """
     new = document(answers, sql_password)
     if onto is None:
-        return dump(new)
+        return yaml_text(new)
     base = _recorded(previous_config) if previous_config is not None else None
     if base is None and previous is not None:
         base = document(previous, None)
@@ -49,7 +49,7 @@ def render(answers: Answers, sql_password: str | None, *, onto: str | None = Non
     if base is not None:
         # The merge keeps the file's own top comment; the wizard's header names the release and
         # preset, so it follows them unless it was edited by hand.
-        old_header, new_header = _header(dump(base)), _header(dump(new))
+        old_header, new_header = _header(yaml_text(base)), _header(yaml_text(new))
         if merged.startswith(old_header):
             merged = new_header + merged[len(old_header):]
     return merged
@@ -67,7 +67,7 @@ def merge_base(answers: Answers) -> str:
     Without the password, so that a changed password always counts as a change (and the
     record holds no secret).
     """
-    return dump(document(answers, None))
+    return yaml_text(document(answers, None))
 
 
 def _recorded(text: str) -> CommentedMap | None:

@@ -26,7 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tokens import CommentToken
 
-from wizard.ejabberd_yml.yamltext import dump
+from wizard.ejabberd_yml.yamltext import yaml_text
 
 _COMMENT_AFTER = re.compile(r"( +)#")
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]+\s*")
@@ -223,7 +223,7 @@ def _entry_text(key: Any, value: Any, comment: Any, column: int) -> str:
     document = CommentedMap([(key, value)])
     if comment:
         document.ca.items[key] = comment
-    lines = dump(document).rstrip("\n").split("\n")
+    lines = yaml_text(document).rstrip("\n").split("\n")
     return "\n".join([lines[0], *(" " * column + line if line else line for line in lines[1:])])
 
 
@@ -239,7 +239,7 @@ def _shifted(comment: list[Any], by: int) -> list[Any]:
 
 def _item_text(item: Any, column: int) -> str:
     """A sequence item (``- ...``) as the wizard writes it, with its dash at ``column``."""
-    lines = dump(CommentedMap([(_KEY, [item])])).rstrip("\n").split("\n")[1:]
+    lines = yaml_text(CommentedMap([(_KEY, [item])])).rstrip("\n").split("\n")[1:]
     indent = len(lines[0]) - len(lines[0].lstrip())
     return "\n".join([lines[0][indent:], *(" " * column + line[indent:] if line else line for line in lines[1:])])
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from wizard.answers import build_from, fill_preset, load_preset, merge, plain
+from wizard.answers import build_from, fill_preset, load_preset, merge, plain_copy
 from wizard.catalogue import QUESTIONS, by_path, model_defaults
 from wizard.ejabberd_yml import web_front
 from wizard.ejabberd_yml.changes import Overlay, changed_lines, differing_paths
@@ -32,9 +32,9 @@ from wizard.ejabberd_yml.parts import (
     ReportLine,
     Unmapped,
     UnservedStun,
+    answer_at,
     found_at,
     line_of,
-    lookup,
     options_of,
     plain_value,
     reading,
@@ -88,7 +88,7 @@ class Imported:
 
     def under(self, saved: Given) -> Given:
         """These answers with the answers file's on top, for the front ends."""
-        return Given(values=merge(plain(self.given.values), plain(saved.values)), source=saved.source)
+        return Given(values=merge(plain_copy(self.given.values), plain_copy(saved.values)), source=saved.source)
 
     def answers(self, preset_name: str | None, saved: Given, machine: Machine | None = None) -> tuple[Answers, Given]:
         """The answers to write: the preset's, under the imported ones, under the answers file's.
@@ -107,7 +107,7 @@ class Imported:
                 layers.insert(1, Given({"install": {"version": installed.version}},
                                        f"ejabberd installed in {installed.ebin}"))
                 answers = self._build(preset_name, layers, machine)
-        given = Given(values=merged(layers), source=saved.source)
+        given = Given(values=merged_layers(layers), source=saved.source)
         return answers, given
 
     def start(self, preset_name: str | None, answered: Given, machine: Machine | None = None) -> Start:
@@ -157,7 +157,7 @@ class Imported:
         (``hosts: [localhost]``), is named by that part: its line, its value and why.
         """
         try:
-            return build_from(preset_name, Given(values=merged(layers)), machine)
+            return build_from(preset_name, Given(values=merged_layers(layers)), machine)
         except InputError as error:
             if not error.field:
                 raise
@@ -177,14 +177,14 @@ class Imported:
 
     def _answered(self, note: Unmapped, answered: Given) -> bool:
         """Whether an answer this part of the file speaks of is given otherwise than the file gave it."""
-        return any(lookup(answered.values, key) not in (ABSENT, lookup(self.given.values, key))
+        return any(answer_at(answered.values, key) not in (ABSENT, answer_at(self.given.values, key))
                    for key in note.answers)
 
     def _unset(self) -> list[str]:
         """The answers ejabberd.yml could say that this file does not: neither read from it nor
         named by one of the parts it keeps (those say it otherwise, and are reported as kept)."""
         spoken = {answer for note in self.unmapped for answer in note.answers}
-        return [key for key in CONFIG_ANSWERS if lookup(self.given.values, key) is ABSENT and key not in spoken]
+        return [key for key in CONFIG_ANSWERS if answer_at(self.given.values, key) is ABSENT and key not in spoken]
 
     def _base(self, preset_name: str | None, answered: Given, unset: list[str],
               machine: Machine) -> tuple[Answers, list[Given], list[str], bool]:
@@ -195,8 +195,8 @@ class Imported:
         look as if the file already said it, and nothing would write it.
         """
         preset = _preset_values(preset_name, answered, machine)
-        own = [key for key in unset if lookup(answered.values, key) not in (ABSENT, lookup(preset, key))]
-        layers = [Given(_without(plain(answered.values), own)), self.given]
+        own = [key for key in unset if answer_at(answered.values, key) not in (ABSENT, answer_at(preset, key))]
+        layers = [Given(_without(plain_copy(answered.values), own)), self.given]
         try:
             return self._build(preset_name, layers, machine), layers, own, True
         except InputError:
@@ -215,7 +215,8 @@ class Imported:
         left = []
         for key in own:
             try:
-                alone = self._build(preset_name, [Given(_without(plain(answered.values), [key])), self.given], machine)
+                without_key = Given(_without(plain_copy(answered.values), [key]))
+                alone = self._build(preset_name, [without_key, self.given], machine)
             except InputError:
                 left.append(key)
                 continue
@@ -259,7 +260,7 @@ class Imported:
         def line(what: str) -> ReportLine:
             return ReportLine(self.path, f"{stun.problem()}; {what}", stun.line)
 
-        if lookup(answered.values, "compliance.stun") is False:
+        if answer_at(answered.values, "compliance.stun") is False:
             return base, line("with compliance.stun: false the diff removes the announcement")
         if not _agrees(options_of(self.config.get("modules")).get("mod_stun_disco"),
                        rendered["modules"].get("mod_stun_disco")):
@@ -284,10 +285,10 @@ class Imported:
         return [ReportLine(self.path, f"not set in the file, {what}: {', '.join(keys)}")] if keys else []
 
 
-def merged(layers: Iterable[Given]) -> dict[str, Any]:
+def merged_layers(layers: Iterable[Given]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for layer in layers:
-        values = merge(values, plain(layer.values))
+        values = merge(values, plain_copy(layer.values))
     return values
 
 

@@ -47,7 +47,7 @@ def sequence(items: list[Any]) -> CommentedSeq:
     return CommentedSeq(items)
 
 
-def dump(document: Any) -> str:
+def yaml_text(document: Any) -> str:
     buffer = io.StringIO()
     yaml_emitter().dump(document, buffer)
     return buffer.getvalue()
