@@ -24,8 +24,8 @@ from screens.sidebar import StepList
 from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
+    from wizard.ejabberd_yml.read import Imported
     from wizard.given import Given
-    from wizard.importer import Imported
     from wizard.machine import Machine
     from wizard.plan import Change
     from wizard.session import Session
@@ -290,7 +290,7 @@ def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
         presets.load(preset_name)  # an unknown preset is bad input, told before the screen opens
     saved, imported = saved_answers(out, answers_path), None
     if import_from is not None:
-        from wizard.importer import read as read_import
+        from wizard.ejabberd_yml.read import read as read_import
 
         imported = read_import(import_from, preset_name, saved)
         saved = imported.under(saved)

@@ -16,10 +16,10 @@ import questionary
 import presets
 from wizard.catalogue import Question, labelled, questions_of, step_of
 from wizard.draft import Draft
+from wizard.ejabberd_yml.read import read as read_import
 from wizard.errors import InputError
 from wizard.field_messages import without_own_path
 from wizard.given import Given, saved_answers
-from wizard.importer import read as read_import
 from wizard.machine import detect_platform
 from wizard.plan import BACKUP_DIR, check_output_dir
 from wizard.proposal import Proposal, proposal_for

@@ -13,11 +13,11 @@ from wizard.answers import build_from
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.beam import exported_names
 from wizard.checks.config import check_file
+from wizard.ejabberd_yml import render as ejabberd_config
 from wizard.given import Given
 from wizard.installation import find
 from wizard.model import Answers
 from wizard.releases import capabilities
-from wizard.render import ejabberd_config
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ from wizard.checks.ports import (
     uberspace_findings,
     unprivileged_port_start,
 )
+from wizard.ejabberd_yml import render as ejabberd_config
 from wizard.given import Given
 from wizard.model import Answers
-from wizard.render import ejabberd_config
 
 FIELDS = ("c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "http", "admin_http", "stun", "stuns")
 

@@ -54,12 +54,12 @@ from tests.support.components import free_port, require
 from tests.support.slow import starting
 from wizard import validators
 from wizard.answers import build, build_from, dump, plain_copy
+from wizard.certificates import certfiles, pairs
+from wizard.ejabberd_yml.read import import_config
 from wizard.errors import InputError
 from wizard.given import Given, read_answers_file
-from wizard.importer import import_config
 from wizard.model import Answers
 from wizard.render import deployment
-from wizard.render.certificates import certfiles, pairs
 from wizard.render.service import supervisord_ini
 from wizard.render.web import caddyfile
 from wizard.secrets import Secrets

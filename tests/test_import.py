@@ -28,8 +28,8 @@ from tests.support.ejabberd_node import EjabberdNode
 from wizard.answers import merge
 from wizard.catalogue import by_path
 from wizard.cli import main
+from wizard.ejabberd_yml.read import import_config
 from wizard.given import Given
-from wizard.importer import import_config
 from wizard.machine import Machine
 from wizard.plan import mask
 
@@ -517,7 +517,7 @@ def test_registration_from_loopback_is_read_as_it_is_said_to_weaken_and_closed_w
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The Uberspace guide 'closes' registration with upstream's ip_access: trusted_network, which every
     user of a shared host reaches: read as what it is, said in the report, closed by answering closed."""
-    from wizard.importer import LOOPBACK_REGISTRATION
+    from wizard.ejabberd_yml.read import LOOPBACK_REGISTRATION
 
     case = next(case for case in CASES if case.name == "uberspace-guide")
     out, printed = import_into(tmp_path, case, capsys)
@@ -816,8 +816,8 @@ OUTSIDE: dict[str, dict[str, Any]] = {
 def test_the_answers_the_report_leaves_out_change_nothing_ejabberd_reads() -> None:
     from wizard.answers import build_from
     from wizard.ejabberd_yml.macros import plain
+    from wizard.ejabberd_yml.read import OUTSIDE_THE_CONFIG
     from wizard.ejabberd_yml.render import document
-    from wizard.importer import OUTSIDE_THE_CONFIG
 
     assert {f"{section}.{name}" for section, names in OUTSIDE.items() for name in names} == OUTSIDE_THE_CONFIG - {
         "install.version"}

@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import ACCOUNT, write_answers
 from wizard.answers import merge
 from wizard.cli import main
+from wizard.ejabberd_yml.read import import_config
 from wizard.given import Given
-from wizard.importer import import_config
 from wizard.machine import Machine
 
 CORPUS = Path(__file__).parent / "data" / "configs"

@@ -19,11 +19,11 @@ from wizard.answers import build_from, merge
 from wizard.catalogue import by_path
 from wizard.certificates import certfiles
 from wizard.ejabberd_yml.parts import ABSENT, answer_at
+from wizard.ejabberd_yml.read import Imported, import_config
 from wizard.ejabberd_yml.render import render
 from wizard.ejabberd_yml.start import CONFIG_ANSWERS
 from wizard.errors import InputError
 from wizard.given import Given
-from wizard.importer import Imported, import_config
 from wizard.machine import Machine
 from wizard.model import Answers
 from wizard.releases import VERSIONS

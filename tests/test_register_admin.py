@@ -13,8 +13,8 @@ from tests.answers_helpers import defaults, installed_ejabberd_version
 from tests.support.components import require
 from tests.support.terminal import Terminal
 from wizard.answers import build_from
+from wizard.ejabberd_yml import render as ejabberd_config
 from wizard.given import Given
-from wizard.render import ejabberd_config
 from wizard.render.scripts import register_admin
 
 # Every character the JSON body and the shell have to carry through as typed.

@@ -57,10 +57,11 @@ from wizard.answers import build_from
 from wizard.checks import Severity, run_checks
 from wizard.checks.security import check_file
 from wizard.cli import main
+from wizard.ejabberd_yml import render as ejabberd_config
 from wizard.given import Given
 from wizard.machine import Machine
 from wizard.model import Answers
-from wizard.render import deployment, ejabberd_config
+from wizard.render import deployment
 from wizard.secrets import Secrets
 from wizard.verify.client import ClientSession, LoginError, TlsTrust
 

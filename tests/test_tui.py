@@ -326,7 +326,7 @@ async def test_the_compliance_step_verifies_the_live_server(tmp_path: Path, monk
 
 
 async def test_the_wizard_started_from_an_imported_config_writes_it_back_unchanged(tmp_path: Path) -> None:
-    from wizard.importer import read as read_import
+    from wizard.ejabberd_yml.read import read as read_import
 
     imported_file = Path(__file__).parent / "data" / "configs" / "comments.yml"
     imported = read_import(imported_file, "arch", Given())

@@ -38,7 +38,7 @@ class Question:
 
     @cached_property
     def _adapter(self) -> TypeAdapter[Any]:
-        # Built at run time from the field: no static type describes it (as in wizard.importer).
+        # Built at run time from the field: no static type describes it (as in wizard.ejabberd_yml.reader).
         annotation: Any = Annotated[self.field.annotation, self.field]
         return TypeAdapter(annotation)
 

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from wizard import apply as applying
-from wizard import importer
 from wizard.answers import build_from, dump
 from wizard.config_file import load_config
+from wizard.ejabberd_yml import read as importer
+from wizard.ejabberd_yml.render import merge_base
 from wizard.errors import FileError, InputError
 from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
 from wizard.model import Answers
@@ -31,7 +32,6 @@ from wizard.plan import (
 )
 from wizard.releases import capabilities
 from wizard.render import CONFIG, deployment
-from wizard.render.ejabberd_config import merge_base
 from wizard.secrets import MASK, Secrets, resolve
 
 

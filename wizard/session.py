@@ -18,7 +18,7 @@ from wizard.given import Given
 from wizard.steps import StepState
 
 if TYPE_CHECKING:
-    from wizard.importer import Imported
+    from wizard.ejabberd_yml.read import Imported
     from wizard.proposal import Proposal
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import shlex
 
+from wizard.certificates import pairs
 from wizard.model import Answers
-from wizard.render.certificates import pairs
 from wizard.render.endpoints import Endpoints
 from wizard.render.scripts import compose, script, words
 from wizard.render.service import by_apt

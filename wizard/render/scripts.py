@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 
+from wizard.certificates import certfiles
 from wizard.model import Answers
 from wizard.releases import capabilities
-from wizard.render.certificates import certfiles
 from wizard.render.service import by_apt
 from wizard.render.service import files as service_files
 

@@ -6,8 +6,8 @@ import json
 import re
 from xml.sax.saxutils import quoteattr
 
+from wizard.certificates import CertificatePair, pairs
 from wizard.model import Answers
-from wizard.render.certificates import CertificatePair, pairs
 from wizard.render.endpoints import Endpoints
 
 
