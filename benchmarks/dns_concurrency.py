@@ -11,12 +11,12 @@ from typing import Any
 
 from tests.answers_helpers import defaults
 from tests.support.dns_server import DelayingServer, zones_from_records
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.checks.core import Nameserver
 from wizard.checks.dns import planned_queries
 from wizard.checks.lookup import LookupOutcome, Query, lookup_all, make_resolver
-from wizard.given import Given
-from wizard.render import dns_zone
+from wizard.files import dns_zone
 
 DELAY = 0.2
 DOMAINS = [f"bench{number}.test" for number in range(1, 6)]

@@ -1,9 +1,10 @@
 """The presets: each ``<name>.yaml`` beside this file is one; adding a file adds a preset.
 
 A preset is a description and a partial answers document whose strings may use
-``${login}``, ``${home_dir}`` (the account running the wizard), ``${user}``,
+``${login}`` and ``${home_dir}`` (the account running the wizard, on the preset's own
+platform only: elsewhere they stay empty until the user names the login), ``${user}``,
 ``${home}`` (the answers to install.user and install.home) and ``${domain}`` (the
-main domain). They are filled in when answers are built (``wizard.answers``).
+main domain). They are filled in when answers are built (``wizard.answers.build``).
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ from screens.sidebar import StepList
 from wizard.steps import NAMESERVER_ENV, STEPS, StepState
 
 if TYPE_CHECKING:
+    from wizard.answers.given import Given
+    from wizard.deployment.plan import Change
     from wizard.ejabberd_yml.read import Imported
-    from wizard.given import Given
     from wizard.machine import Machine
-    from wizard.plan import Change
     from wizard.session import Session
 
 ALL_STEPS: list[tuple[str, str]] = [("preset", "Preset"), *STEPS, ("review", "Review")]
@@ -56,7 +56,7 @@ class WizardApp(App[int]):
                  machine: Machine | None = None, *, checks: bool = True, nameserver: str | None = None,
                  imported: Imported | None = None, offer_draft: bool = True) -> None:
         super().__init__()
-        # The answers of an earlier session that quit before writing (wizard.draft_file), offered first.
+        # The answers of an earlier session that quit before writing (wizard.deployment.draft_file), offered first.
         self.offer_draft = offer_draft
         self._draft_timer: Timer | None = None
         self.out = out
@@ -83,7 +83,7 @@ class WizardApp(App[int]):
             self._gc_paused = True
 
     def on_mount(self) -> None:
-        from wizard.draft_file import found
+        from wizard.deployment.draft_file import found
 
         kept = found(self.out) if self.offer_draft else None
         if kept is None:
@@ -135,7 +135,7 @@ class WizardApp(App[int]):
 
     def choose_preset(self, name: str, first: bool = False) -> None:
         import presets
-        from wizard.draft import Draft
+        from wizard.answers.draft import Draft
         from wizard.session import Session
 
         preset = presets.load(name)
@@ -163,7 +163,7 @@ class WizardApp(App[int]):
 
     def go_to_question(self, path: str) -> None:
         """The step of the question at ``path`` (an answers path), with the focus on its field."""
-        from wizard.catalogue import question_path, step_of
+        from wizard.answers.catalogue import question_path, step_of
 
         step = step_of(path)
         if step is None:
@@ -224,7 +224,7 @@ class WizardApp(App[int]):
         self._draft_timer = self.set_timer(DRAFT_DELAY, self._save_draft)
 
     def _save_draft(self) -> None:
-        from wizard.draft_file import save
+        from wizard.deployment.draft_file import save
 
         self._draft_timer = None
         if self.session is not None and self.session.unsaved:
@@ -236,7 +236,7 @@ class WizardApp(App[int]):
 
     def written(self, changes: list[Change]) -> None:
         from screens.done import DoneScreen
-        from wizard.draft_file import discard
+        from wizard.deployment.draft_file import discard
 
         if self._draft_timer is not None:
             self._draft_timer.stop()
@@ -250,7 +250,7 @@ class WizardApp(App[int]):
             self.exit(0)
             return
         from screens.dialogs import QUIT, QUIT_DISCARD, quit_unsaved
-        from wizard.draft_file import discard, draft_path
+        from wizard.deployment.draft_file import discard, draft_path
 
         def chosen(choice: str | None) -> None:
             if choice == QUIT:
@@ -276,8 +276,8 @@ def screenshot_directory(out: Path) -> str:
 
 def run_tui(out: Path, preset_name: str | None, answers_path: Path | None,
             import_from: Path | bool | None = None) -> int:
-    from wizard.given import saved_answers
-    from wizard.plan import check_output_dir
+    from wizard.answers.given import saved_answers
+    from wizard.deployment.plan import check_output_dir
 
     check_output_dir(out)
     if os.environ.get(NAMESERVER_ENV):

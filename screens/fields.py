@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from wizard.catalogue import Question
+from wizard.answers.catalogue import Question
 from wizard.secrets import SecretQuestion
 
 

@@ -14,15 +14,15 @@ from typing import Any
 import questionary
 
 import presets
-from wizard.catalogue import Question, labelled, questions_of, step_of
-from wizard.draft import Draft
+from wizard.answers.catalogue import Question, labelled, questions_of, step_of
+from wizard.answers.draft import Draft
+from wizard.answers.field_messages import without_own_path
+from wizard.answers.given import Given, saved_answers
+from wizard.deployment.plan import BACKUP_DIR, check_output_dir
+from wizard.deployment.proposal import Proposal, proposal_for
 from wizard.ejabberd_yml.read import read as read_import
 from wizard.errors import InputError
-from wizard.field_messages import without_own_path
-from wizard.given import Given, saved_answers
 from wizard.machine import detect_platform
-from wizard.plan import BACKUP_DIR, check_output_dir
-from wizard.proposal import Proposal, proposal_for
 from wizard.secrets import SECRET_QUESTIONS, SecretQuestion
 from wizard.steps import STEPS
 

@@ -18,13 +18,13 @@ from textual.widgets import Button, ListItem, ListView, ProgressBar, Static
 
 from screens.base import WizardScreen
 from screens.work import FilesWritten, ProposalReady, WorkFailed, post_unless_cancelled
-from wizard.catalogue import by_path, labelled, question_path, questions_of, step_of
+from wizard.answers.catalogue import by_path, labelled, question_path, questions_of, step_of
+from wizard.deployment.plan import Change, Status
+from wizard.deployment.proposal import Proposal
+from wizard.deployment.upgrade import GUIDE, SCRIPT
 from wizard.errors import InputError
-from wizard.plan import Change, Status
-from wizard.proposal import Proposal
 from wizard.session import Session
 from wizard.steps import STEPS
-from wizard.upgrade import GUIDE, SCRIPT
 
 TAKE_LABEL = "Take the wizard's version"
 KEEP_LABEL = "Keep my version"

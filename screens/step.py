@@ -16,13 +16,13 @@ from textual.widgets import Button, Static
 from screens.base import WizardScreen
 from screens.fields import QuestionField, SecretField
 from screens.work import ChecksFinished, WorkFailed, post_unless_cancelled
-from wizard.catalogue import by_path, questions_of
+from wizard.answers.catalogue import by_path, questions_of
 from wizard.errors import InputError
 from wizard.secrets import SECRET_QUESTIONS
 
 if TYPE_CHECKING:
+    from wizard.answers.model import Answers
     from wizard.checks import Finding
-    from wizard.model import Answers
     from wizard.session import Session
 
 

@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 if TYPE_CHECKING:
     from wizard.checks import Finding
-    from wizard.plan import Change
-    from wizard.proposal import Proposal
+    from wizard.deployment.plan import Change
+    from wizard.deployment.proposal import Proposal
 
 
 @dataclass

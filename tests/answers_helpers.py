@@ -10,7 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from wizard.answers import merge
+from wizard.answers.build import merge
 
 # Fixed so that generated files do not depend on who runs the tests.
 ACCOUNT = {"user": "isabell", "home": "/home/isabell"}

@@ -53,11 +53,11 @@ from tests.answers_helpers import (
 from tests.support.components import require
 from tests.support.terminal import Terminal
 from tests.support.waiting import Posted, focus, until
-from wizard.catalogue import by_path
+from wizard.answers.catalogue import by_path
+from wizard.answers.draft import Draft
+from wizard.answers.given import Given
 from wizard.cli import main
-from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
 
 HOST = "example.test"

@@ -9,13 +9,13 @@ import pytest
 
 from tests.answers_helpers import defaults
 from tests.support.components import require
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks.captcha import check_captcha
 from wizard.checks.core import Context, Finding, Severity
-from wizard.given import Given
+from wizard.files import scripts
 from wizard.machine import Machine
-from wizard.model import Answers
-from wizard.render import scripts
 
 NO_PACKAGE = Machine(login="isabell", home_dir="/home/isabell")
 

@@ -20,10 +20,10 @@ from cryptography.x509.oid import NameOID
 
 from tests.answers_helpers import defaults
 from tests.support.components import shared_tempdir
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.certificates import matches
-from wizard.given import Given
 
 HOST = "example.test"
 NAMES = [HOST, f"conference.{HOST}", f"proxy.{HOST}", f"pubsub.{HOST}", f"file.{HOST}"]  # arch's subdomains

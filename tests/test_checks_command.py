@@ -12,11 +12,11 @@ import pytest
 
 from tests.answers_helpers import defaults, installed_ejabberd_version, write_answers
 from tests.support.components import require
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.checks import Finding, Severity, checks_for_step, run_checks_async
 from wizard.checks.report import text
 from wizard.cli import main
-from wizard.given import Given
 
 KEYS = {"check", "group", "step", "severity", "subject", "message", "fix"}
 

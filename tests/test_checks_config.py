@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from tests.answers_helpers import defaults
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.beam import exported_names
 from wizard.checks.config import check_file
 from wizard.ejabberd_yml import render as ejabberd_config
-from wizard.given import Given
 from wizard.installation import find
-from wizard.model import Answers
 from wizard.releases import capabilities
 
 

@@ -11,9 +11,9 @@ import pytest
 from tests.answers_helpers import defaults, write_secret
 from tests.support.components import require
 from tests.support.mariadb import MariaDB, quote_identifier, quote_literal
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.checks import Severity, run_checks
-from wizard.given import Given
 
 pytestmark = pytest.mark.slow  # every test here starts a real server or a terminal
 

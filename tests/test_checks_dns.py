@@ -14,14 +14,14 @@ import pytest
 
 from tests.answers_helpers import defaults, write_answers
 from tests.support.dns_server import DelayingServer, NsdServer, SilentServer, zones_from_records
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks import Finding, Nameserver, Severity, run_checks
 from wizard.checks.dns import planned_queries
 from wizard.cli import main
 from wizard.errors import InputError
-from wizard.given import Given
-from wizard.model import Answers
-from wizard.render import dns_zone
+from wizard.files import dns_zone
 
 ADDRESSES = {"ipv4": "192.0.2.10", "ipv6": "2001:db8::10"}
 

@@ -13,13 +13,13 @@ from tests.answers_helpers import defaults, write_secret
 from tests.support.components import free_port, require
 from tests.support.fixtures import EJABBERD_MYSQL_SCHEMA
 from tests.support.mariadb import MariaDB
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks import Finding, Severity
 from wizard.checks.core import Context
 from wizard.checks.environment import check_database, check_disk, check_install, check_service_tools, check_target
-from wizard.given import Given
 from wizard.installation import find, find_program
-from wizard.model import Answers
 
 EJABBERDCTL = "/usr/sbin/ejabberdctl"
 

@@ -14,7 +14,9 @@ import pytest
 
 from tests.answers_helpers import defaults, installed_ejabberd_version
 from tests.support.components import free_port, require
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks import Finding, Severity, run_checks
 from wizard.checks.core import Context
 from wizard.checks.ports import (
@@ -26,8 +28,6 @@ from wizard.checks.ports import (
     unprivileged_port_start,
 )
 from wizard.ejabberd_yml import render as ejabberd_config
-from wizard.given import Given
-from wizard.model import Answers
 
 FIELDS = ("c2s", "c2s_tls", "s2s", "s2s_tls", "proxy65", "http", "admin_http", "stun", "stuns")
 

@@ -304,7 +304,7 @@ def test_the_back_and_next_buttons_beside_the_footer_walk_the_wizard_with_the_mo
 def test_plain_mode_in_tmux_wraps_each_help_text_between_words_and_refuses_in_its_own_words(tmp_path: Path) -> None:
     """At 60 columns each help text is broken between words, never inside one; a refused value is
     told with the question's label, in the wizard's words (not pydantic's)."""
-    from wizard.catalogue import questions_of
+    from wizard.answers.catalogue import questions_of
 
     seed, out = _seed(tmp_path), tmp_path / "out"
     command = [sys.executable, "-m", "wizard", "plain", "--out", str(out), "--answers", str(seed)]

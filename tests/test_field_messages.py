@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import presets
-from wizard.catalogue import QUESTIONS, by_path, labelled
-from wizard.draft import Draft
-from wizard.field_messages import with_labels, without_own_path
-from wizard.given import Given
+from wizard.answers.catalogue import QUESTIONS, by_path, labelled
+from wizard.answers.draft import Draft
+from wizard.answers.field_messages import with_labels, without_own_path
+from wizard.answers.given import Given
 from wizard.machine import Machine
 from wizard.session import Session
 

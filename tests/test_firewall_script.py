@@ -12,10 +12,10 @@ import pytest
 
 from tests.answers_helpers import defaults, everything_on, write_answers, write_secret
 from tests.support.components import require
-from wizard.answers import build_from
-from wizard.given import Given
-from wizard.render.firewall import firewall, openings
-from wizard.render.scripts import body
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.files.firewall import firewall, openings
+from wizard.files.scripts import body
 
 
 def answers(preset: str = "debian", **overrides: Any) -> Any:

@@ -52,16 +52,16 @@ import presets
 from tests.answers_helpers import defaults
 from tests.support.components import free_port, require
 from tests.support.slow import starting
-from wizard import validators
-from wizard.answers import build, build_from, dump, plain_copy
+from wizard.answers import validators
+from wizard.answers.build import build, build_from, dump, plain_copy
+from wizard.answers.given import Given, read_answers_file
+from wizard.answers.model import Answers
 from wizard.certificates import certfiles, pairs
+from wizard.deployment.render import deployment
 from wizard.ejabberd_yml.read import import_config
 from wizard.errors import InputError
-from wizard.given import Given, read_answers_file
-from wizard.model import Answers
-from wizard.render import deployment
-from wizard.render.service import supervisord_ini
-from wizard.render.web import caddyfile
+from wizard.files.service import supervisord_ini
+from wizard.files.web import caddyfile
 from wizard.secrets import Secrets
 
 FUZZ = settings(max_examples=int(os.environ.get("EJABBERD_WIZARD_FUZZ_EXAMPLES", "30")), deadline=None,
@@ -259,7 +259,7 @@ def test_validators_take_or_refuse_any_text_in_one_line(value: str, validator: A
 def _split_script(text: str) -> tuple[list[str], str]:
     """The assignment lines at the top of a script, and everything else."""
     lines = text.split("\n")
-    start = 5  # shebang, purpose, notice, set -eu, blank: constant (see wizard.render.scripts.script)
+    start = 5  # shebang, purpose, notice, set -eu, blank: constant (see wizard.files.scripts.script)
     end = lines.index("", start)
     return lines[start:end], "\n".join(lines[:start] + lines[end:])
 

@@ -63,8 +63,9 @@ BREAKAGES = [
     ("mypy", "screens/sidebar.py", "\n\ndef untyped(value):\n    return value\n", "no-untyped-def"),
     ("layers", "wizard/errors.py", "\nimport textual  # noqa: E402\n", "wizard.errors -> textual"),
     ("layers", "presets/__init__.py", "\nimport wizard.errors  # noqa: E402\n", "presets -> wizard.errors"),
-    ("layers", "wizard/plan.py", "\nimport wizard.cli  # noqa: E402\n", "wizard.plan -> wizard.cli"),
-    ("layers", "wizard/errors.py", "\nimport wizard.model  # noqa: E402\n", "No cycles are allowed in wizard"),
+    ("layers", "wizard/deployment/plan.py", "\nimport wizard.cli  # noqa: E402\n",
+     "wizard.deployment.plan -> wizard.cli"),
+    ("layers", "wizard/errors.py", "\nimport wizard.answers.model  # noqa: E402\n", "No cycles are allowed in wizard"),
 ]
 
 

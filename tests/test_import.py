@@ -25,13 +25,13 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import ACCOUNT, write_answers, write_secret
 from tests.support.components import require
 from tests.support.ejabberd_node import EjabberdNode
-from wizard.answers import merge
-from wizard.catalogue import by_path
+from wizard.answers.build import merge
+from wizard.answers.catalogue import by_path
+from wizard.answers.given import Given
 from wizard.cli import main
+from wizard.deployment.plan import mask
 from wizard.ejabberd_yml.read import import_config
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.plan import mask
 
 CORPUS = Path(__file__).parent / "data" / "configs"
 CONFIG = "config/ejabberd.yml"
@@ -533,7 +533,7 @@ def test_registration_from_loopback_is_read_as_it_is_said_to_weaken_and_closed_w
 
 @pytest.mark.parametrize("registration", ["closed", "loopback", "open"])
 def test_each_registration_the_wizard_writes_is_read_back_as_its_answer(tmp_path: Path, registration: str) -> None:
-    from wizard.answers import build_from
+    from wizard.answers.build import build_from
     from wizard.ejabberd_yml.render import render
 
     answers = build_from(None, Given({"preset": "arch", "install": dict(ACCOUNT),
@@ -782,8 +782,8 @@ def test_the_report_names_the_answers_that_are_the_presets_and_your_own_ones_are
 def test_plain_modes_answers_confirmed_as_shown_are_still_the_presets() -> None:
     """Plain mode sets every answer the user confirms with Enter: the report names the same answers as generate's."""
     from presets import load as load_preset
-    from wizard.catalogue import QUESTIONS
-    from wizard.draft import Draft
+    from wizard.answers.catalogue import QUESTIONS
+    from wizard.answers.draft import Draft
 
     case = next(case for case in CASES if case.name == "comments")
     imported = import_config(case.path)
@@ -814,7 +814,7 @@ OUTSIDE: dict[str, dict[str, Any]] = {
 
 
 def test_the_answers_the_report_leaves_out_change_nothing_ejabberd_reads() -> None:
-    from wizard.answers import build_from
+    from wizard.answers.build import build_from
     from wizard.ejabberd_yml.macros import plain
     from wizard.ejabberd_yml.read import OUTSIDE_THE_CONFIG
     from wizard.ejabberd_yml.render import document

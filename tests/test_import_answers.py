@@ -17,10 +17,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import ACCOUNT, write_answers
-from wizard.answers import merge
+from wizard.answers.build import merge
+from wizard.answers.given import Given
 from wizard.cli import main
 from wizard.ejabberd_yml.read import import_config
-from wizard.given import Given
 from wizard.machine import Machine
 
 CORPUS = Path(__file__).parent / "data" / "configs"
@@ -149,8 +149,8 @@ def test_an_answer_that_changes_what_the_file_says_is_named_too(tmp_path: Path,
 
 def test_the_wizards_answers_reach_the_config_as_the_answers_files_do(tmp_path: Path) -> None:
     """The TUI and plain mode give their answers to ``Imported.start`` as one layer, as propose() does."""
-    from wizard.answers import build_from
-    from wizard.proposal import proposal_for
+    from wizard.answers.build import build_from
+    from wizard.deployment.proposal import proposal_for
 
     imported = import_config(DEBIAN)
     given = imported.under(Given({"preset": "arch", "install": dict(ACCOUNT), "domains": {"hosts": [HOST]}}))

@@ -15,17 +15,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.answers_helpers import ACCOUNT
-from wizard.answers import build_from, merge
-from wizard.catalogue import by_path
+from wizard.answers.build import build_from, merge
+from wizard.answers.catalogue import by_path
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.certificates import certfiles
 from wizard.ejabberd_yml.parts import ABSENT, answer_at
 from wizard.ejabberd_yml.read import Imported, import_config
 from wizard.ejabberd_yml.render import render
 from wizard.ejabberd_yml.start import CONFIG_ANSWERS
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.model import Answers
 from wizard.releases import VERSIONS
 
 PRESETS = ("uberspace", "arch", "debian")

@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 
 from tests.answers_helpers import defaults, deployment_files, write_answers
 from tests.support.waiting import until
-from wizard import migrations
+from wizard.answers import migrations
 from wizard.cli import main
 
 
@@ -98,7 +98,7 @@ def test_a_migration_applies_to_the_record_of_the_last_write_too(
 
 async def test_the_wizard_tells_what_migrating_its_answers_changed(tmp_path: Path, version_0: None) -> None:
     from screens.app import WizardApp
-    from wizard.given import saved_answers
+    from wizard.answers.given import saved_answers
     from wizard.machine import Machine
 
     out = tmp_path / "d"

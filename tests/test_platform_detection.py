@@ -94,8 +94,8 @@ def test_the_preset_screen_preselects_the_machine_s_preset_and_says_why(tmp_path
     (UBUNTU, "23.10"), (ARCH, None)], ids=["debian-13", "debian-12", "ubuntu-24.04", "arch"])
 def test_before_ejabberd_is_installed_debian_targets_the_release_its_apt_will_install(
         tmp_path: Path, os_release: str, offered: str | None) -> None:
-    from wizard.answers import build_from
-    from wizard.given import Given
+    from wizard.answers.build import build_from
+    from wizard.answers.given import Given
     from wizard.machine import offered_ejabberd
 
     root = fake_root(tmp_path, {"etc/os-release": os_release})
@@ -125,8 +125,8 @@ def ubuntu(version: str) -> str:
     ("20.04", None, None), ("noble", None, None)])
 def test_ubuntu_targets_its_packaged_release_or_the_older_one_before_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: str, offered: str | None, said: str | None) -> None:
-    from wizard.answers import build_from
-    from wizard.given import Given
+    from wizard.answers.build import build_from
+    from wizard.answers.given import Given
     from wizard.machine import offered_ejabberd
 
     # As the wizard reads it on start: the root from the environment, /etc/os-release being a link.

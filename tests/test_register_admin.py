@@ -12,10 +12,10 @@ import pytest
 from tests.answers_helpers import defaults, installed_ejabberd_version
 from tests.support.components import require
 from tests.support.terminal import Terminal
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.ejabberd_yml import render as ejabberd_config
-from wizard.given import Given
-from wizard.render.scripts import register_admin
+from wizard.files.scripts import register_admin
 
 # Every character the JSON body and the shell have to carry through as typed.
 PASSWORD = 'pa"ss\\wörd $(id) `id` ;&|*'

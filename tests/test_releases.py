@@ -9,14 +9,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import defaults, everything_on, installed_ejabberd_version, write_answers
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
 from wizard.cli import main
 from wizard.ejabberd_yml import render as ejabberd_config
 from wizard.errors import InputError
-from wizard.given import Given
+from wizard.files import scripts
 from wizard.machine import InstalledPackage, Machine, installed_ejabberd
 from wizard.releases import NEWEST, OLDEST, PACKAGED_BY_DEBIAN, TABLE, VERSIONS, Release, capabilities
-from wizard.render import scripts
 
 NO_PACKAGE = Machine(login="isabell", home_dir="/home/isabell")
 

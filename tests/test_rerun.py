@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import defaults, deployment_files, installed_ejabberd_version, snapshot, write_answers
-from wizard.apply import locked
 from wizard.cli import main
-from wizard.plan import APPLIED_CONFIG, RECORDS, WRITTEN_RECORD, digest
+from wizard.deployment.apply import locked
+from wizard.deployment.plan import APPLIED_CONFIG, RECORDS, WRITTEN_RECORD, digest
 
 CONFIG = "config/ejabberd.yml"
 

@@ -1,4 +1,4 @@
-"""The scripts' constant bodies, wizard/render/sh/NAME.sh: each says what it is, and only they enter a body."""
+"""The scripts' constant bodies, wizard/files/sh/NAME.sh: each says what it is, and only they enter a body."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from importlib.resources import files
 
 import pytest
 
-from wizard.render.scripts import PIECE, body, compose
+from wizard.files.scripts import PIECE, body, compose
 
-NAMES = sorted(path.name.removesuffix(".sh") for path in files("wizard.render").joinpath("sh").iterdir()
+NAMES = sorted(path.name.removesuffix(".sh") for path in files("wizard.files").joinpath("sh").iterdir()
                if path.name.endswith(".sh"))
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_body_opens_with_what_it_is_which_is_not_written_out(name: str) -> None:
-    text = files("wizard.render").joinpath("sh", f"{name}.sh").read_text(encoding="utf-8")
+    text = files("wizard.files").joinpath("sh", f"{name}.sh").read_text(encoding="utf-8")
     assert text.startswith("# ") and text.endswith("\n")
     assert body(name).strip("\n") and text.endswith(body(name)) and not body(name).startswith("\n")
     assert text.split("\n", 1)[0] not in body(name)

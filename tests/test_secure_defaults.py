@@ -53,15 +53,15 @@ from tests.answers_helpers import (
 from tests.support.components import require
 from tests.support.mariadb import MariaDB, quote_identifier, quote_literal
 from tests.support.waiting import Posted, focus, screen_text, until
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks import Severity, run_checks
 from wizard.checks.security import check_file
 from wizard.cli import main
+from wizard.deployment.render import deployment
 from wizard.ejabberd_yml import render as ejabberd_config
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.model import Answers
-from wizard.render import deployment
 from wizard.secrets import Secrets
 from wizard.verify.client import ClientSession, LoginError, TlsTrust
 

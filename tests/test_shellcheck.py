@@ -1,7 +1,7 @@
 """shellcheck (POSIX sh) finds nothing in the shell the wizard writes, for each preset, defaults and everything on.
 
 Checked are the generated wholes: every file under scripts/ (upgrade.sh from an upgrade to the preset's
-release), and the ```sh blocks of README.md and UPGRADE.md. The bodies in wizard/render/sh/ are not
+release), and the ```sh blocks of README.md and UPGRADE.md. The bodies in wizard/files/sh/ are not
 checked alone: they use the variables assigned above them, and some are pieces of a body.
 """
 
@@ -21,12 +21,12 @@ from ruamel.yaml import YAML
 from tests.answers_helpers import defaults, everything_on, write_answers, write_secret
 from tests.support.components import require
 from wizard.cli import main
+from wizard.files.scripts import PIECE, body
 from wizard.releases import OLDEST
-from wizard.render.scripts import PIECE, body
 
 PRESETS = ("uberspace", "arch", "debian")
 VARIANTS = {"defaults": defaults, "everything": everything_on}
-HEADER = "header"  # where: the assignments at the top of a script (wizard.render.scripts.script)
+HEADER = "header"  # where: the assignments at the top of a script (wizard.files.scripts.script)
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def test_every_body_is_checked_and_every_accepted_finding_is_still_found(
         checked: Callable[[str, str], Checked]) -> None:
     results = [checked(preset, variant) for preset in PRESETS for variant in VARIANTS]
     written = "\n".join(text for result in results for text in result.scripts.values())
-    bodies = sorted(path.name.removesuffix(".sh") for path in files("wizard.render").joinpath("sh").iterdir()
+    bodies = sorted(path.name.removesuffix(".sh") for path in files("wizard.files").joinpath("sh").iterdir()
                     if path.name.endswith(".sh"))
     assert bodies
     # A body with places for pieces is written in parts, each whole.

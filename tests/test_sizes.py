@@ -8,7 +8,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import defaults, write_answers
-from wizard.catalogue import by_path
+from wizard.answers.catalogue import by_path
 from wizard.cli import main
 
 

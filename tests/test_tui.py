@@ -17,11 +17,11 @@ from screens.review import ANSWERS, IMPORTED, ReviewScreen, ShownEntry
 from screens.work import ChecksFinished, FilesWritten, ProposalReady, ServerVerified, WorkFailed
 from tests.answers_helpers import ACCOUNT, deployment_files, installed_ejabberd_version, snapshot
 from tests.support.waiting import Posted, focus, until
-from wizard.answers import dump
-from wizard.catalogue import by_path
+from wizard.answers.build import dump
+from wizard.answers.catalogue import by_path
+from wizard.answers.given import Given
 from wizard.cli import main
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
 from wizard.steps import STEPS, StepState
 

@@ -15,8 +15,8 @@ from screens.fields import QuestionField
 from screens.work import ChecksFinished
 from tests.answers_helpers import ACCOUNT
 from tests.support.waiting import Posted, focus, screen_text, until
+from wizard.answers.given import Given
 from wizard.checks import Finding, Severity
-from wizard.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
@@ -109,7 +109,7 @@ def test_the_steps_together_show_every_finding_that_check_lists(tmp_path: Path, 
     from collections import Counter
 
     from tests.answers_helpers import defaults
-    from wizard.answers import build_from
+    from wizard.answers.build import build_from
     from wizard.checks import run_checks
     from wizard.steps import STEPS
 

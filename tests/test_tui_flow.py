@@ -18,8 +18,8 @@ from screens.sidebar import StepList
 from screens.work import FilesWritten, ProposalReady
 from tests.answers_helpers import ACCOUNT
 from tests.support.waiting import Posted, focus, until
-from wizard.draft_file import draft_path
-from wizard.given import Given
+from wizard.answers.given import Given
+from wizard.deployment.draft_file import draft_path
 from wizard.machine import Machine
 from wizard.session import Session
 
@@ -188,9 +188,9 @@ async def type_into(pilot: Any, app: WizardApp, path: str, text: str) -> None:
 async def test_a_changed_release_on_a_rerun_reviews_the_upgrade_command_s_plan_and_refuses_a_downgrade(
         tmp_path: Path) -> None:
     from tests.answers_helpers import write_answers
+    from wizard.answers.given import read_answers_file
     from wizard.cli import main
-    from wizard.given import read_answers_file
-    from wizard.upgrade import GUIDE, SCRIPT, propose_upgrade
+    from wizard.deployment.upgrade import GUIDE, SCRIPT, propose_upgrade
 
     out = tmp_path / "out"
     answers = {"preset": "arch", "install": {**ACCOUNT, "version": "24.12"}, "domains": {"hosts": [HOST]}}

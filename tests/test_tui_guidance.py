@@ -13,7 +13,7 @@ from screens.app import WizardApp
 from screens.fields import QuestionField
 from tests.answers_helpers import ACCOUNT
 from tests.support.waiting import focus, screen_text, until
-from wizard.given import Given
+from wizard.answers.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -13,10 +13,10 @@ from screens.review import KEEP_LABEL, TAKE_LABEL, ReviewScreen
 from screens.work import FilesWritten, ProposalReady
 from tests.answers_helpers import ACCOUNT, defaults, write_answers
 from tests.support.waiting import Posted, until
+from wizard.answers.given import Given
 from wizard.cli import main
-from wizard.given import Given
+from wizard.deployment.plan import Status
 from wizard.machine import Machine
-from wizard.plan import Status
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
 MY_STEP = "echo my own step\n"

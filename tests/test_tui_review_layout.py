@@ -15,7 +15,7 @@ from screens.app import WizardApp
 from screens.review import ANSWERS, ReviewScreen, ShownEntry
 from tests.answers_helpers import ACCOUNT, defaults
 from tests.support.waiting import screen_text, until
-from wizard.given import Given
+from wizard.answers.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

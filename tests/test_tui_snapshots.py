@@ -12,8 +12,8 @@ from screens.app import ALL_STEPS, WizardApp
 from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, write_answers
 from tests.support.waiting import until
+from wizard.answers.given import Given
 from wizard.cli import main
-from wizard.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])
@@ -138,7 +138,7 @@ def test_quit_with_answers_not_written_snapshot(snap_compare, monkeypatch: pytes
     from screens.dialogs import Choice
 
     # The draft's path as the relative directory gives it: the absolute one differs between machines.
-    monkeypatch.setattr("wizard.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
+    monkeypatch.setattr("wizard.deployment.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
 
     async def quit_half_way(pilot) -> None:
         app = pilot.app
@@ -186,7 +186,7 @@ def test_resume_a_draft_snapshot(snap_compare, tmp_path: Path, monkeypatch: pyte
     from screens.dialogs import Choice
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("wizard.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
+    monkeypatch.setattr("wizard.deployment.draft_file.draft_path", lambda out: Path(f"{out}.draft.yml"))
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     draft = write_answers(tmp_path / "snapshot-deploy.draft.yml",

@@ -16,8 +16,8 @@ from screens.fields import QuestionField
 from screens.step import StepScreen
 from tests.answers_helpers import ACCOUNT
 from tests.support.waiting import Posted, focus, until
-from wizard.catalogue import by_path
-from wizard.given import Given
+from wizard.answers.catalogue import by_path
+from wizard.answers.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -16,8 +16,8 @@ from screens.review import ReviewScreen
 from tests.answers_helpers import ACCOUNT, defaults
 from tests.support.components import require
 from tests.support.waiting import focus, screen_text, until
-from wizard.catalogue import questions_of
-from wizard.given import Given
+from wizard.answers.catalogue import questions_of
+from wizard.answers.given import Given
 from wizard.machine import Machine
 
 MACHINE = Machine(login=ACCOUNT["user"], home_dir=ACCOUNT["home"])

@@ -17,7 +17,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.answers_helpers import ACCOUNT, defaults, write_answers
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.checks.core import Context, Severity
 from wizard.checks.relay import (
     check_relay_address,
@@ -29,9 +31,7 @@ from wizard.checks.relay import (
 from wizard.cli import main
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.render import document
-from wizard.given import Given
-from wizard.model import Answers
-from wizard.render import dns_zone
+from wizard.files import dns_zone
 
 ADDRESSES = {"ipv4": "192.0.2.10", "ipv6": "2001:db8::10"}
 

@@ -15,12 +15,12 @@ from screens.fields import QuestionField
 from screens.plain import _why_asked
 from tests.answers_helpers import write_answers
 from tests.support.waiting import focus, until
-from wizard.answers import build
-from wizard.catalogue import by_path
+from wizard.answers.build import build
+from wizard.answers.catalogue import by_path
+from wizard.answers.draft import Draft
+from wizard.answers.given import Given
 from wizard.cli import main
-from wizard.draft import Draft
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine, Platform
 
 HOST = "isabell.example"

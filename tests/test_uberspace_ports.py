@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import presets
-from wizard.answers import build
-from wizard.given import Given
+from wizard.answers.build import build
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.machine import Machine, Platform
-from wizard.model import Answers
 from wizard.uberspace_ports import assign, note, opened_needed
 
 NEEDED = ["c2s", "s2s", "proxy65", "c2s_tls", "s2s_tls", "stun", "stuns", "turn_relay"]

@@ -31,7 +31,7 @@ from tests.support.verify_helpers import (
     running_deployment,
 )
 from tests.test_verify import HOST, NOT_TESTABLE_HERE, release_failures, statuses
-from wizard.answers import merge
+from wizard.answers.build import merge
 from wizard.verify.caas import CAAS_TESTS, score
 from wizard.verify.outcome import ProbeStatus
 from wizard.verify.suites import CONVERSATIONS, ITEMS, items_of

@@ -1,7 +1,10 @@
-"""ejabberd-wizard's core: the answers model, presets, renderers and the plan.
+"""ejabberd-wizard's core: a preset and answers in, the files of a deployment out, written safely.
 
-Nothing in this package imports a user interface; the front ends in ``screens/``
-present and edit what lives here.
+The packages follow the flow: ``answers`` (the model and the answers being edited),
+``ejabberd_yml`` and ``files`` (what each file says), ``deployment`` (the plan against the
+disk, and applying it), with ``checks`` and ``verify`` judging the machine and the server.
+Nothing in this package imports a user interface; the front ends in ``screens/`` and the
+command line (``cli``, the only module that prints) present and edit what lives here.
 """
 
 __version__ = "0.1.0"

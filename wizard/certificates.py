@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wizard.model import Answers
+from wizard.answers.model import Answers
 
 
 @dataclass(frozen=True)

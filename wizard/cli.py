@@ -156,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     if command == "presets":
         return _presets()
     if command == "schema":
-        from wizard.model import Answers
+        from wizard.answers.model import Answers
 
         print(json.dumps(Answers.model_json_schema(), indent=2))
         return EXIT_OK
@@ -190,11 +190,11 @@ def _run(args: argparse.Namespace) -> int:
 def _front_end_can_start(args: argparse.Namespace) -> None:
     """What a front end needs before it starts: a usable --out, a known preset, and a terminal
     (without one the TUI waits for keys that never come, and plain mode ends in an EOFError)."""
-    from wizard.plan import check_output_dir
+    from wizard.deployment.plan import check_output_dir
 
     check_output_dir(args.out)
     if args.preset:
-        from wizard.answers import load_preset
+        from wizard.answers.build import load_preset
 
         load_preset(args.preset)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

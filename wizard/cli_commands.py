@@ -2,8 +2,8 @@
 
 generate, diff, upgrade and rollback (a proposal's notes, diff and files, the question before
 writing, what was written), check and verify (the password asked, the report printed). What they
-decide and write is the core's: wizard.proposal, wizard.upgrade, wizard.apply, wizard.checks and
-wizard.verify. Only wizard.cli imports this module, once it knows the command; the core's modules
+decide and write is the core's: wizard.deployment (proposal, upgrade, apply), wizard.checks
+and wizard.verify. Only wizard.cli imports this module, once it knows the command; the core's modules
 are imported by the command that needs them (verify's bring slixmpp).
 """
 
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 from wizard.errors import InputError
 
 if TYPE_CHECKING:
-    from wizard.proposal import Proposal
+    from wizard.deployment.proposal import Proposal
 
 
 def run_diff(out: Path, preset: str | None, answers_path: Path | None, import_from: Path | bool | None = None) -> int:
     """``diff``: the notes and the diff of what generate would write; 1 when anything would change."""
-    from wizard.proposal import propose
+    from wizard.deployment.proposal import propose
 
     proposal = propose(out, preset, answers_path, import_from=import_from, preview=True)
     _print_notes(proposal)
@@ -36,8 +36,8 @@ def run_generate(out: Path, preset: str | None, answers_path: Path | None, *, dr
              import_from: Path | bool | None = None) -> int:
     """``generate``: lock, then read, plan, confirm and write, so that nothing changes the files between
     the diff shown and the write."""
-    from wizard.plan import check_output_dir
-    from wizard.proposal import held_while_writing, propose
+    from wizard.deployment.plan import check_output_dir
+    from wizard.deployment.proposal import held_while_writing, propose
 
     check_output_dir(out)
     with held_while_writing(out, preview=dry_run):
@@ -50,7 +50,7 @@ def run_generate(out: Path, preset: str | None, answers_path: Path | None, *, dr
 
 def run_upgrade(out: Path, to: str, *, dry_run: bool, assume_yes: bool) -> int:
     """``upgrade``: show the diff and the steps, write when confirmed."""
-    from wizard.upgrade import GUIDE, SCRIPT, propose_upgrade
+    from wizard.deployment.upgrade import GUIDE, SCRIPT, propose_upgrade
 
     current, proposal = propose_upgrade(out, to, preview=dry_run)
     if to == current:
@@ -92,8 +92,8 @@ def offer(proposal: Proposal, *, dry_run: bool, assume_yes: bool, then: str) -> 
 
 def run_rollback(out: Path) -> int:
     """``rollback``: undo the last write, naming each file restored or removed."""
-    from wizard import apply
-    from wizard.plan import check_output_dir
+    from wizard.deployment import apply
+    from wizard.deployment.plan import check_output_dir
 
     check_output_dir(out)
     undone = apply.rollback(out)

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from wizard.model import Answers
+from wizard.answers.model import Answers
 from wizard.releases import Release
 
 # Source installs: PREFIX/lib/ejabberd-VSN; Debian: /usr/lib/<triplet>/ejabberd-VSN; others: /usr/lib/ejabberd.

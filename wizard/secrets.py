@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.answers.model import Answers
 from wizard.errors import FileError, InputError
-from wizard.model import Answers
 from wizard.textfile import read_file
 
 MASK = "********"

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.catalogue import Question, by_path, labelled, question_path, step_of
-from wizard.draft import Draft
+from wizard.answers.catalogue import Question, by_path, labelled, question_path, step_of
+from wizard.answers.draft import Draft
+from wizard.answers.field_messages import without_own_path
+from wizard.answers.given import Given
 from wizard.errors import InputError
-from wizard.field_messages import without_own_path
-from wizard.given import Given
 from wizard.steps import StepState
 
 if TYPE_CHECKING:
+    from wizard.deployment.proposal import Proposal
     from wizard.ejabberd_yml.read import Imported
-    from wizard.proposal import Proposal
 
 
 @dataclass
@@ -117,8 +117,8 @@ class Session:
         holds the upgrade's steps too, as ``ejabberd-wizard upgrade`` writes them.
         """
         # The renderers and the diff are the review's, not needed to show the questions.
-        from wizard.proposal import proposal_for
-        from wizard.rerun_upgrade import with_upgrade_steps
+        from wizard.deployment.proposal import proposal_for
+        from wizard.deployment.rerun_upgrade import with_upgrade_steps
 
         if self.writing:
             raise InputError(f"{self.out}: a write is under way; the review is proposed again once it is done")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wizard.model import Answers
+from wizard.answers.model import Answers
 
 # Reached through Uberspace's own web front end, not opened with `uberspace port add`.
 WEB_PORTS = frozenset({"http", "admin_http"})

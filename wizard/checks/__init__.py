@@ -10,7 +10,7 @@ API::
     from wizard.checks import Finding, Severity, run_checks, run_checks_async, checks_for_step
 
     findings: list[Finding] = run_checks(
-        answers,                      # wizard.model.Answers
+        answers,                      # wizard.answers.model.Answers
         only={"dns", "certs"},        # groups: ports, certs, dns, env, config (None: all)
         steps={"domains"},            # wizard steps whose findings are wanted (None: all)
         nameserver="127.0.0.1:5353",  # str "HOST[:PORT]" or Nameserver; None: the system's resolvers

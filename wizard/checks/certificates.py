@@ -18,11 +18,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from wizard.answers.model import Answers
+from wizard.answers.validators import to_ascii
 from wizard.certificates import CertificatePair, pairs
 from wizard.checks.access import blocking_path
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.model import Answers
-from wizard.validators import to_ascii
 
 found = finder("certs", "tls")
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from wizard import DEFAULT_OUT
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import ANSWERS_FILE, saved_answers
+from wizard.answers.model import Answers
 from wizard.checks.core import GROUPS
 from wizard.errors import InputError
-from wizard.given import ANSWERS_FILE, saved_answers
-from wizard.model import Answers
 
 
 def parse_only(text: str | None) -> set[str] | None:

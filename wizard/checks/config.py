@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedBase
 
 from wizard.checks.beam import BeamError, exported_names
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.config_file import load_config, read_config_text
+from wizard.ejabberd_yml.config_file import load_config, read_config_text
 from wizard.errors import FileError
 from wizard.installation import Installation, find
 from wizard.releases import Capabilities, Release, capabilities

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from wizard.answers.model import Answers
 from wizard.errors import InputError
-from wizard.model import Answers
 from wizard.steps import STEPS as WIZARD_STEPS
 
 GROUPS: tuple[str, ...] = ("ports", "certs", "dns", "env", "config")

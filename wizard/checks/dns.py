@@ -18,11 +18,11 @@ import dns.resolver
 import dns.zone
 import psutil
 
+from wizard.answers.model import Answers
+from wizard.answers.validators import to_ascii
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.checks.lookup import LookupOutcome, LookupResult, Query, lookup_all, make_resolver
-from wizard.model import Answers
-from wizard.render import dns_zone
-from wizard.validators import to_ascii
+from wizard.files import dns_zone
 
 # Without an SRV record clients and servers try the domain itself on these ports.
 STANDARD_PORTS = {"_xmpp-client": 5222, "_xmpp-server": 5269}

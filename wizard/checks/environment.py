@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pymysql
 
+from wizard.answers.model import Answers
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
 from wizard.errors import InputError
 from wizard.installation import find, find_program
 from wizard.machine import installed_ejabberd
-from wizard.model import Answers
 from wizard.releases import NEWEST, OLDEST, Release, capabilities
 from wizard.secrets import resolve
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import psutil
 
+from wizard.answers.model import Answers
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.model import Answers
 
 found = finder("ports", "ports")
 

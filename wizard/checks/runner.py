@@ -13,10 +13,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from wizard import DEFAULT_OUT
+from wizard.answers.model import Answers
 from wizard.checks import captcha, certificates, config, dns, environment, ports, relay, security
 from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Checker, Context, Finding, Nameserver, Severity
 from wizard.errors import InputError
-from wizard.model import Answers
 
 CHECKERS: tuple[Checker, ...] = (
     *ports.CHECKERS, *relay.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *captcha.CHECKERS,

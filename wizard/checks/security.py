@@ -24,8 +24,8 @@ from typing import Any
 
 from wizard.checks.config import config_files, located
 from wizard.checks.core import Checker, Context, Finding, Severity, finder
-from wizard.config_file import load_config, read_config_text
 from wizard.ejabberd_yml.audit import Rule, Seen
+from wizard.ejabberd_yml.config_file import load_config, read_config_text
 from wizard.ejabberd_yml.options import OPTIONS
 from wizard.ejabberd_yml.parts import ABSENT, value_at
 from wizard.errors import FileError

@@ -10,9 +10,9 @@ import re
 
 from ruamel.yaml.comments import CommentedMap
 
+from wizard.answers.model import Answers
 from wizard.ejabberd_yml.calls import stun_listeners
 from wizard.ejabberd_yml.yamltext import mapping, quoted, sequence
-from wizard.model import Answers
 
 # The upload service's URL: its subdomain of every host (@HOST@), and the path the web server forwards.
 PUT_URL = re.compile(r"https://(?P<label>[^./]+)\.(?:@HOST@|(?P<host>[^/]+))(?P<path>/.*)")

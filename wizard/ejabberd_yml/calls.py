@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
+from wizard.answers.model import Answers
 from wizard.ejabberd_yml.yamltext import mapping, quoted, sequence
-from wizard.model import Answers
 from wizard.releases import capabilities
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from wizard.config_file import load_config
+from wizard.ejabberd_yml.config_file import load_config
 from wizard.ejabberd_yml.merge import merge_onto
 from wizard.ejabberd_yml.parts import ABSENT, ReportLine, found_at, line_of, listener_role, plain_value, value_at
 from wizard.ejabberd_yml.yamltext import yaml_text

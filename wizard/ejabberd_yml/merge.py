@@ -32,8 +32,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from wizard.config_file import check_expansion
 from wizard.ejabberd_yml import macros
+from wizard.ejabberd_yml.config_file import check_expansion
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
 from wizard.ejabberd_yml.yamltext import yaml_emitter, yaml_text

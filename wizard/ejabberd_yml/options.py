@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from wizard.answers.model import Answers
 from wizard.certificates import certfiles
 from wizard.ejabberd_yml import blocks
 from wizard.ejabberd_yml.audit import Rule, Seen, is_false, is_true
@@ -24,7 +25,6 @@ from wizard.ejabberd_yml.parts import ABSENT
 from wizard.ejabberd_yml.registration import options_for as registration_options
 from wizard.ejabberd_yml.registration import who_may_register
 from wizard.ejabberd_yml.yamltext import mapping, quoted, sequence
-from wizard.model import Answers
 from wizard.releases import UPDATES_SQL_SCHEMA, UPDATES_SQL_SCHEMA_BY_DEFAULT, Capabilities
 
 PASSWORD_PLACEHOLDER = "{{sql_password}}"

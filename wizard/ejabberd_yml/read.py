@@ -33,9 +33,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wizard.answers import fill_preset, load_preset, merge, plain_copy
-from wizard.config_file import load_config, read_config_text
+from wizard.answers.build import fill_preset, load_preset, merge, plain_copy
+from wizard.answers.given import Given
 from wizard.ejabberd_yml.blocks import parsed_put_url
+from wizard.ejabberd_yml.config_file import load_config, read_config_text
 from wizard.ejabberd_yml.options import OPTIONS, Presence, Read
 from wizard.ejabberd_yml.parts import (
     ABSENT,
@@ -54,7 +55,6 @@ from wizard.ejabberd_yml.read_calls import CallsReading
 from wizard.ejabberd_yml.read_security import LOOPBACK_REGISTRATION, SecurityReading
 from wizard.ejabberd_yml.start import OUTSIDE_THE_CONFIG, Imported, Start
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
 
 # What the import's other modules define, as callers know it from here.

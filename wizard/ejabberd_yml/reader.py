@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from wizard.answers.model import Answers
 from wizard.ejabberd_yml.parts import KEPT, Unmapped
 from wizard.ejabberd_yml.parts import line_of as _line
 from wizard.ejabberd_yml.parts import plain_value as _value
-from wizard.model import Answers
 
 
 @cache

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from wizard.config_file import load_config
+from wizard.answers.model import Answers
+from wizard.ejabberd_yml.config_file import load_config
 from wizard.ejabberd_yml.merge import merge_onto
 from wizard.ejabberd_yml.options import OPTIONS, Rendering
 from wizard.ejabberd_yml.yamltext import yaml_text
 from wizard.errors import FileError
-from wizard.model import Answers
 from wizard.releases import capabilities
 
 # Marks the config as the wizard's, and says where its answers are.

@@ -21,8 +21,10 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from wizard.answers import build_from, fill_preset, load_preset, merge, plain_copy
-from wizard.catalogue import QUESTIONS, by_path, model_defaults
+from wizard.answers.build import build_from, fill_preset, load_preset, merge, plain_copy
+from wizard.answers.catalogue import QUESTIONS, by_path, model_defaults
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.ejabberd_yml import web_front
 from wizard.ejabberd_yml.changes import Overlay, changed_lines, differing_paths
 from wizard.ejabberd_yml.changes import merged as merged_file
@@ -41,9 +43,7 @@ from wizard.ejabberd_yml.parts import (
     value_at,
 )
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.model import Answers
 
 # Answers no ejabberd.yml can say, so the report never counts them among those the file does not
 # set: where and how ejabberd is installed (its release is the installed one's, not the file's),

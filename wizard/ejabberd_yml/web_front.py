@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from wizard.answers.model import Answers
 from wizard.ejabberd_yml.parts import listener_role, options_of, reading
-from wizard.model import Answers
 
-# Caddy forwards to loopback where ejabberd listens on every address (wizard.render.web).
+# Caddy forwards to loopback where ejabberd listens on every address (wizard.files.web).
 LOOPBACK_FOR = {"::": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::1": "[::1]"}
 Get = Callable[[Mapping[str, Any], str], Any]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from wizard.model import Answers
+from wizard.answers.model import Answers
+from wizard.files.scripts import body, compose, control_variables, script
+from wizard.files.service import by_apt
 from wizard.releases import UPDATES_SQL_SCHEMA, UPDATES_SQL_SCHEMA_BY_DEFAULT, Release, capabilities
-from wizard.render.scripts import body, compose, control_variables, script
-from wizard.render.service import by_apt
 
 # A top-level `update_sql_schema: false` (a hand edit the re-run kept): ejabberd then leaves its tables as they are.
 SCHEMA_UPDATES_OFF = re.compile(r"^update_sql_schema:\s*false\b", re.MULTILINE | re.IGNORECASE)

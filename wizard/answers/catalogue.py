@@ -1,7 +1,7 @@
 """The question catalogue: every answer of the model as a question the front ends ask.
 
 Nothing is declared twice: label, help text, step and condition come from the
-field declarations in ``wizard.model``; kind, choices and validation from the
+field declarations in ``wizard.answers.model``; kind, choices and validation from the
 field's type. Adding a field to the model adds the question to every front end.
 """
 
@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from wizard.field_messages import library_error, own_words, with_labels
-from wizard.model import SECTIONS, Answers
-from wizard.validators import byte_size
+from wizard.answers.field_messages import library_error, own_words, with_labels
+from wizard.answers.model import SECTIONS, Answers
+from wizard.answers.validators import byte_size
 
 Kind = Literal["text", "integer", "boolean", "choice", "list"]
 
@@ -170,7 +170,7 @@ def by_path(path: str) -> Question:
 
 def labelled(message: str) -> str:
     """A message with each question it names by its label and key, as the front ends that ask
-    the questions show them (wizard.field_messages.with_labels)."""
+    the questions show them (wizard.answers.field_messages.with_labels)."""
     return with_labels(message, _LABELS)
 
 

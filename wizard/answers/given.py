@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wizard.answers.migrations import migrate
 from wizard.errors import InputError
-from wizard.migrations import migrate
 from wizard.textfile import read_text
 
 ANSWERS_FILE = "wizard.yml"

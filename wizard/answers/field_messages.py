@@ -15,7 +15,7 @@ from typing import Any
 
 from wizard.errors import shown
 
-# The model's patterns, in words (wizard.model_sections declares them).
+# The model's patterns, in words (wizard.answers.sections declares them).
 PATTERNS = {
     r"^/[A-Za-z0-9._~/-]*$": "a path starting with '/', of letters, digits and . _ ~ / -, such as '/upload'",
     r"^0[0-7]{3}$": "an octal file mode of four digits starting with 0, such as '0640'",

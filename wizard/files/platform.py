@@ -1,6 +1,6 @@
 """scripts/setup-platform.sh, open-ports.sh (Uberspace) and certbot-hook.sh: the host around ejabberd.
 
-As in ``wizard.render.scripts``, every answer enters a script only as a quoted variable at its top; the
+As in ``wizard.files.scripts``, every answer enters a script only as a quoted variable at its top; the
 bodies are ``sh/setup-uberspace.sh`` or ``sh/setup-caddy-host.sh``, ``sh/open-ports.sh`` and ``sh/certbot-hook.sh``.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import shlex
 
+from wizard.answers.model import Answers
 from wizard.certificates import pairs
-from wizard.model import Answers
-from wizard.render.endpoints import Endpoints
-from wizard.render.scripts import compose, script, words
-from wizard.render.service import by_apt
+from wizard.files.endpoints import Endpoints
+from wizard.files.scripts import compose, script, words
+from wizard.files.service import by_apt
 
 # Where certbot runs the hook during `certbot renew`: it decides what the hook does by the
 # directory it finds itself in (run from scripts/, it does what the deploy phase does).

@@ -12,15 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from wizard import apply as applying
-from wizard.answers import build_from, dump
-from wizard.config_file import load_config
-from wizard.ejabberd_yml import read as importer
-from wizard.ejabberd_yml.render import merge_base
-from wizard.errors import FileError, InputError
-from wizard.given import ANSWERS_FILE, read_answers_file, saved_answers
-from wizard.model import Answers
-from wizard.plan import (
+from wizard.answers.build import build_from, dump
+from wizard.answers.given import ANSWERS_FILE, read_answers_file, saved_answers
+from wizard.answers.model import Answers
+from wizard.deployment import apply as applying
+from wizard.deployment.plan import (
     APPLIED_ANSWERS,
     APPLIED_CONFIG,
     Change,
@@ -30,8 +26,12 @@ from wizard.plan import (
     private_where_secret,
     read_existing,
 )
+from wizard.deployment.render import CONFIG, deployment
+from wizard.ejabberd_yml import read as importer
+from wizard.ejabberd_yml.config_file import load_config
+from wizard.ejabberd_yml.render import merge_base
+from wizard.errors import FileError, InputError
 from wizard.releases import capabilities
-from wizard.render import CONFIG, deployment
 from wizard.secrets import MASK, Secrets, resolve
 
 

@@ -21,11 +21,11 @@ from ruamel.yaml.representer import RoundTripRepresenter
 
 import presets
 from presets import Preset, PresetError
+from wizard.answers.given import Given
+from wizard.answers.migrations import SCHEMA_VERSION
+from wizard.answers.model import Answers
 from wizard.errors import InputError, shown
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.migrations import SCHEMA_VERSION
-from wizard.model import Answers
 from wizard.releases import capabilities
 
 

@@ -1,6 +1,6 @@
 """The answers: one typed, versioned model of every choice a deployment needs.
 
-Each field is declared once, here or in ``wizard.model_sections``, with its label (``title``), the reason it
+Each field is declared once, here or in ``wizard.answers.sections``, with its label (``title``), the reason it
 matters (``description``), the wizard step it belongs to and, where it only
 applies in some setups, the condition under which it is asked. The question
 catalogue, both front ends, the JSON schema and the answers-file validation all
@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wizard import validators as v
-from wizard.migrations import SCHEMA_VERSION
-from wizard.model_sections import Database, Domains, Install, Tls, Upload
-from wizard.model_values import AbsolutePath, ContactURI, Count, Port, PortRange, Section, UserName, question
+from wizard.answers import validators as v
+from wizard.answers.migrations import SCHEMA_VERSION
+from wizard.answers.sections import Database, Domains, Install, Tls, Upload
+from wizard.answers.values import AbsolutePath, ContactURI, Count, Port, PortRange, Section, UserName, question
 
 __all__ = ["SECTIONS", "Answers"]
 
@@ -223,7 +223,7 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, title="ejabberd-wizard answers")
 
-    # Older versions are brought up to this one as they are read (wizard.migrations).
+    # Older versions are brought up to this one as they are read (wizard.answers.migrations).
     version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this answers format.")
     preset: str = Field(description="The preset these answers started from (see `ejabberd-wizard presets`).")
     install: Install

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from wizard.answers import build_from
+from wizard.answers.build import build_from
+from wizard.answers.given import ANSWERS_FILE, read_answers_file
+from wizard.deployment.proposal import Proposal
+from wizard.deployment.upgrade import target_release, with_steps
 from wizard.errors import InputError
-from wizard.given import ANSWERS_FILE, read_answers_file
-from wizard.proposal import Proposal
-from wizard.upgrade import target_release, with_steps
 
 
 def written_release(out: Path) -> str | None:

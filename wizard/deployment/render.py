@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wizard import answers as answers_file
+from wizard.answers import build as answers_file
+from wizard.answers.given import ANSWERS_FILE
+from wizard.answers.model import Answers
+from wizard.deployment.plan import Plan, PlannedFile
 from wizard.ejabberd_yml import render as ejabberd_config
-from wizard.given import ANSWERS_FILE
-from wizard.model import Answers
-from wizard.plan import Plan, PlannedFile
-from wizard.render import database_scripts, dns_zone, firewall, platform, readme, scripts, service, web
+from wizard.files import database_scripts, dns_zone, firewall, platform, readme, scripts, service, web
 from wizard.secrets import Secrets
 
 EXECUTABLE, PUBLIC, PRIVATE = 0o755, 0o644, 0o600

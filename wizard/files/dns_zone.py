@@ -7,9 +7,9 @@ most DNS providers and parses as a zone file.
 
 from __future__ import annotations
 
-from wizard.model import Answers
-from wizard.render.endpoints import Endpoints
-from wizard.validators import to_ascii
+from wizard.answers.model import Answers
+from wizard.answers.validators import to_ascii
+from wizard.files.endpoints import Endpoints
 
 TTL = 3600
 

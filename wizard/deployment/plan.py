@@ -1,6 +1,6 @@
 """The plan: every file the deployment should have, compared with what is on disk.
 
-Nothing is written before the comparison has been shown (``wizard.apply`` writes).
+Nothing is written before the comparison has been shown (``wizard.deployment.apply`` writes).
 A file that differs from what the wizard last wrote there has been edited by
 hand: it is a *local edit*, kept unless the user asks to overwrite it (as ucf
 and dpkg do with configuration files). config/ejabberd.yml is the exception: its

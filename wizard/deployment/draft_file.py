@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wizard.answers.given import ANSWERS_FILE, Given, read_answers_file
 from wizard.errors import InputError
-from wizard.given import ANSWERS_FILE, Given, read_answers_file
 
 if TYPE_CHECKING:  # light: the app looks for a draft before its first screen
-    from wizard.draft import Draft
+    from wizard.answers.draft import Draft
 
 HEADER = ("# The answers of an ejabberd-wizard session not yet written to {out}, as typed (no secrets).\n"
           "# The wizard offers them when it starts again; removed once the deployment is written.\n")
@@ -35,7 +35,7 @@ def save(draft: Draft, out: Path) -> Path:
     from pydantic_core import to_jsonable_python
     from ruamel.yaml import YAML
 
-    from wizard.apply import write_atomically
+    from wizard.deployment.apply import write_atomically
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False

@@ -25,9 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wizard.errors import FileError, InputError
-from wizard.given import ANSWERS_FILE
-from wizard.plan import (
+from wizard.answers.given import ANSWERS_FILE
+from wizard.deployment.plan import (
     APPLIED_ANSWERS,
     APPLIED_CONFIG,
     BACKUP_DIR,
@@ -39,6 +38,7 @@ from wizard.plan import (
     read_existing,
     read_written_record,
 )
+from wizard.errors import FileError, InputError
 from wizard.textfile import read_file, read_text
 
 LOCK_FILE = ".wizard.lock"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from wizard.model import Answers
+from wizard.answers.model import Answers
 from wizard.releases import capabilities
 
 

@@ -167,7 +167,7 @@ def path_template(value: str, placeholders: frozenset[str]) -> str:
 
 
 def caddy_path(value: str, *, template: bool = False) -> str:
-    """A path a Caddyfile token can give Caddy as written (see ``wizard.render.web.caddy_quote``).
+    """A path a Caddyfile token can give Caddy as written (see ``wizard.files.web.caddy_quote``).
 
     A ``template`` is a certificate path with {name}/{host}: Caddy 2.8 and newer expand
     placeholders in certificate paths and older releases do not, so no literal brace ({{, }}) works.

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 
+from wizard.answers.model import Answers
 from wizard.certificates import certfiles
-from wizard.model import Answers
+from wizard.files.service import by_apt
+from wizard.files.service import files as service_files
 from wizard.releases import capabilities
-from wizard.render.service import by_apt
-from wizard.render.service import files as service_files
 
 # A line of a body that the piece of that name, chosen by the caller, replaces.
 PIECE = re.compile(r"^# piece: ([a-z_]+)$", re.MULTILINE)
@@ -39,7 +39,7 @@ def body(name: str) -> str:
     A file opens with comment lines saying what it is, up to its first empty line: they are for
     its reader, and are not part of the body.
     """
-    text = files("wizard.render").joinpath("sh", f"{name}.sh").read_text(encoding="utf-8")
+    text = files("wizard.files").joinpath("sh", f"{name}.sh").read_text(encoding="utf-8")
     opening, blank, rest = text.partition("\n\n")
     if not blank or not all(line.startswith("#") for line in opening.split("\n")):
         raise ValueError(f"sh/{name}.sh does not open with comment lines saying what it is, then an empty line")

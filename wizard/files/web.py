@@ -6,9 +6,9 @@ import json
 import re
 from xml.sax.saxutils import quoteattr
 
+from wizard.answers.model import Answers
 from wizard.certificates import CertificatePair, pairs
-from wizard.model import Answers
-from wizard.render.endpoints import Endpoints
+from wizard.files.endpoints import Endpoints
 
 
 def host_meta(answers: Answers) -> str:

@@ -1,7 +1,7 @@
 """The sections of the answers that stand on their own: installation, domains, TLS, upload, database.
 
 The sections whose questions depend on other sections (the ports in use follow
-the services switched on) are in ``wizard.model``, beside the answers themselves.
+the services switched on) are in ``wizard.answers.model``, beside the answers themselves.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, model_validator
 
-from wizard import validators as v
-from wizard.model_values import (
+from wizard.answers import validators as v
+from wizard.answers.values import (
     AbsolutePath,
     ByteSize,
     CertPathTemplate,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
-from wizard import validators as v
+from wizard.answers import validators as v
 
 Domain = Annotated[str, AfterValidator(v.domain)]
 Label = Annotated[str, AfterValidator(v.dns_label)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from wizard.model import Answers
-from wizard.render.endpoints import Endpoints
-from wizard.render.firewall import NFT_CONF, NFT_FILE, openings
-from wizard.render.platform import public_ports
-from wizard.render.service import by_apt, files
+from wizard.answers.model import Answers
+from wizard.files.endpoints import Endpoints
+from wizard.files.firewall import NFT_CONF, NFT_FILE, openings
+from wizard.files.platform import public_ports
+from wizard.files.service import by_apt, files
 
 
 def render(answers: Answers) -> str:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from presets import Preset
-from wizard.answers import build, fill_preset, merge, plain_copy
-from wizard.catalogue import Question, model_defaults
+from wizard.answers.build import build, fill_preset, merge, plain_copy
+from wizard.answers.catalogue import Question, model_defaults
+from wizard.answers.given import Given
+from wizard.answers.model import Answers
 from wizard.errors import InputError
-from wizard.given import Given
 from wizard.machine import Machine
-from wizard.model import Answers
 
 T = TypeVar("T")
 

@@ -1,13 +1,13 @@
 """scripts/database.sh and scripts/backup.sh: MySQL's database and user, and the backups.
 
-As in ``wizard.render.scripts``, every answer enters a script only as a quoted variable at its top; the
+As in ``wizard.files.scripts``, every answer enters a script only as a quoted variable at its top; the
 bodies are ``sh/mysql-client.sh`` (how both log in) followed by ``sh/database.sh`` or ``sh/backup.sh``.
 """
 
 from __future__ import annotations
 
-from wizard.model import Answers
-from wizard.render.scripts import compose, control_variables, script, words
+from wizard.answers.model import Answers
+from wizard.files.scripts import compose, control_variables, script, words
 
 
 def _mysql_variables(answers: Answers) -> dict[str, str | int]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from wizard.answers import build_from, plain_copy
+from wizard.answers.build import build_from, plain_copy
+from wizard.answers.given import ANSWERS_FILE, Given, read_answers_file
+from wizard.answers.model import Answers
+from wizard.answers.validators import ejabberd_version
+from wizard.deployment.plan import Plan, PlannedFile, check_output_dir
+from wizard.deployment.proposal import Proposal, proposal_for
+from wizard.deployment.render import CONFIG, EXECUTABLE
 from wizard.errors import InputError
-from wizard.given import ANSWERS_FILE, Given, read_answers_file
-from wizard.model import Answers
-from wizard.plan import Plan, PlannedFile, check_output_dir
-from wizard.proposal import Proposal, proposal_for
+from wizard.files import upgrade as steps
 from wizard.releases import Release, capabilities
-from wizard.render import CONFIG, EXECUTABLE
-from wizard.render import upgrade as steps
-from wizard.validators import ejabberd_version
 
 SCRIPT, GUIDE = "scripts/upgrade.sh", "UPGRADE.md"
 

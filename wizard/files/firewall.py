@@ -9,9 +9,9 @@ next boot in a file that ``/etc/nftables.conf`` includes. The body is ``sh/firew
 
 from __future__ import annotations
 
-from wizard.model import Answers
-from wizard.render.platform import public_ports
-from wizard.render.scripts import body, script
+from wizard.answers.model import Answers
+from wizard.files.platform import public_ports
+from wizard.files.scripts import body, script
 
 COMMENT = "ejabberd-wizard"  # marks the rules this script added, in ufw and in nftables
 NFT_CONF = "/etc/nftables.conf"  # what the nftables service of Debian (and Arch) loads at boot
