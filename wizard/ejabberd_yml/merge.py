@@ -29,17 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from wizard.ejabberd_yml.config_file import build, composed
 from wizard.ejabberd_yml import macros
-from wizard.ejabberd_yml.config_file import check_expansion
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
 from wizard.ejabberd_yml.yamltext import yaml_emitter, yaml_text
 from wizard.errors import FileError
 
 _MISSING = object()
+_FILE = Path("ejabberd.yml")  # what a merge names in the errors it catches
 
 
 @dataclass
@@ -116,11 +116,12 @@ class _Merge:
 
 def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: CommentedMap) -> MergeResult:
     """``theirs`` rendered onto the file text ``mine_text``; ``base`` is None when no earlier render is known."""
-    yaml = yaml_emitter()
     try:
-        check_expansion(mine_text, Path("ejabberd.yml"), yaml)  # building a document recurses once per level
-        mine, nodes = yaml.load(mine_text), yaml.compose(mine_text)
-    except (YAMLError, FileError):
+        # Parsed once for the run (wizard.ejabberd_yml.config_file): the import read this text before, and
+        # the merge that names the changes and the one that writes them read it alike.
+        mine = build(mine_text, _FILE, preserve_quotes=True)
+        nodes = composed(mine_text, _FILE)
+    except FileError:
         mine = nodes = None
     if not isinstance(mine, CommentedMap):
         # Not a mapping we can edit in place: the new rendering replaces it (the
@@ -128,7 +129,7 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
         return MergeResult(yaml_text(theirs), ["(whole file)"])
     # Merge what the new rendering reads back as, so its comments sit where they
     # would in a file (ruamel attaches them differently to built and to read nodes).
-    theirs = yaml.load(yaml_text(theirs))
+    theirs = yaml_emitter().load(yaml_text(theirs))
     know_base, base = base is not None, base if base is not None else {}
     merge = _Merge(MergeResult(mine_text), TextEdits(mine_text), know_base=know_base,
                    base_macros=macros.Macros.of(base), theirs_macros=macros.Macros.of(theirs),
@@ -148,8 +149,8 @@ def _spliced(edits: TextEdits | None, merged: CommentedMap) -> str | None:
         return None
     text = edits.result()
     try:
-        same = _same(yaml_emitter().load(text), merged)
-    except YAMLError:
+        same = _same(build(text, _FILE), merged)
+    except FileError:
         same = False
     return text if same else None
 
