@@ -132,15 +132,15 @@ def test_an_import_and_its_re_run_parse_the_file_once(tmp_path: Path, monkeypatc
 def test_each_caller_gets_a_document_of_its_own(tmp_path: Path) -> None:
     """What one caller does to its document (the merge changes it and writes it, which marks its
     comments as written) reaches no other: each is as a fresh load of the text would be."""
-    from wizard.config_file import build
+    from wizard.ejabberd_yml.config_file import config_document
     from wizard.ejabberd_yml.yamltext import yaml_text
 
     text = (CORPUS / "comments.yml").read_text()
     path = tmp_path / "ejabberd.yml"
-    first = build(text, path, preserve_quotes=True)
+    first = config_document(text, path, preserve_quotes=True)
     written = yaml_text(first)
     del first[next(iter(first))]
     yaml_text(first)
-    second = build(text, path, preserve_quotes=True)
+    second = config_document(text, path, preserve_quotes=True)
     assert yaml_text(second) == written and list(second) != list(first)
     assert load_config(text, path) == load_config(text, path) and load_config(text, path) is not load_config(text, path)

@@ -9,7 +9,7 @@ One run reads the same text several times over (the import, the merge that start
 it, the merge that writes it, the check of the config on disk), and the pure-Python
 parser takes most of a second per 100 kB. So each text is parsed once (``_parse``) into
 its composed nodes, kept for the texts read last; every caller builds its own document
-from a copy of them (``build``, ``composed``), as building and writing change nodes and
+from a copy of them (``config_document``, ``config_nodes``), as building and writing change nodes and
 comments in place (building takes the merge keys out of a mapping and the comments off
 its keys, and writing a document marks each of its comments as written).
 """
@@ -77,16 +77,16 @@ def read_config_text(path: Path, expected: str) -> str:
 
 def load_config(text: str, path: Path) -> CommentedMap:
     """``text`` (read from ``path``) as a round-trip mapping, within the limits above."""
-    config = build(text, path)
+    config = config_document(text, path)
     if not isinstance(config, CommentedMap):
         kind = "empty" if config is None else "a list" if isinstance(config, list) else "a single value"
         raise FileError(str(path), f"{kind}; expected an ejabberd config, a mapping of options (hosts:, listen:, ...)")
     return config
 
 
-def build(text: str, path: Path, *, preserve_quotes: bool = False) -> Any:
+def config_document(text: str, path: Path, *, preserve_quotes: bool = False) -> Any:
     """A new round-trip document of ``text`` (whatever it holds), the caller's own to change."""
-    parsed = parse(text, path)
+    parsed = parsed_config(text, path)
     if parsed.node is None:
         return None
     yaml = YAML(typ="rt")
@@ -96,13 +96,13 @@ def build(text: str, path: Path, *, preserve_quotes: bool = False) -> Any:
         return yaml.constructor.construct_document(_copied(parsed.node, {}))
 
 
-def composed(text: str, path: Path) -> Node | None:
+def config_nodes(text: str, path: Path) -> Node | None:
     """A copy of the nodes of ``text``, as ``YAML.compose`` gives them: where each part is written."""
-    parsed = parse(text, path)
+    parsed = parsed_config(text, path)
     return None if parsed.node is None else _copied(parsed.node, {})
 
 
-def parse(text: str, path: Path) -> Parsed:
+def parsed_config(text: str, path: Path) -> Parsed:
     """``text`` parsed, within the limits; a text parsed before is not parsed again."""
     with _keeping:
         parsed = _parsed.pop(text, None)

@@ -31,7 +31,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from wizard.ejabberd_yml.config_file import build, composed
+from wizard.ejabberd_yml.config_file import config_document, config_nodes
 from wizard.ejabberd_yml import macros
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
@@ -119,8 +119,8 @@ def merge_onto(mine_text: str, base: Mapping[str, Any] | None, theirs: Commented
     try:
         # Parsed once for the run (wizard.ejabberd_yml.config_file): the import read this text before, and
         # the merge that names the changes and the one that writes them read it alike.
-        mine = build(mine_text, _FILE, preserve_quotes=True)
-        nodes = composed(mine_text, _FILE)
+        mine = config_document(mine_text, _FILE, preserve_quotes=True)
+        nodes = config_nodes(mine_text, _FILE)
     except FileError:
         mine = nodes = None
     if not isinstance(mine, CommentedMap):
@@ -149,7 +149,7 @@ def _spliced(edits: TextEdits | None, merged: CommentedMap) -> str | None:
         return None
     text = edits.result()
     try:
-        same = _same(build(text, _FILE), merged)
+        same = _same(config_document(text, _FILE), merged)
     except FileError:
         same = False
     return text if same else None
