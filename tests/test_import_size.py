@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.answers_helpers import ACCOUNT, write_answers
-from wizard import config_file
 from wizard.cli import main
+from wizard.ejabberd_yml import config_file
 from wizard.ejabberd_yml.config_file import MAX_READ, Parsed, load_config
 from wizard.errors import FileError
 
@@ -92,7 +92,7 @@ def test_a_large_config_imports(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts ``wizard.ejabberd_yml.config_file`` parses from now on, each time it parses one, with nothing kept before."""
+    """The texts ``config_file`` parses from now on, each time it parses one, with nothing kept before."""
     parsed: list[str] = []
     parse: Callable[[str, Path], Parsed] = config_file._parse
 

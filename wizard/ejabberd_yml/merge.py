@@ -31,8 +31,8 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from wizard.ejabberd_yml.config_file import config_document, config_nodes
 from wizard.ejabberd_yml import macros
+from wizard.ejabberd_yml.config_file import config_document, config_nodes
 from wizard.ejabberd_yml.macros import plain
 from wizard.ejabberd_yml.splice import TextEdits, Unspliceable
 from wizard.ejabberd_yml.yamltext import yaml_emitter, yaml_text
