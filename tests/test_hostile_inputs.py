@@ -142,15 +142,28 @@ def generated(tmp_path: Path, answers_file: Path, capsys: pytest.CaptureFixture[
     return out
 
 
-@pytest.mark.parametrize("target", ["/", "/etc", "/usr", "home"])
+@pytest.mark.parametrize("target", ["/", "/etc", "/usr"])
 def test_out_leading_to_a_system_directory_is_refused(target: str, tmp_path: Path, answers_file: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Only commands that write nothing even when the check is gone (a failing run must not fill /)."""
     link = tmp_path / "deploy"
-    link.symlink_to(Path.home() if target == "home" else target)
-    before = sorted(os.listdir(link))
-    run(capsys, "generate", "--out", str(link), "--answers", str(answers_file),
-        "--yes").check(f"--out {link}: is a system or home directory (it leads to")
-    assert sorted(os.listdir(link)) == before
+    link.symlink_to(target)
+    for command in (["generate", "--dry-run"], ["diff"]):
+        run(capsys, *command, "--out", str(link), "--answers",
+            str(answers_file)).check(f"--out {link}: is a system or home directory (it leads to {target})")
+
+
+def test_out_leading_to_the_home_directory_is_refused(tmp_path: Path, answers_file: Path) -> None:
+    """A real write, into a home of the test's own (HOME): what a failing run writes stays in tmp_path."""
+    home, link = tmp_path / "home", tmp_path / "deploy"
+    home.mkdir()
+    link.symlink_to(home)
+    result = subprocess.run([sys.executable, "-m", "wizard", "generate", "--out", str(link), "--answers",
+                             str(answers_file), "--yes"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "HOME": str(home)})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"--out {link}: is a system or home directory (it leads to {home})" in result.stderr
+    assert not os.listdir(home)
 
 
 def test_out_as_a_symlink_to_a_directory_of_its_own_is_fine(tmp_path: Path, answers_file: Path,
