@@ -301,17 +301,19 @@ def _manifest(out: Path) -> Path:
 @pytest.mark.parametrize("garbage", [b"{not json", b"[1, 2]", b"\xff\xfe", b'{"replaced": "wizard.yml"}',
                                      b'{"created": ["../victim"], "replaced": []}',
                                      b'{"replaced": ["../victim"], "created": []}',
-                                     b'{"replaced": ["/etc/passwd"], "created": []}',
+                                     b'{"replaced": ["VICTIM"], "created": []}',
+                                     b'{"created": ["VICTIM"], "replaced": []}',
                                      b'{"replaced": ["config/gone.yml"], "created": []}'],
                          ids=["not-json", "a-list", "not-utf-8", "not-a-list", "created-outside", "replaced-outside",
-                              "absolute", "missing-backup"])
+                              "absolute", "absolute-created", "missing-backup"])
 def test_rollback_with_a_garbage_manifest_changes_nothing(garbage: bytes, generated: Path, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     changed = write_answers(tmp_path / "changed.yml", defaults("arch", HOST, upload={"max_size": 5_000_000}))
     assert run(capsys, "generate", "--out", str(generated), "--answers", str(changed), "--yes").code == 0
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
-    _manifest(generated).write_bytes(garbage)
+    # An absolute path names the victim (not /etc/passwd): a failing run harms only tmp_path.
+    _manifest(generated).write_bytes(garbage.replace(b"VICTIM", str(victim).encode()))
     before = snapshot(generated)
     run(capsys, "rollback", "--out", str(generated)).check("nothing was rolled back")
     assert snapshot(generated) == before and victim.read_text() == "precious\n"
