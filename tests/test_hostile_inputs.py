@@ -174,17 +174,11 @@ def test_out_as_a_symlink_to_a_directory_of_its_own_is_fine(tmp_path: Path, answ
     assert (tmp_path / "elsewhere" / "wizard.yml").is_file()
 
 
-@pytest.mark.parametrize("kind", ["name-of-300", "path-beyond-4096", "inside-a-closed-directory"])
+# Inside another user's closed directory: test_hostile_inputs_more (it drops root's powers to see it).
+@pytest.mark.parametrize("kind", ["name-of-300", "path-beyond-4096"])
 def test_out_that_cannot_be_reached(kind: str, tmp_path: Path, answers_file: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    if kind == "inside-a-closed-directory":
-        if os.geteuid() == 0:
-            pytest.skip("root enters every directory")
-        closed = tmp_path / "closed"
-        closed.mkdir(mode=0o000)
-        out = closed / "deploy"
-    else:
-        out = tmp_path / ("d" * 300 if kind == "name-of-300" else "/".join(["d" * 200] * 25))
+    out = tmp_path / ("d" * 300 if kind == "name-of-300" else "/".join(["d" * 200] * 25))
     for command in ("generate", "diff", "rollback"):
         extra = [] if command == "rollback" else ["--answers", str(answers_file)]
         run(capsys, command, "--out", str(out), *extra).check("cannot use it", "expected a directory you can write")

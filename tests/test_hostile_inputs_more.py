@@ -136,9 +136,9 @@ def test_out_inside_another_users_closed_directory_is_named(command: str, tmp_pa
 def test_a_typed_password_is_not_stored_over_a_file_of_the_deployment(name: str, tmp_path: Path) -> None:
     """What plain mode does with the password it asked for (screens/plain.py): a new deployment
     directory, so the password file does not exist and the typed one would be stored there."""
-    from wizard.answers import build_from
-    from wizard.given import read_answers_file
-    from wizard.proposal import proposal_for
+    from wizard.answers.build import build_from
+    from wizard.answers.given import read_answers_file
+    from wizard.deployment.proposal import proposal_for
 
     answers_file = write_answers(tmp_path / "a.yml", defaults("arch", HOST, database={
         "backend": "mysql", "password_source": "file", "password_file": name}))
