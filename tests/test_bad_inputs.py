@@ -122,7 +122,8 @@ ANSWERS_FILE_CASES = [
     # Malformed YAML
     Case("unclosed-flow-list", yaml_text("ports: {c2s: [5222\n"), ("not valid YAML",)),
     Case("tab-indentation", yaml_text("ports:\n\tc2s: 5222\n"), (":5: not valid YAML", "'\\t'")),
-    Case("duplicate-key", yaml_text("ports: {c2s: 1}\nports: {s2s: 2}\n"), (":5: not valid YAML", "duplicate key")),
+    Case("duplicate-key", yaml_text("ports: {c2s: 1}\nports: {s2s: 2}\n"),
+         (":5: not valid YAML: the key 'ports' is there twice in the mapping that starts on line 1",)),
     Case("two-documents", yaml_text("---\nports: {}\n"), ("not valid YAML",)),
     Case("scalar-document", b"just some words\n", ("expected a mapping of sections",)),
     Case("python-tag-runs-nothing", yaml_text('ports: !!python/object/apply:os.system ["touch /tmp/ejw-pwned"]\n'),
@@ -146,7 +147,7 @@ ANSWERS_FILE_CASES = [
          ("more than 10000 values; an answers file holds about a hundred",)),
     Case("nul-byte", yaml_text("ports: {c2s: 5222}\n\x00\n"), ("not valid YAML",)),
     Case("multi-line-value-in-duplicate-key", yaml_text('extra: "a\\nb"\nextra: 1\n'),
-         ("duplicate key",)),
+         ("the key 'extra' is there twice",)),
     # Wrong types
     Case("port-as-list", {"ports": {"c2s": [5222]}}, (":9: ports.c2s", "valid integer")),
     Case("port-as-float", {"ports": {"c2s": 5222.5}}, ("ports.c2s", "valid integer")),

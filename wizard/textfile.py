@@ -10,10 +10,11 @@ what is checked is what is read, once.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
-from wizard.errors import FileError
+from wizard.errors import FileError, shown
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
@@ -63,3 +64,28 @@ def read_file(path: Path, *, expected: str, limit: int, usual_size: str,
 def read_text(path: Path, *, expected: str, limit: int, usual_size: str) -> str:
     """The text of ``path``, which should be ``expected`` (an answers file, ...) of ``usual_size``."""
     return read_file(path, expected=expected, limit=limit, usual_size=usual_size)[0]
+
+
+_DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>.*?)" with value')
+_LONGEST_PROBLEM = 160
+
+
+def yaml_problem(error: Exception) -> tuple[int | None, str]:
+    """The line (1-based, None if unknown) and, in one readable line, what ruamel.yaml found wrong.
+
+    ruamel's own words repeat whole values (a duplicate key quotes both of its values, which
+    can be kilobytes): a duplicate key is named with the mapping it is in, anything else is cut short.
+    """
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    mark = problem_mark or context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = str(getattr(error, "problem", None) or getattr(error, "context", None) or error)
+    duplicate = _DUPLICATE_KEY.match(problem)
+    if duplicate and context_mark is not None:
+        problem = (f"the key {shown(duplicate['key'])} is there twice in the mapping that starts on line "
+                   f"{context_mark.line + 1}")
+    problem = " ".join(problem.split())
+    if len(problem) > _LONGEST_PROBLEM:
+        problem = problem[:_LONGEST_PROBLEM - 3] + "..."
+    return line, problem

@@ -15,7 +15,7 @@ from typing import Any
 
 from wizard.answers.migrations import migrate
 from wizard.errors import InputError
-from wizard.textfile import read_text
+from wizard.textfile import read_text, yaml_problem
 
 ANSWERS_FILE = "wizard.yml"
 # Answers nest four levels at most (a list of mappings in a section).
@@ -77,9 +77,8 @@ def read_answers_file(path: Path) -> Given:
             warnings.simplefilter("ignore")  # ruamel's multi-line warnings (a reused anchor) are not for users
             data = yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML: {_one_line(error.problem or error.context)}") from None
+        line, problem = yaml_problem(error)
+        raise InputError(f"{path}{'' if line is None else f':{line}'}: not valid YAML: {problem}") from None
     except YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {_one_line(error)}") from None
     if data is None:

@@ -41,7 +41,7 @@ from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.reader import ReaderError
 
 from wizard.errors import FileError
-from wizard.textfile import read_text
+from wizard.textfile import read_text, yaml_problem
 
 # An ejabberd.yml has a few thousand nodes at most; aliases may not expand past this
 # (a "billion laughs" file of a few lines would otherwise expand into gigabytes).
@@ -134,9 +134,8 @@ def _one_line(text: str, path: Path) -> Iterator[None]:
     try:
         yield
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f":{mark.line + 1}" if mark else ""
-        raise FileError(f"{path}{where}", f"not valid YAML: {error.problem or error.context}") from None
+        line, problem = yaml_problem(error)
+        raise FileError(f"{path}{'' if line is None else f':{line}'}", f"not valid YAML: {problem}") from None
     except ReaderError as error:  # a character YAML does not allow, e.g. a NUL byte
         line = text[:error.position].count("\n") + 1
         raise FileError(f"{path}:{line}", f"not valid YAML: {str(error).splitlines()[0]}") from None
