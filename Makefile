@@ -50,7 +50,7 @@ test-fast: lint
 RUNS ?= 20
 UI_TESTS := tests/test_tui.py tests/test_tui_review.py tests/test_tui_snapshots.py tests/test_e2e_terminal.py \
 	tests/test_tui_flow.py tests/test_tui_guidance.py tests/test_tui_checks.py tests/test_tui_typing.py \
-	tests/test_tui_review_layout.py tests/test_tui_whole_texts.py tests/test_uberspace_account.py \
+	tests/test_tui_review_layout.py tests/test_tui_whole_texts.py tests/test_tui_typed_values.py tests/test_uberspace_account.py \
 	tests/test_bad_inputs.py tests/test_secure_defaults.py tests/test_migrations.py tests/test_register_admin.py
 UI_SELECTION := tui or terminal or tmux or wizard_tells or typed_password_reaches
 stress-ui: setup system-packages
