@@ -94,3 +94,15 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 def deployment_files(directory: Path) -> dict[str, bytes]:
     """The deployment's own files, without the wizard's bookkeeping (lock, backups, records)."""
     return {path: content for path, content in snapshot(directory).items() if not path.startswith(".")}
+
+
+def generate_deployment(tmp_path: Path, preset: str, **overrides: Any) -> Path:
+    """``ejabberd-wizard generate`` of ``preset``'s defaults with ``overrides`` into tmp_path/deploy
+    (a MySQL password kept in deploy/db-password, where the presets' ``password_file`` points)."""
+    from wizard.cli import main
+
+    out = tmp_path / "deploy"
+    write_secret(out / "db-password", "secret-db-password")
+    answers = write_answers(tmp_path / "answers.yml", defaults(preset, **overrides))
+    assert main(["generate", "--out", str(out), "--answers", str(answers), "--yes"]) == 0
+    return out

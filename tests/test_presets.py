@@ -79,14 +79,9 @@ def test_an_unknown_preset_is_refused_as_when_loading(preset_directory: Path) ->
 
 # The Debian preset: apt, the package's own unit (a drop-in only where an answer needs one), its config.
 def _debian(tmp_path: Path, **overrides: Any) -> Path:
-    from tests.answers_helpers import defaults, write_answers, write_secret
-    from wizard.cli import main
+    from tests.answers_helpers import generate_deployment
 
-    out = tmp_path / "deploy"
-    write_secret(out / "db-password", "secret-db-password")
-    answers = write_answers(tmp_path / "answers.yml", defaults("debian", **overrides))
-    assert main(["generate", "--out", str(out), "--answers", str(answers), "--yes"]) == 0
-    return out
+    return generate_deployment(tmp_path, "debian", **overrides)
 
 
 def test_the_debian_preset_installs_with_apt_and_runs_the_package_s_own_unit(tmp_path: Path) -> None:

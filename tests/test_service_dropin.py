@@ -14,20 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.answers_helpers import defaults, write_answers, write_secret
+from tests.answers_helpers import generate_deployment
 from tests.support.components import require
-from wizard.cli import main
 
 PACKAGE_UNIT = "/lib/systemd/system/ejabberd.service"
 DROPIN = "service/ejabberd-wizard.conf"
 
 
 def generate(tmp_path: Path, **overrides: Any) -> Path:
-    out = tmp_path / "deploy"
-    write_secret(out / "db-password", "secret-db-password")
-    answers = write_answers(tmp_path / "answers.yml", defaults("debian", **overrides))
-    assert main(["generate", "--out", str(out), "--answers", str(answers), "--yes"]) == 0
-    return out
+    return generate_deployment(tmp_path, "debian", **overrides)
 
 
 def verify(tmp_path: Path, dropin: str) -> str:
