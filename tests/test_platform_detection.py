@@ -144,3 +144,18 @@ def test_ubuntu_targets_its_packaged_release_or_the_older_one_before_it(
     answers = {"domains": {"hosts": ["example.test"]}, "install": {"user": "isabell", "home": "/home/isabell"}}
     version_written = build_from("debian", Given(answers), machine).install.version
     assert version_written == (offered or presets.load("debian").answers["install"]["version"])
+
+
+DPKG_WITH_EJABBERD = ("Package: ejabberd\nStatus: install ok installed\nVersion: 24.12-1\n\n"
+                      "Package: tmux\nStatus: install ok installed\nVersion: 3.3a-3\n")
+
+
+@pytest.mark.parametrize(("files", "release"), [
+    ({"var/lib/dpkg/status": DPKG_WITH_EJABBERD, "etc/os-release": DEBIAN}, "24.12"),
+    ({}, None),  # an empty root: nothing installed, whatever this machine has
+], ids=["its-own-package", "empty-root"])
+def test_the_current_machine_reads_its_package_from_the_platform_root(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], release: str | None) -> None:
+    monkeypatch.setenv("EJABBERD_WIZARD_PLATFORM_ROOT", str(fake_root(tmp_path, files)))
+    package = Machine.current().ejabberd_package
+    assert (package.release if package else None) == release

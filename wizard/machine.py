@@ -61,8 +61,15 @@ class Machine:
                    platform=detect_platform(), ejabberd_offered=offered_ejabberd())
 
 
-def installed_ejabberd(root: Path = Path("/")) -> InstalledPackage | None:
-    """The ejabberd package dpkg or pacman installed below ``root``, if any."""
+def platform_root() -> Path:
+    """Where the machine's own files are: $EJABBERD_WIZARD_PLATFORM_ROOT, else /. A test points it at a
+    fake root (or an empty one), and then every answer read from the machine is read from there."""
+    return Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/")
+
+
+def installed_ejabberd(root: Path | None = None) -> InstalledPackage | None:
+    """The ejabberd package dpkg or pacman installed below ``root`` (default: the platform root), if any."""
+    root = platform_root() if root is None else root
     for record, reader in ((root / DPKG_STATUS, _from_dpkg), (root / PACMAN_LOCAL, _from_pacman)):
         try:
             stamp = record.stat().st_mtime_ns
@@ -120,10 +127,8 @@ class Platform:
 
 def detect_platform(root: Path | None = None) -> Platform | None:
     """The platform below ``root``, from its files: Uberspace's command, Arch's release file, Debian's
-    or Ubuntu's. None when it is none of them (the user chooses). ``root`` defaults to
-    $EJABBERD_WIZARD_PLATFORM_ROOT, else /: a test points it at a fake root (or an empty one)."""
-    if root is None:
-        root = Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/")
+    or Ubuntu's. None when it is none of them (the user chooses). ``root`` defaults to the platform root."""
+    root = platform_root() if root is None else root
     for directory in _COMMAND_DIRS:
         if (root / directory / "uberspace").is_file():
             return Platform("uberspace", f"the uberspace command is installed (/{directory}/uberspace)")
@@ -149,7 +154,7 @@ UBUNTU_RELEASES = {"22.04": "21.12", "24.04": "23.10", "25.10": "24.12", "26.04"
 
 def offered_ejabberd(root: Path | None = None) -> InstalledPackage | None:
     """The ejabberd release this machine's distribution installs, from its os-release (Debian, Ubuntu)."""
-    fields = _os_release(root or Path(os.environ.get("EJABBERD_WIZARD_PLATFORM_ROOT") or "/"))
+    fields = _os_release(root or platform_root())
     version = fields.get("VERSION_ID", "")
     if fields.get("ID") == "debian" and version in DEBIAN_SUITE_RELEASES:
         release = DEBIAN_SUITE_RELEASES[version]
