@@ -20,6 +20,8 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("security", "Security"),
     ("service", "Service"),
 )
+# Their names alone: what a check's finding names as its step.
+STEP_NAMES: tuple[str, ...] = tuple(name for name, _ in STEPS)
 
 
 class StepState(enum.Enum):

@@ -42,10 +42,10 @@ Modules: ``core`` (Finding, Severity, Context, Checker), ``runner``, one module 
 ``config`` with ``beam``), ``report`` (text and JSON) and ``command`` (what the check command reads).
 """
 
-from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Finding, Nameserver, Severity
+from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, Finding, Nameserver, Severity
 from wizard.checks.runner import checks_for_step, run_checks, run_checks_async
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "GROUPS", "STEPS", "Finding", "Nameserver", "Severity",
+    "DEFAULT_TIMEOUT", "GROUPS", "Finding", "Nameserver", "Severity",
     "checks_for_step", "run_checks", "run_checks_async",
 ]

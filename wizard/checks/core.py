@@ -12,11 +12,8 @@ from pathlib import Path
 
 from wizard.answers.model import Answers
 from wizard.errors import InputError
-from wizard.steps import STEPS as WIZARD_STEPS
 
 GROUPS: tuple[str, ...] = ("ports", "certs", "dns", "env", "config")
-# The names of the wizard's steps (wizard.steps.STEPS, the one list), the ``step`` of every finding.
-STEPS: tuple[str, ...] = tuple(name for name, _ in WIZARD_STEPS)
 # Long enough for a distant resolver, short enough that a dead one does not stall the wizard.
 DEFAULT_TIMEOUT = 3.0
 
@@ -41,7 +38,7 @@ class Finding:
 
     check: str  # stable id, e.g. "dns.srv.xmpp-client"
     group: str  # one of GROUPS
-    step: str  # one of STEPS: the wizard screen whose answers this is about
+    step: str  # one of STEP_NAMES: the wizard screen whose answers this is about
     severity: Severity
     subject: str  # what it is about: a domain, a port, a file
     message: str

@@ -15,8 +15,9 @@ from pathlib import Path
 from wizard import DEFAULT_OUT
 from wizard.answers.model import Answers
 from wizard.checks import captcha, certificates, config, dns, environment, ports, relay, security
-from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, STEPS, Checker, Context, Finding, Nameserver, Severity
+from wizard.checks.core import DEFAULT_TIMEOUT, GROUPS, Checker, Context, Finding, Nameserver, Severity
 from wizard.errors import InputError
+from wizard.steps import STEP_NAMES
 
 CHECKERS: tuple[Checker, ...] = (
     *ports.CHECKERS, *relay.CHECKERS, *certificates.CHECKERS, *dns.CHECKERS, *environment.CHECKERS, *captcha.CHECKERS,
@@ -26,8 +27,8 @@ CHECKERS: tuple[Checker, ...] = (
 
 def checks_for_step(step: str) -> frozenset[str]:
     """The groups that have checks for one wizard step (empty when the step has none)."""
-    if step not in STEPS:
-        raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+    if step not in STEP_NAMES:
+        raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEP_NAMES)}")
     return frozenset(checker.group for checker in CHECKERS if step in checker.steps)
 
 
@@ -36,8 +37,8 @@ def select(only: Collection[str] | None = None, steps: Collection[str] | None = 
         if name not in GROUPS:
             raise InputError(f"--only: unknown check group {name!r}; expected some of {','.join(GROUPS)}")
     for step in steps or ():
-        if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEPS)}")
+        if step not in STEP_NAMES:
+            raise ValueError(f"unknown step {step!r}; expected one of {', '.join(STEP_NAMES)}")
     return [
         checker for checker in CHECKERS
         if (not only or checker.group in only) and (not steps or checker.steps & set(steps))
@@ -76,7 +77,7 @@ async def _run(checker: Checker, context: Context) -> list[Finding]:
         return findings
     except Exception as error:  # one broken check must not hide the others' findings
         name = getattr(checker.run, "__name__", checker.group)
-        step = min(checker.steps, key=STEPS.index)
+        step = min(checker.steps, key=STEP_NAMES.index)
         return [Finding(f"{checker.group}.failed", checker.group, step, Severity.ERROR, name,
                         f"the check itself failed: {type(error).__name__}: {error}",
                         "report this as a bug of ejabberd-wizard, with this message")]
