@@ -3,9 +3,11 @@
 Each entry says where the option is (a dotted path), which answers it comes from, how it is
 written (``render``), how the import reads it back (``read``), the releases that have it, and
 the rules the security audit judges it by. The renderer (``wizard.ejabberd_yml.render``) folds
-the map over the answers; the import (``wizard.ejabberd_yml.read``) reads each ``Read`` and
-``Presence`` entry back, and walks the composite ones (listeners, TLS, certificates, STUN)
-itself; what no entry owns is kept as it is. Adding an option is adding an entry.
+the map over the answers; the import (``wizard.ejabberd_yml.read``) is the inverse fold: it reads
+each ``Read`` and ``Presence`` entry back generically, and runs once each walk that a ``Walked``
+entry names (the listeners, TLS, certificates, STUN, ...: composite values); a ``NotRead`` entry
+says why nothing is read back from it. What no entry owns is kept as it is. Adding an option is
+adding an entry.
 """
 
 from __future__ import annotations
@@ -55,11 +57,37 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class Walked:
+    """The option's value is composite: the import's walk ``name`` (the reader's ``read_<name>``) reads it back.
+
+    Several entries may name one walk (``tls`` reads all the TLS options); it runs once, in the
+    order ``wizard.ejabberd_yml.read.WALK_ORDER`` gives (a walk after those whose findings it uses).
+    """
+
+    name: str
+
+
+@dataclass(frozen=True)
+class NotRead:
+    """Nothing is read back from the option, for the reason ``why`` (a constant, or derived from other answers);
+    the file's value stays as it is."""
+
+    why: str
+
+
+CONSTANT = NotRead("written the same for every answer")
+
+
+@dataclass(frozen=True)
 class Option:
+    """One option of the file. ``read``, how the import reads it back, is one of: ``Read`` (the value is an
+    answer), ``Presence`` (being there is an answer), ``Walked`` (a walk of the import reads the composite
+    value) or ``NotRead`` (nothing can, and why)."""
+
     path: str  # in the file; the last part is the name of the oldest release that has the option
     answers: tuple[str, ...]  # the answers the value comes from
     render: Callable[[Rendering], Any] | None  # the value (ABSENT: not written); None: the entry above writes it
-    read: Read | Presence | None = None  # None: the import's walk reads it (or nothing can)
+    read: Read | Presence | Walked | NotRead
     when: Callable[[Answers], bool] = lambda answers: True  # whether the answers write the option at all
     releases: Callable[[Capabilities], bool] = lambda release: True
     rules: tuple[Rule, ...] = ()
@@ -83,11 +111,13 @@ def constant(make: Callable[[Answers], Any]) -> Callable[[Rendering], Any]:
 
 
 def module(name: str, options: Callable[[Answers], CommentedMap] | None = None, *, comment: str | None = None,
-           switch: str | None = None, when: Callable[[Answers], bool] | None = None) -> Option:
-    """A module of ``modules:``; ``switch`` is the boolean answer that turns it on."""
+           switch: str | None = None, when: Callable[[Answers], bool] | None = None,
+           read: Walked | NotRead = CONSTANT) -> Option:
+    """A module of ``modules:``; ``switch`` is the boolean answer that turns it on (its presence is read back),
+    else ``read`` says how the import reads it back."""
     on = when or ((lambda answers: _answer(answers, switch)) if switch else (lambda answers: True))
     return Option(f"modules.{name}", (switch,) if switch else (), constant(options or (lambda answers: mapping())),
-                  Presence(switch) if switch else None, when=on, comment=comment)
+                  Presence(switch) if switch else read, when=on, comment=comment)
 
 
 def _answer(answers: Answers, dotted: str) -> Any:
@@ -166,57 +196,75 @@ REGISTRATION_RULES = (
 )
 
 OPTIONS: tuple[Option, ...] = (
-    Option("hosts", ("domains.hosts",), constant(lambda a: sequence([quoted(host) for host in a.domains.hosts]))),
+    Option("hosts", ("domains.hosts",), constant(lambda a: sequence([quoted(host) for host in a.domains.hosts])),
+           Walked("hosts")),
     Option("loglevel", ("security.loglevel",), answer("security.loglevel", keyword=True), Read("security.loglevel")),
     # Absent, ejabberd logs IP addresses.
     Option("hide_sensitive_log_data", ("security.hide_sensitive_log_data",), answer("security.hide_sensitive_log_data"),
            Read("security.hide_sensitive_log_data", default=False), rules=(HIDES_LOGGED_ADDRESSES,)),
     Option("certfiles", ("tls.cert_file", "tls.key_file", "domains.hosts"),
-           constant(lambda a: sequence([quoted(path) for path in certfiles(a)])),
+           constant(lambda a: sequence([quoted(path) for path in certfiles(a)])), Walked("certfiles"),
            comment="TLS certificates of every domain and subdomain"),
-    Option("acme", ("tls.acme",), constant(lambda a: mapping(auto=False)), when=lambda a: not a.tls.acme),
+    Option("acme", ("tls.acme",), constant(lambda a: mapping(auto=False)), Walked("tls"),
+           when=lambda a: not a.tls.acme),
     Option("define_macro", ("tls.c2s_ciphers", "tls.s2s_ciphers", "tls.protocol_options", "tls.dhfile"),
-           constant(_macros), when=lambda a: a.tls.use_macros, comment="TLS settings shared by clients and servers"),
-    Option("c2s_ciphers", ("tls.c2s_ciphers",), _tls_value("TLS_CIPHERS", lambda a: quoted(a.tls.c2s_ciphers))),
-    Option("c2s_protocol_options", ("tls.protocol_options",), _tls_value("TLS_OPTIONS", _protocol_options)),
-    Option("c2s_dhfile", ("tls.dhfile",), _tls_value("DH_FILE", lambda a: quoted(a.tls.dhfile or "")), when=_dhfile),
+           constant(_macros), Walked("tls"), when=lambda a: a.tls.use_macros,
+           comment="TLS settings shared by clients and servers"),
+    Option("c2s_ciphers", ("tls.c2s_ciphers",), _tls_value("TLS_CIPHERS", lambda a: quoted(a.tls.c2s_ciphers)),
+           Walked("tls")),
+    Option("c2s_protocol_options", ("tls.protocol_options",), _tls_value("TLS_OPTIONS", _protocol_options),
+           Walked("tls")),
+    Option("c2s_dhfile", ("tls.dhfile",), _tls_value("DH_FILE", lambda a: quoted(a.tls.dhfile or "")), Walked("tls"),
+           when=_dhfile),
     Option("s2s_use_starttls", ("tls.s2s_use_starttls",), answer("tls.s2s_use_starttls", keyword=True),
            Read("tls.s2s_use_starttls"), rules=(REQUIRES_STARTTLS_OF_SERVERS,)),
-    Option("s2s_ciphers", ("tls.s2s_ciphers",), _tls_value("TLS_S2S_CIPHERS", lambda a: quoted(a.tls.s2s_ciphers))),
-    Option("s2s_protocol_options", ("tls.protocol_options",), _tls_value("TLS_OPTIONS", _protocol_options)),
-    Option("s2s_dhfile", ("tls.dhfile",), _tls_value("DH_FILE", lambda a: quoted(a.tls.dhfile or "")), when=_dhfile),
-    Option("auth_method", ("database.backend",), constant(lambda a: "sql" if _mysql(a) else "internal")),
-    Option("auth_password_format", ("security.scram",), constant(lambda a: "scram"), when=lambda a: a.security.scram),
+    Option("s2s_ciphers", ("tls.s2s_ciphers",), _tls_value("TLS_S2S_CIPHERS", lambda a: quoted(a.tls.s2s_ciphers)),
+           Walked("tls")),
+    Option("s2s_protocol_options", ("tls.protocol_options",), _tls_value("TLS_OPTIONS", _protocol_options),
+           Walked("tls")),
+    Option("s2s_dhfile", ("tls.dhfile",), _tls_value("DH_FILE", lambda a: quoted(a.tls.dhfile or "")), Walked("tls"),
+           when=_dhfile),
+    Option("auth_method", ("database.backend",), constant(lambda a: "sql" if _mysql(a) else "internal"),
+           Walked("database")),
+    Option("auth_password_format", ("security.scram",), constant(lambda a: "scram"), Walked("password_format"),
+           when=lambda a: a.security.scram),
     # DIGEST-MD5 is obsolete and X-OAUTH2 unused; both would weaken SCRAM.
-    Option("disable_sasl_mechanisms", (), constant(lambda a: sequence([quoted("digest-md5"), quoted("x-oauth2")]))),
-    Option("sql_type", ("database.backend",), constant(lambda a: "mysql"), when=_mysql,
+    Option("disable_sasl_mechanisms", (), constant(lambda a: sequence([quoted("digest-md5"), quoted("x-oauth2")])),
+           CONSTANT),
+    Option("sql_type", ("database.backend",), constant(lambda a: "mysql"), Walked("database"), when=_mysql,
            comment="MySQL/MariaDB for users, messages and module data"),
-    Option("sql_server", ("database.server",), answer("database.server"), when=_mysql),
-    Option("sql_port", ("database.port",), answer("database.port"), when=_mysql),
-    Option("sql_database", ("database.name",), answer("database.name"), when=_mysql),
-    Option("sql_username", ("database.user",), answer("database.user"), when=_mysql),
-    # Never an answer: the password is read where the answers say (database.password_source).
+    Option("sql_server", ("database.server",), answer("database.server"), Walked("database"), when=_mysql),
+    Option("sql_port", ("database.port",), answer("database.port"), Walked("database"), when=_mysql),
+    Option("sql_database", ("database.name",), answer("database.name"), Walked("database"), when=_mysql),
+    Option("sql_username", ("database.user",), answer("database.user"), Walked("database"), when=_mysql),
+    # Never an answer: the password is read where the answers say (database.password_source); the
+    # database walk reports it kept.
     Option("sql_password", (), lambda r: quoted(PASSWORD_PLACEHOLDER if r.sql_password is None else r.sql_password),
+           Walked("database"), when=_mysql),
+    Option("sql_pool_size", ("database.pool_size",), answer("database.pool_size"), Walked("database"), when=_mysql),
+    Option("default_db", ("database.backend",), constant(lambda a: "sql"),
+           NotRead("follows database.backend, which sql_type says"), when=_mysql),
+    Option("new_sql_schema", ("database.new_schema",), answer("database.new_schema"), Walked("database"),
            when=_mysql),
-    Option("sql_pool_size", ("database.pool_size",), answer("database.pool_size"), when=_mysql),
-    Option("default_db", ("database.backend",), constant(lambda a: "sql"), when=_mysql),
-    Option("new_sql_schema", ("database.new_schema",), answer("database.new_schema"), when=_mysql),
     # 23.10 to 24.05 bring their tables up to date only when asked: an upgrade then needs no ALTER TABLE.
-    Option("update_sql_schema", (), constant(lambda a: True), when=_mysql,
+    Option("update_sql_schema", (), constant(lambda a: True), NotRead("follows the release"), when=_mysql,
            releases=lambda r: r.has(UPDATES_SQL_SCHEMA) and not r.has(UPDATES_SQL_SCHEMA_BY_DEFAULT)),
     Option("captcha_cmd", ("security.captcha_cmd",), answer("security.captcha_cmd"), Read("security.captcha_cmd"),
            when=_captcha),
     Option("captcha_url", ("domains.upload",),
            constant(lambda a: quoted(f"https://{a.domains.subdomains(a.domains.main)['upload']}/captcha")),
-           when=_captcha),
+           NotRead("follows domains.upload"), when=_captcha),
     Option("listen", ("ports.*", "tls.starttls_required", "compliance.stun", "compliance.turn"),
-           constant(lambda a: sequence(blocks.listener_blocks(a))), comment="Ports and what answers on them"),
-    Option("acl", ("service.admin_user",), constant(blocks.acl), comment="Who is who, and what they may do"),
-    Option("access_rules", (), constant(blocks.access_rules)),
-    Option("api_permissions", (), constant(blocks.api_permissions)),
-    Option("shaper", (), constant(blocks.shaper)),
-    Option("shaper_rules", (), constant(blocks.shaper_rules)),
-    Option("modules", (), constant(lambda a: CommentedMap()), comment="Features (XEPs) of every domain"),
+           constant(lambda a: sequence(blocks.listener_blocks(a))), Walked("listeners"),
+           comment="Ports and what answers on them"),
+    Option("acl", ("service.admin_user",), constant(blocks.acl), Walked("admin"),
+           comment="Who is who, and what they may do"),
+    Option("access_rules", (), constant(blocks.access_rules), CONSTANT),
+    Option("api_permissions", (), constant(blocks.api_permissions), CONSTANT),
+    Option("shaper", (), constant(blocks.shaper), CONSTANT),
+    Option("shaper_rules", (), constant(blocks.shaper_rules), CONSTANT),
+    Option("modules", (), constant(lambda a: CommentedMap()), NotRead("a section: its modules are entries"),
+           comment="Features (XEPs) of every domain"),
     module("mod_adhoc", comment="ad-hoc commands (XEP-0050)"),
     module("mod_admin_extra"),
     module("mod_announce", lambda a: mapping(access="announce")),
@@ -228,32 +276,34 @@ OPTIONS: tuple[Option, ...] = (
     module("mod_client_state", comment="client state indication (XEP-0352)",
            switch="compliance.client_state_indication"),
     module("mod_configure"),
-    module("mod_disco", blocks.disco, comment="contact addresses (XEP-0157)"),
+    module("mod_disco", blocks.disco, comment="contact addresses (XEP-0157)", read=Walked("disco")),
     module("mod_fail2ban"),
     module("mod_http_api"),
-    module("mod_http_upload", blocks.upload, comment="HTTP file upload (XEP-0363)", when=lambda a: a.upload.enabled),
+    module("mod_http_upload", blocks.upload, comment="HTTP file upload (XEP-0363)", when=lambda a: a.upload.enabled,
+           read=Walked("upload")),
     *(Option(f"modules.mod_http_upload.{name}", (f"upload.{name}",), None, Read(f"upload.{name}"))
       for name in ("docroot", "file_mode", "dir_mode", "max_size", "thumbnail", "secret_length")),
     module("mod_http_upload_quota", lambda a: mapping(max_days=a.upload.quota_max_days),
-           when=lambda a: a.upload.enabled and a.upload.quota_max_days is not None),
+           when=lambda a: a.upload.enabled and a.upload.quota_max_days is not None, read=Walked("upload")),
     module("mod_last"),
     module("mod_mam", lambda a: mapping(assume_mam_usage=True, default="always"), comment="message archive (XEP-0313)",
            switch="compliance.mam"),
     module("mod_mqtt", switch="security.mqtt"),
-    module("mod_muc", blocks.muc, comment="group chat (XEP-0045)"),
+    module("mod_muc", blocks.muc, comment="group chat (XEP-0045)", read=Walked("subdomains")),
     module("mod_muc_admin"),
     module("mod_offline", lambda a: mapping(access_max_user_messages="max_user_offline_messages")),
     module("mod_ping"),
     module("mod_privacy"),
     module("mod_private", comment="private storage, old bookmarks (XEP-0049)"),
-    module("mod_proxy65", blocks.proxy65, comment="file transfer proxy (XEP-0065)"),
+    module("mod_proxy65", blocks.proxy65, comment="file transfer proxy (XEP-0065)", read=Walked("subdomains")),
     # ejabberd's default port is 7777.
     Option("modules.mod_proxy65.port", ("ports.proxy65",), None, Read("ports.proxy65", default=7777)),
-    module("mod_pubsub", blocks.pubsub, comment="PubSub and PEP (XEP-0060, XEP-0163)"),
+    module("mod_pubsub", blocks.pubsub, comment="PubSub and PEP (XEP-0060, XEP-0163)", read=Walked("subdomains")),
     module("mod_push", comment="push notifications (XEP-0357)", switch="compliance.push"),
-    module("mod_push_keepalive", when=lambda a: a.compliance.push),
+    module("mod_push_keepalive", when=lambda a: a.compliance.push, read=NotRead("follows compliance.push")),
     Option("modules.mod_register", ("security.registration",),
-           constant(lambda a: registration_options(a.security.registration)), rules=REGISTRATION_RULES),
+           constant(lambda a: registration_options(a.security.registration)), Walked("registration"),
+           rules=REGISTRATION_RULES),
     Option("modules.mod_register.password_strength", ("security.password_strength",),
            answer("security.password_strength"), Read("security.password_strength", default=0),
            when=lambda a: bool(a.security.password_strength)),
@@ -265,6 +315,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("modules.mod_stun_disco", ("compliance.stun", "compliance.turn", "ports.stun", "ports.stuns"),
            constant(stun_disco), Presence("compliance.stun"), when=lambda a: a.compliance.stun,
            comment=lambda a: f"{calls_served(a)} discovery (XEP-0215)"),
+    # The services it announces on the file's own hosts; those of other hosts are kept as they are.
+    Option("modules.mod_stun_disco.services", ("ports.stun", "ports.stuns", "compliance.turn"), None,
+           Walked("stun_services")),
     module("mod_vcard", lambda a: mapping(search=False), comment="vCard (XEP-0054)"),
     module("mod_vcard_xupdate"),
     module("mod_version"),

@@ -20,11 +20,15 @@ and the merge leaves them as they are when a STUN answer changes the server's ow
 Secrets are never copied into answers: ``sql_password`` stays in the file and the
 report says where the wizard reads the password from instead.
 
-This module walks the file (its calls are read by ``wizard.ejabberd_yml.read_calls``, its security and
-database by ``wizard.ejabberd_yml.read_security``, with the primitives of ``wizard.ejabberd_yml.reader``); the
-answers it gives and the start of the merge, where an answer given wins over the file, are
-``wizard.ejabberd_yml.start``'s (with ``wizard.ejabberd_yml.changes`` and ``wizard.ejabberd_yml.web_front``); the parts
-they share are ``wizard.ejabberd_yml.parts``'.
+The import is the option map's inverse fold (``wizard.ejabberd_yml.options``): each entry says how
+it is read back, the ``Read`` and ``Presence`` entries by one generic walk (``read_owned``), the
+composite ones by the walk their ``Walked`` names (``read_<name>``); ``_Reader.read`` runs each walk
+the map names once, in ``WALK_ORDER``. This module has the walks of the hosts, the modules, the
+listeners, TLS and the certificates (those of the calls are ``wizard.ejabberd_yml.read_calls``', of
+security and database ``wizard.ejabberd_yml.read_security``', with the primitives of
+``wizard.ejabberd_yml.reader``); the answers it gives and the start of the merge, where an answer
+given wins over the file, are ``wizard.ejabberd_yml.start``'s (with ``wizard.ejabberd_yml.changes`` and
+``wizard.ejabberd_yml.web_front``); the parts they share are ``wizard.ejabberd_yml.parts``'.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from wizard.answers.build import fill_preset, load_preset, merge, plain_copy
 from wizard.answers.given import Given
 from wizard.ejabberd_yml.blocks import parsed_put_url
 from wizard.ejabberd_yml.config_file import load_config, read_config_text
-from wizard.ejabberd_yml.options import OPTIONS, Presence, Read
+from wizard.ejabberd_yml.options import OPTIONS, NotRead, Presence, Read, Walked
 from wizard.ejabberd_yml.parts import (
     ABSENT,
     KEPT,
@@ -67,6 +71,17 @@ SUBDOMAIN_ROLES = ("conference", "proxy", "pubsub", "upload")
 CONTACTS = {"abuse-addresses": "abuse", "admin-addresses": "admin", "security-addresses": "security",
             "support-addresses": "support"}
 CERTIFICATE_ANSWERS = ("tls.cert_file", "tls.key_file")
+OWNED = "owned"  # the generic walk of the Read and Presence entries
+# The walks in the order they run, each after those whose findings it uses: the hosts first (the
+# subdomain labels, the STUN services' own hosts, the admin and the certificates are the hosts');
+# the subdomains and upload before the certificates (the labels in the file names); the STUN
+# services before the listeners (whose use_turn says better whether the server relays); the
+# listeners before TLS (the client listener's options). The others, the generic one too, need
+# nothing read before them: they keep the order the answers and the report have had.
+WALK_ORDER = (
+    "hosts", OWNED, "subdomains", "upload", "disco", "stun_services", "registration", "listeners", "tls",
+    "certfiles", "password_format", "admin", "database",
+)
 
 
 def read(source: Path | bool, preset_name: str | None, saved: Given, machine: Machine | None = None) -> Imported:
@@ -102,16 +117,11 @@ class _Reader(CallsReading, SecurityReading):
     """Walks one config and collects the answers it implies and the parts it cannot map."""
 
     def read(self) -> None:
-        self.read_hosts()
-        self.read_owned()
-        modules = self.config.get("modules")
-        if isinstance(modules, Mapping):
-            self.read_modules(modules)
-        self.read_listeners()
-        self.read_tls()
-        self.read_certfiles()
-        self.read_security()
-        self.read_database()
+        """The option map folded back: each walk its entries name, once, in ``WALK_ORDER``."""
+        named = {_walk_of(option.read) for option in OPTIONS}
+        for walk in WALK_ORDER:
+            if walk in named:
+                getattr(self, f"read_{walk}")()
 
     def read_hosts(self) -> None:
         hosts = self.get(self.config, "hosts")
@@ -145,16 +155,12 @@ class _Reader(CallsReading, SecurityReading):
                 return value.removesuffix("." + suffix)
         return None
 
-    def read_modules(self, modules: Mapping[str, Any]) -> None:
+    def read_subdomains(self) -> None:
         for role, module in SUBDOMAIN_MODULES:
-            if module in modules:
-                self.read_subdomain(role, modules, module)
-        self.read_upload(modules)
-        self.read_disco(modules)
-        self.read_stun_services(modules)
-        self.read_registration(modules)
+            if self.modules is not None and module in self.modules:
+                self._read_subdomain(role, self.modules, module)
 
-    def read_subdomain(self, role: str, modules: Mapping[str, Any], module: str) -> None:
+    def _read_subdomain(self, role: str, modules: Mapping[str, Any], module: str) -> None:
         options = _options(modules[module])
         key = "hosts" if "hosts" in options else "host"
         if key not in options:
@@ -170,7 +176,10 @@ class _Reader(CallsReading, SecurityReading):
         elif self.put(f"domains.{role}", name, options, key, where):
             self.labels[role] = name
 
-    def read_upload(self, modules: Mapping[str, Any]) -> None:
+    def read_upload(self) -> None:
+        modules = self.modules
+        if modules is None:
+            return
         if "mod_http_upload" not in modules:
             self.put("upload.enabled", False, modules, None)
             return
@@ -205,8 +214,9 @@ class _Reader(CallsReading, SecurityReading):
         self.put("upload.quota_max_days", self.get(quota, "max_days"), quota, "max_days",
                  "modules.mod_http_upload_quota.max_days")
 
-    def read_disco(self, modules: Mapping[str, Any]) -> None:
-        if "mod_disco" not in modules:
+    def read_disco(self) -> None:
+        modules = self.modules
+        if modules is None or "mod_disco" not in modules:
             return
         options = _options(modules["mod_disco"])
         found: dict[str, Any] = {}
@@ -359,3 +369,10 @@ def _certificate_templates(files: list[str], hosts: list[str],
                     and not rendered(cert) & rendered(key):
                 return cert, key
     return None
+
+
+def _walk_of(read: Read | Presence | Walked | NotRead) -> str | None:
+    """The walk that reads an entry back: its own, the generic one (``OWNED``) or none."""
+    if isinstance(read, Walked):
+        return read.name
+    return None if isinstance(read, NotRead) else OWNED

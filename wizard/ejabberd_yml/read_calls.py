@@ -11,7 +11,7 @@ from wizard.ejabberd_yml.reader import Reader
 
 
 class CallsReading(Reader):
-    def read_stun_services(self, modules: Mapping[str, Any]) -> None:
+    def read_stun_services(self) -> None:
         """The STUN ports mod_stun_disco announces on the file's own hosts (the listeners, read
         later, say it too when there are any).
 
@@ -20,7 +20,9 @@ class CallsReading(Reader):
         one line. The merge keeps such items too (``wizard.ejabberd_yml.merge``): a changed STUN answer
         changes only the server's own services.
         """
-        options = _options(modules.get("mod_stun_disco"))
+        if self.modules is None:
+            return
+        options = _options(self.modules.get("mod_stun_disco"))
         services = self.get(options, "services")
         services = services if isinstance(services, list) else []
         own_hosts = (*self.file_hosts, "@HOST@")

@@ -27,7 +27,10 @@ def _said_at(registration: str, modules: Mapping[str, Any], options: Mapping[str
 
 
 class SecurityReading(Reader):
-    def read_registration(self, modules: Mapping[str, Any]) -> None:
+    def read_registration(self) -> None:
+        modules = self.modules
+        if modules is None:
+            return
         if "mod_register" not in modules:
             # No in-band registration at all: accounts are made by the admin only.
             self.put("security.registration", "closed", modules, None)
@@ -46,7 +49,7 @@ class SecurityReading(Reader):
                       "modules.mod_register") and registration == "loopback":
             self.cautions.append((_line(options, "ip_access"), LOOPBACK_REGISTRATION))
 
-    def read_security(self) -> None:
+    def read_password_format(self) -> None:
         config = self.config
         # Absent, ejabberd keeps passwords in plain text.
         password_format = self.get(config, "auth_password_format", "plain")
@@ -56,7 +59,6 @@ class SecurityReading(Reader):
         else:
             self.keep("auth_password_format", f"{password_format!r}: the wizard writes scram or nothing; {KEPT}",
                       _line(config, "auth_password_format"), ("security.scram",))
-        self.read_admin()
 
     def read_admin(self) -> None:
         admin = _options(_options(self.config.get("acl")).get("admin"))

@@ -1,9 +1,10 @@
 """The import's reader: the state one walk of a config collects, and the primitives that collect it.
 
 ``put`` takes a value of the file as an answer when the answers model accepts it, with the
-line it came from; ``keep`` reports a part that stays in the file as it is. The walk itself
-is ``wizard.ejabberd_yml.read``'s, with the calls (``wizard.ejabberd_yml.read_calls``) and the accounts and
-database (``wizard.ejabberd_yml.read_security``) read in modules of their own.
+line it came from; ``keep`` reports a part that stays in the file as it is. The walks, one
+``read_<name>`` for each name the option map's ``Walked`` entries give, are
+``wizard.ejabberd_yml.read``'s, with the calls (``wizard.ejabberd_yml.read_calls``) and the accounts and database
+(``wizard.ejabberd_yml.read_security``) read in modules of their own.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Reader:
         self.config = config
         macros = config.get("define_macro")
         self.macros: Mapping[str, Any] = macros if isinstance(macros, Mapping) else {}
+        modules = config.get("modules")
+        self.modules: Mapping[str, Any] | None = modules if isinstance(modules, Mapping) else None  # None: no walk
         self.given = CommentedMap()
         self.unmapped: list[Unmapped] = []
         self.cautions: list[tuple[int | None, str]] = []  # what the file does that weakens it, by line
