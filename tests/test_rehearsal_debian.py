@@ -78,17 +78,17 @@ def test_the_debian_readme_followed_exactly_ends_with_a_server_clients_use(debia
         rehearsal.directory = DEPLOYMENT
         readme = sandbox.inside(f"{DEPLOYMENT}/README.md").read_text()
         assert not sandbox.inside(f"{DEPLOYMENT}/service").exists(), "a unit where the package's would do"
-        rehearsal.follow(readme, until="Let the ports through the firewall")
+        steps = rehearsal.follow(readme, until="Let the ports through the firewall")
         # ejabberd runs (apt started it, with the package's config), behind the firewall.
         assert probe(sandbox.name, "xmpp", SERVER, 5222) == "open"
         assert outside.probe("xmpp", 5222) == "dropped"
-        steps = rehearsal.follow(readme, until="Get the certificates")
+        steps += rehearsal.follow(readme, since="Let the ports through the firewall", until="Get the certificates")
         assert outside.probe("xmpp", 5222) == "open"
         # apt installed the packages, and their scripts started both services as on a Debian server.
         installed = rehearsal.run("dpkg-query -W -f '${Package} ${Status}\\n' ejabberd erlang-p1-mysql caddy acl")
         assert installed.count("install ok installed") == 4, installed
         assert rehearsal.run("systemctl is-active ejabberd caddy").split() == ["active", "active"]
-        steps += rehearsal.follow(readme)[len(steps):]
+        steps += rehearsal.follow(readme, since="Get the certificates")
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
 
@@ -156,7 +156,7 @@ def test_the_debian_readme_on_mysql_ends_with_ejabberd_on_debians_mariadb(debian
         assert rehearsal.run("systemctl is-active mariadb ejabberd").split() == ["active", "active"]
         server = rehearsal.run(f"ps -o user=,args= -p {own_processes(sandbox)} | grep -w '[m]ariadbd'")
         assert server.split()[:2] == ["mysql", "/usr/sbin/mariadbd"], server
-        steps += rehearsal.follow(readme)[len(steps):]
+        steps += rehearsal.follow(readme, since="Create the database and import the schema")
         assert [step.title for step in steps] == [step.title for step in readme_steps(readme)]
         assert not any("cannot open" in entry or "No such file" in entry for entry in rehearsal.transcript)
 

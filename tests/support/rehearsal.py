@@ -155,10 +155,16 @@ class Rehearsal:
                 print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
             raise
 
-    def follow(self, readme: str, *, until: str | None = None) -> list[Step]:
-        """Every step in order (those before the one titled ``until``, when given)."""
+    def follow(self, readme: str, *, since: str | None = None, until: str | None = None) -> list[Step]:
+        """Every step in order, or from the one titled ``since`` on, and before the one titled ``until``:
+        a rehearsal that looks around between steps goes on where it stopped (no step runs twice)."""
         steps = readme_steps(readme)
         assert steps, f"the README has no numbered steps:\n{readme}"
+        titles = [step.title for step in steps]
+        for title in (since, until):
+            assert title is None or title in titles, f"the README has no step {title!r}: {titles}"
+        if since is not None:
+            steps = steps[titles.index(since):]
         done = []
         for step in steps:
             if until is not None and step.title == until:
