@@ -1,7 +1,8 @@
 """The files a corpus of answer sets generates, byte for byte: a refactoring changes none of them.
 
 Each preset with its defaults and with everything on, for the oldest release, each release Debian
-packages, and the releases where the config's vocabulary changes; and each sample config imported.
+packages, and the releases where the config's vocabulary changes; each sample config imported; and
+each preset upgraded (``ejabberd-wizard upgrade``) from the oldest release to the newest, with MySQL.
 A change meant to alter what is written shows here as a snapshot diff, reviewed and then accepted
 with `pytest tests/test_golden_corpus.py --snapshot-update`.
 """
@@ -15,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from tests.answers_helpers import defaults, deployment_files, everything_on, write_answers, write_secret
 from wizard.cli import main
-from wizard.releases import OLDEST, PACKAGED_BY_DEBIAN
+from wizard.releases import NEWEST, OLDEST, PACKAGED_BY_DEBIAN
 
 PRESETS = ("uberspace", "arch", "debian")
 # 23.10 updates the SQL schema itself; 25.10 renames new_sql_schema.
@@ -63,3 +64,16 @@ def test_imported_files_are_unchanged(preset: str, config: str, tmp_path: Path, 
     files = _generated(tmp_path, answers, "--import", str(CONFIGS / config))
     report = capsys.readouterr().out.replace(str(tmp_path), "<TMP>").replace(str(CONFIGS), "<CONFIGS>")
     assert (files, report) == snapshot
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_upgraded_files_are_unchanged(preset: str, tmp_path: Path, snapshot: SnapshotAssertion,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/upgrade.sh and UPGRADE.md, which only an upgrade writes, with every file it changes."""
+    _generated(tmp_path, everything_on(preset, install={"version": OLDEST}))
+    capsys.readouterr()
+    assert main(["upgrade", "--to", NEWEST, "--out", str(tmp_path / "deploy"), "--yes"]) == 0
+    files = {name: content.decode().replace(str(tmp_path), "<TMP>")
+             for name, content in deployment_files(tmp_path / "deploy").items()}
+    assert {"scripts/upgrade.sh", "UPGRADE.md"} <= files.keys()
+    assert files == snapshot

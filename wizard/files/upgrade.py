@@ -87,7 +87,7 @@ def script_text(answers: Answers, old: str) -> str:
     """
     _, install_piece = _install_step(answers)
     return script(
-        f"Upgrade ejabberd from {old} to {answers.install.version}: back up, install, stop, start the new config.",
+        f"Upgrade ejabberd from {old} to {answers.install.version}: back up, stop, install, start the new config.",
         {**control_variables(answers), "old_release": old, "new_release": answers.install.version,
          "schema_changes": " ".join(_changes_ejabberd_makes(answers, old))},
         compose("ctl", "upgrade", stop=_stop_piece(answers), install=install_piece),
