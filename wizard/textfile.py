@@ -70,8 +70,9 @@ _DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>.*?)" with value')
 _LONGEST_PROBLEM = 160
 
 
-def yaml_problem(error: Exception) -> tuple[int | None, str]:
-    """The line (1-based, None if unknown) and, in one readable line, what ruamel.yaml found wrong.
+def yaml_problem(error: Exception, path: Path) -> tuple[str, str]:
+    """Where (``path:LINE``, or ``path`` when no line is known) and, in one readable line, what
+    ruamel.yaml found wrong.
 
     ruamel's own words repeat whole values (a duplicate key quotes both of its values, which
     can be kilobytes): a duplicate key is named with the mapping it is in, anything else is cut short.
@@ -79,7 +80,7 @@ def yaml_problem(error: Exception) -> tuple[int | None, str]:
     problem_mark = getattr(error, "problem_mark", None)
     context_mark = getattr(error, "context_mark", None)
     mark = problem_mark or context_mark
-    line = mark.line + 1 if mark is not None else None
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = str(getattr(error, "problem", None) or getattr(error, "context", None) or error)
     duplicate = _DUPLICATE_KEY.match(problem)
     if duplicate and context_mark is not None:
@@ -88,4 +89,4 @@ def yaml_problem(error: Exception) -> tuple[int | None, str]:
     problem = " ".join(problem.split())
     if len(problem) > _LONGEST_PROBLEM:
         problem = problem[:_LONGEST_PROBLEM - 3] + "..."
-    return line, problem
+    return where, problem

@@ -77,8 +77,8 @@ def read_answers_file(path: Path) -> Given:
             warnings.simplefilter("ignore")  # ruamel's multi-line warnings (a reused anchor) are not for users
             data = yaml.load(text)
     except MarkedYAMLError as error:
-        line, problem = yaml_problem(error)
-        raise InputError(f"{path}{'' if line is None else f':{line}'}: not valid YAML: {problem}") from None
+        where, problem = yaml_problem(error, path)
+        raise InputError(f"{where}: not valid YAML: {problem}") from None
     except YAMLError as error:
         raise InputError(f"{path}: not valid YAML: {_one_line(error)}") from None
     if data is None:

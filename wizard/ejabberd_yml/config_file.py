@@ -134,8 +134,8 @@ def _one_line(text: str, path: Path) -> Iterator[None]:
     try:
         yield
     except MarkedYAMLError as error:
-        line, problem = yaml_problem(error)
-        raise FileError(f"{path}{'' if line is None else f':{line}'}", f"not valid YAML: {problem}") from None
+        where, problem = yaml_problem(error, path)
+        raise FileError(where, f"not valid YAML: {problem}") from None
     except ReaderError as error:  # a character YAML does not allow, e.g. a NUL byte
         line = text[:error.position].count("\n") + 1
         raise FileError(f"{path}:{line}", f"not valid YAML: {str(error).splitlines()[0]}") from None
